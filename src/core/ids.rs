@@ -1,0 +1,75 @@
+//! The one seeded generator of everything random the emulator hands out: UUIDs, SIDs, codes,
+//! request ids. With `--seed N` the same requests in the same order give the same values.
+
+use parking_lot::Mutex;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+#[derive(Debug)]
+pub struct Ids {
+    rng: Mutex<StdRng>,
+}
+
+impl Ids {
+    /// Seeded from `seed`, or from the operating system when `None`.
+    pub fn new(seed: Option<u64>) -> Ids {
+        let rng = match seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => rand::make_rng::<StdRng>(),
+        };
+        Ids { rng: Mutex::new(rng) }
+    }
+
+    /// A random (version 4) UUID in its lowercase hyphenated form.
+    pub fn uuid_v4(&self) -> String {
+        let bytes: [u8; 16] = self.rng.lock().random();
+        uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
+    }
+
+    /// `prefix` followed by 32 lowercase hex digits, the shape of a Twilio SID.
+    pub fn sid(&self, prefix: &str) -> String {
+        let n: u128 = self.rng.lock().random();
+        format!("{prefix}{n:032x}")
+    }
+
+    /// A string of `len` decimal digits; the first may be zero, as in real OTPs.
+    pub fn digits(&self, len: usize) -> String {
+        let mut rng = self.rng.lock();
+        (0..len).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
+    }
+
+    /// A number in `range`, for numeric ids and seeded probabilities.
+    pub fn below(&self, bound: u64) -> u64 {
+        self.rng.lock().random_range(0..bound.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_gives_same_sequence() {
+        let (a, b) = (Ids::new(Some(7)), Ids::new(Some(7)));
+        for _ in 0..5 {
+            assert_eq!(a.uuid_v4(), b.uuid_v4());
+            assert_eq!(a.digits(6), b.digits(6));
+            assert_eq!(a.sid("CA"), b.sid("CA"));
+        }
+    }
+
+    #[test]
+    fn values_have_their_documented_shapes() {
+        let ids = Ids::new(Some(1));
+        let u = ids.uuid_v4();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4", "version nibble in {u}");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "variant in {u}");
+        let sid = ids.sid("PN");
+        assert_eq!(sid.len(), 34);
+        assert!(sid[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        let code = ids.digits(6);
+        assert_eq!(code.len(), 6);
+        assert!(code.bytes().all(|b| b.is_ascii_digit()));
+    }
+}

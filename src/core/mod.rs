@@ -1,0 +1,338 @@
+//! The provider-neutral core: state, time and randomness. It knows no provider's JSON.
+//!
+//! [`Core`] is shared by every connection behind an `Arc`. Its state sits behind one
+//! `parking_lot` mutex: every operation is a few map lookups, and no lock is ever held across
+//! an `.await` (lock, copy out, unlock). Before each operation the core runs the timer events
+//! that fell due, so a response never shows a state the clock has already passed.
+
+pub mod clock;
+pub mod ids;
+pub mod snapshot;
+pub mod store;
+pub mod time;
+pub mod timers;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::{Mutex, MutexGuard};
+use tokio::sync::Notify;
+
+use clock::Clock;
+use ids::Ids;
+use store::{AccountKey, CallerId, Channel, Store, Verification, VerificationState};
+use time::Timestamp;
+use timers::{Event, Timers};
+
+/// Wrong codes allowed before a verification fails for good.
+pub const MAX_WRONG_CODES: u32 = 5;
+
+/// What can go wrong in the core; each provider renders these in its own error envelope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CoreError {
+    /// No such verification or caller ID in this account.
+    NotFound,
+    /// The number is already a verified caller ID, or the verification was already completed.
+    AlreadyVerified,
+    /// The code's time ran out.
+    Expired,
+    /// The code is wrong; this many tries are left.
+    WrongCode { remaining: u32 },
+    /// Too many wrong codes, or the verification failed otherwise.
+    Failed,
+    /// A newer verification of the same number replaced this one.
+    Superseded,
+    /// The account holds as many caller IDs as it may.
+    LimitReached,
+}
+
+/// What a provider asks for when it sends a code.
+#[derive(Clone, Debug)]
+pub struct NewVerification {
+    pub id: String,
+    pub phone_number: String,
+    pub country: String,
+    pub label: String,
+    pub subaccount: String,
+    pub requested_channel: Option<Channel>,
+    pub channel: Channel,
+    pub code: String,
+    /// How long the code stays valid; `None` for never.
+    pub ttl: Option<Duration>,
+}
+
+/// Which codes `GET /_mock/codes` wants.
+#[derive(Clone, Debug, Default)]
+pub struct CodeFilter {
+    pub provider: Option<String>,
+    pub account: Option<String>,
+    /// E.164 with `+`.
+    pub number: Option<String>,
+    pub state: Option<VerificationState>,
+}
+
+struct State {
+    store: Store,
+    timers: Timers,
+}
+
+/// The shared state and time of the emulator.
+pub struct Core {
+    pub clock: Clock,
+    pub ids: Ids,
+    state: Mutex<State>,
+    /// Wakes the timer task when an event is scheduled or the clock moves.
+    timer_wake: Notify,
+    started_at: Timestamp,
+}
+
+impl Core {
+    pub fn new(clock: Clock, ids: Ids) -> Arc<Core> {
+        let started_at = clock.now();
+        let state = State { store: Store::default(), timers: Timers::default() };
+        Arc::new(Core { clock, ids, state: Mutex::new(state), timer_wake: Notify::new(), started_at })
+    }
+
+    /// Time on the server clock since start.
+    pub fn uptime(&self) -> Duration {
+        self.clock.now().since(self.started_at)
+    }
+
+    /// Locks the state after running every event due by now.
+    fn locked(&self) -> (MutexGuard<'_, State>, Timestamp) {
+        let now = self.clock.now();
+        let mut state = self.state.lock();
+        while let Some((_, event)) = state.timers.pop_due(now) {
+            state.apply(event);
+        }
+        (state, now)
+    }
+
+    /// Runs due events; called by the timer task and after the clock moves.
+    pub fn tick(&self) {
+        drop(self.locked());
+    }
+
+    /// Moves the clock forward and runs what fell due, in order.
+    pub fn advance_clock(&self, by: Duration) -> Timestamp {
+        let now = self.clock.advance(by);
+        self.tick();
+        self.timer_wake.notify_one();
+        now
+    }
+
+    /// Sets the clock (never backwards) and runs what fell due; `None` if `to` is in the past.
+    pub fn set_clock(&self, to: Timestamp) -> Option<Timestamp> {
+        let now = self.clock.set(to)?;
+        self.tick();
+        self.timer_wake.notify_one();
+        Some(now)
+    }
+
+    pub fn pending_events(&self) -> usize {
+        self.state.lock().timers.len()
+    }
+
+    /// Runs timer events as the clock reaches them, until `shutdown` resolves.
+    pub async fn run_timers(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let next = self.state.lock().timers.next_deadline();
+            let wait = next.and_then(|at| self.clock.real_time_until(at));
+            let sleep = tokio::time::sleep(wait.unwrap_or(Duration::from_secs(3600)));
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.timer_wake.notified() => {}
+                _ = sleep, if wait.is_some() => {}
+            }
+            self.tick();
+        }
+    }
+
+    /// Sends a code: records a pending verification and schedules its expiry. A pending
+    /// verification of the same number in the same account is superseded.
+    pub fn start_verification(&self, key: &AccountKey, new: NewVerification) -> Result<Verification, CoreError> {
+        let (mut state, now) = self.locked();
+        let seq = state.store.next_seq();
+        let ns = state.store.namespace_mut(key);
+        if ns.caller_ids.contains_key(&new.phone_number) {
+            return Err(CoreError::AlreadyVerified);
+        }
+        for old in ns.verifications_mut() {
+            if old.phone_number == new.phone_number && old.state == VerificationState::Pending {
+                old.state = VerificationState::Superseded;
+            }
+        }
+        let v = Verification {
+            seq,
+            id: new.id,
+            phone_number: new.phone_number,
+            country: new.country,
+            label: new.label,
+            subaccount: new.subaccount,
+            requested_channel: new.requested_channel,
+            channel: new.channel,
+            code: new.code,
+            state: VerificationState::Pending,
+            issued_at: now,
+            expires_at: new.ttl.map(|ttl| now.saturating_add(ttl)),
+            attempts: 0,
+        };
+        ns.insert_verification(v.clone());
+        if let Some(at) = v.expires_at {
+            state.timers.schedule(at, Event::Expire { key: key.clone(), id: v.id.clone() });
+            self.timer_wake.notify_one();
+        }
+        tracing::info!(provider = key.provider, account = %key.account, id = %v.id,
+            number = %v.phone_number, channel = v.channel.as_str(), "code issued");
+        Ok(v)
+    }
+
+    /// Checks a code against a verification. The right one turns the number into a caller ID
+    /// with id `caller_id` (the verification's own id when `None`) and returns it.
+    pub fn check_code(&self, key: &AccountKey, id: &str, code: &str, caller_id: Option<String>)
+        -> Result<CallerId, CoreError> {
+        let (mut state, now) = self.locked();
+        let seq = state.store.next_seq();
+        let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
+        let full = ns.caller_ids.len() >= store::MAX_CALLER_IDS_PER_ACCOUNT;
+        let v = ns.verification_mut(id).ok_or(CoreError::NotFound)?;
+        match v.state {
+            VerificationState::Pending => {}
+            VerificationState::Verified => return Err(CoreError::AlreadyVerified),
+            VerificationState::Expired => return Err(CoreError::Expired),
+            VerificationState::Failed => return Err(CoreError::Failed),
+            VerificationState::Superseded => return Err(CoreError::Superseded),
+        }
+        v.attempts += 1;
+        if v.code != code {
+            let remaining = MAX_WRONG_CODES.saturating_sub(v.attempts);
+            if remaining == 0 {
+                v.state = VerificationState::Failed;
+                tracing::info!(provider = key.provider, id, "verification failed: too many wrong codes");
+                return Err(CoreError::Failed);
+            }
+            return Err(CoreError::WrongCode { remaining });
+        }
+        if full {
+            return Err(CoreError::LimitReached);
+        }
+        v.state = VerificationState::Verified;
+        let caller = CallerId {
+            seq,
+            id: caller_id.unwrap_or_else(|| v.id.clone()),
+            phone_number: v.phone_number.clone(),
+            country: v.country.clone(),
+            label: v.label.clone(),
+            subaccount: v.subaccount.clone(),
+            requested_channel: v.requested_channel,
+            created_at: now,
+            updated_at: now,
+        };
+        ns.caller_ids.insert(caller.phone_number.clone(), caller.clone());
+        tracing::info!(provider = key.provider, account = %key.account, number = %caller.phone_number, "verified");
+        Ok(caller)
+    }
+
+    pub fn caller_id(&self, key: &AccountKey, number: &str) -> Option<CallerId> {
+        let (state, _) = self.locked();
+        state.store.namespace(key)?.caller_ids.get(number).cloned()
+    }
+
+    /// Every caller ID of an account, newest first.
+    pub fn caller_ids(&self, key: &AccountKey) -> Vec<CallerId> {
+        let (state, _) = self.locked();
+        let mut all: Vec<CallerId> = state
+            .store
+            .namespace(key)
+            .map(|ns| ns.caller_ids.values().cloned().collect())
+            .unwrap_or_default();
+        all.sort_by(|a, b| (b.created_at, b.seq).cmp(&(a.created_at, a.seq)));
+        all
+    }
+
+    /// Changes a caller ID's label and/or subaccount; `updated_at` moves.
+    pub fn update_caller_id(&self, key: &AccountKey, number: &str, label: Option<String>,
+        subaccount: Option<String>) -> Result<CallerId, CoreError> {
+        let (mut state, now) = self.locked();
+        let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
+        let c = ns.caller_ids.get_mut(number).ok_or(CoreError::NotFound)?;
+        if let Some(label) = label {
+            c.label = label;
+        }
+        if let Some(subaccount) = subaccount {
+            c.subaccount = subaccount;
+        }
+        c.updated_at = now;
+        Ok(c.clone())
+    }
+
+    pub fn delete_caller_id(&self, key: &AccountKey, number: &str) -> Result<CallerId, CoreError> {
+        let (mut state, _) = self.locked();
+        let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
+        let removed = ns.caller_ids.remove(number).ok_or(CoreError::NotFound)?;
+        tracing::info!(provider = key.provider, account = %key.account, number, "caller ID deleted");
+        Ok(removed)
+    }
+
+    /// Every code sent that matches `filter`, newest first, with its account.
+    pub fn codes(&self, filter: &CodeFilter) -> Vec<(AccountKey, Verification)> {
+        let (state, _) = self.locked();
+        let mut out: Vec<(AccountKey, Verification)> = state
+            .store
+            .namespaces
+            .iter()
+            .filter(|(k, _)| filter.provider.as_deref().is_none_or(|p| p == k.provider))
+            .filter(|(k, _)| filter.account.as_deref().is_none_or(|a| a == k.account))
+            .flat_map(|(k, ns)| ns.verifications().map(move |v| (k, v)))
+            .filter(|(_, v)| filter.number.as_deref().is_none_or(|n| n == v.phone_number))
+            .filter(|(_, v)| filter.state.is_none_or(|s| s == v.state))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.sort_by(|a, b| b.1.seq.cmp(&a.1.seq));
+        out
+    }
+
+    /// Wipes every namespace, or one account's (with its timers); returns namespaces removed.
+    pub fn reset(&self, account: Option<&str>) -> usize {
+        let (mut state, _) = self.locked();
+        state.timers.reset(account);
+        let removed = state.store.reset(account);
+        tracing::info!(account = account.unwrap_or("*"), removed, "reset");
+        removed
+    }
+
+    /// Adds an account's token and caller IDs (from a state file).
+    pub(crate) fn insert_account(&self, key: &AccountKey, auth_token: Option<String>, caller_ids: Vec<CallerId>) {
+        let (mut state, _) = self.locked();
+        for mut c in caller_ids {
+            c.seq = state.store.next_seq();
+            state.store.namespace_mut(key).caller_ids.insert(c.phone_number.clone(), c);
+        }
+        let ns = state.store.namespace_mut(key);
+        if auth_token.is_some() {
+            ns.auth_token = auth_token;
+        }
+    }
+
+    /// The token an account was given in fixtures, if any.
+    pub fn auth_token(&self, key: &AccountKey) -> Option<String> {
+        self.state.lock().store.namespace(key)?.auth_token.clone()
+    }
+}
+
+impl State {
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Expire { key, id } => {
+                let Some(ns) = self.store.namespaces.get_mut(&key) else { return };
+                if let Some(v) = ns.verification_mut(&id) {
+                    if v.state == VerificationState::Pending {
+                        v.state = VerificationState::Expired;
+                        tracing::info!(provider = key.provider, id, "code expired");
+                    }
+                }
+            }
+        }
+    }
+}

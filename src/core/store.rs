@@ -1,0 +1,240 @@
+//! Per-account state: verified caller IDs and verifications (the codes "sent").
+//!
+//! The types here are provider-neutral: a provider maps its own names onto them (Plivo's
+//! `alias` and Twilio's `friendly_name` are both a [`CallerId::label`]). The store is plain data
+//! with no locking and no clock; [`super::Core`] holds it behind its mutex and passes `now` in.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::time::Timestamp;
+
+/// Most verifications kept per account; the oldest finished ones are dropped past this.
+pub const MAX_VERIFICATIONS_PER_ACCOUNT: usize = 1_000;
+/// Most verified caller IDs per account; creating one more is refused.
+pub const MAX_CALLER_IDS_PER_ACCOUNT: usize = 10_000;
+
+/// A namespace: the provider and the account the request named (Plivo `auth_id`, Twilio
+/// `AccountSid`, seven API key).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountKey {
+    pub provider: &'static str,
+    pub account: String,
+}
+
+impl AccountKey {
+    pub fn new(provider: &'static str, account: impl Into<String>) -> AccountKey {
+        AccountKey { provider, account: account.into() }
+    }
+}
+
+/// How a code reaches the person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Sms,
+    Call,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Call => "call",
+        }
+    }
+}
+
+/// Where a verification is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerificationState {
+    /// Waiting for the code.
+    Pending,
+    /// The right code came back; the number is a verified caller ID.
+    Verified,
+    /// Its time ran out.
+    Expired,
+    /// Too many wrong codes, or the call failed.
+    Failed,
+    /// A newer verification of the same number replaced it.
+    Superseded,
+}
+
+impl VerificationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationState::Pending => "pending",
+            VerificationState::Verified => "verified",
+            VerificationState::Expired => "expired",
+            VerificationState::Failed => "failed",
+            VerificationState::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VerificationState> {
+        [Self::Pending, Self::Verified, Self::Expired, Self::Failed, Self::Superseded]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// A code that was "sent" and what became of it.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    /// Global creation order, for stable newest-first listings.
+    pub seq: u64,
+    /// The provider's id for it (Plivo `verification_uuid`, Twilio `CallSid`, …).
+    pub id: String,
+    pub phone_number: String,
+    pub country: String,
+    pub label: String,
+    pub subaccount: String,
+    /// The channel the request asked for, `None` when it left it to the default.
+    pub requested_channel: Option<Channel>,
+    /// The channel the code went out on.
+    pub channel: Channel,
+    pub code: String,
+    pub state: VerificationState,
+    pub issued_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    /// Codes tried so far, right or wrong.
+    pub attempts: u32,
+}
+
+/// A verified caller ID.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallerId {
+    pub seq: u64,
+    pub id: String,
+    pub phone_number: String,
+    pub country: String,
+    pub label: String,
+    pub subaccount: String,
+    pub requested_channel: Option<Channel>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One account's state.
+#[derive(Debug, Default)]
+pub struct Namespace {
+    /// The token this account authenticates with, when known (fixtures, strict auth).
+    pub auth_token: Option<String>,
+    /// Verified caller IDs by E.164 number.
+    pub caller_ids: BTreeMap<String, CallerId>,
+    /// Verifications by `seq` (creation order), with an index by id.
+    verifications: BTreeMap<u64, Verification>,
+    by_id: HashMap<String, u64>,
+}
+
+impl Namespace {
+    pub fn verification(&self, id: &str) -> Option<&Verification> {
+        self.verifications.get(self.by_id.get(id)?)
+    }
+
+    pub fn verification_mut(&mut self, id: &str) -> Option<&mut Verification> {
+        self.verifications.get_mut(self.by_id.get(id)?)
+    }
+
+    pub fn verifications(&self) -> impl DoubleEndedIterator<Item = &Verification> {
+        self.verifications.values()
+    }
+
+    pub fn verifications_mut(&mut self) -> impl Iterator<Item = &mut Verification> {
+        self.verifications.values_mut()
+    }
+
+    /// Adds `v`, dropping the oldest finished verifications past the cap.
+    pub fn insert_verification(&mut self, v: Verification) {
+        self.by_id.insert(v.id.clone(), v.seq);
+        self.verifications.insert(v.seq, v);
+        while self.verifications.len() > MAX_VERIFICATIONS_PER_ACCOUNT {
+            let oldest_done = self
+                .verifications
+                .values()
+                .find(|v| v.state != VerificationState::Pending)
+                .or_else(|| self.verifications.values().next())
+                .map(|v| (v.seq, v.id.clone()));
+            let Some((seq, id)) = oldest_done else { break };
+            self.verifications.remove(&seq);
+            self.by_id.remove(&id);
+        }
+    }
+}
+
+/// Every namespace.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub namespaces: HashMap<AccountKey, Namespace>,
+    next_seq: u64,
+}
+
+impl Store {
+    pub fn next_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    pub fn namespace(&self, key: &AccountKey) -> Option<&Namespace> {
+        self.namespaces.get(key)
+    }
+
+    pub fn namespace_mut(&mut self, key: &AccountKey) -> &mut Namespace {
+        self.namespaces.entry(key.clone()).or_default()
+    }
+
+    /// Removes every namespace, or those of one account name (any provider); returns how many.
+    pub fn reset(&mut self, account: Option<&str>) -> usize {
+        let before = self.namespaces.len();
+        match account {
+            Some(account) => self.namespaces.retain(|k, _| k.account != account),
+            None => self.namespaces.clear(),
+        }
+        before - self.namespaces.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verification(seq: u64, state: VerificationState) -> Verification {
+        Verification {
+            seq,
+            id: format!("v{seq}"),
+            phone_number: "+12025551234".into(),
+            country: "US".into(),
+            label: String::new(),
+            subaccount: String::new(),
+            requested_channel: None,
+            channel: Channel::Sms,
+            code: "123456".into(),
+            state,
+            issued_at: Timestamp::from_nanos(0),
+            expires_at: None,
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn verification_history_is_capped_oldest_finished_first() {
+        let mut ns = Namespace::default();
+        ns.insert_verification(verification(1, VerificationState::Pending));
+        for seq in 2..=(MAX_VERIFICATIONS_PER_ACCOUNT as u64 + 5) {
+            ns.insert_verification(verification(seq, VerificationState::Expired));
+        }
+        assert_eq!(ns.verifications().count(), MAX_VERIFICATIONS_PER_ACCOUNT);
+        assert!(ns.verification("v1").is_some(), "a pending one outlives finished ones");
+        assert!(ns.verification("v2").is_none());
+        assert!(ns.verification("v1005").is_some());
+    }
+
+    #[test]
+    fn reset_of_one_account_keeps_the_others() {
+        let mut store = Store::default();
+        store.namespace_mut(&AccountKey::new("plivo", "MA1"));
+        store.namespace_mut(&AccountKey::new("twilio", "MA1"));
+        store.namespace_mut(&AccountKey::new("plivo", "MA2"));
+        assert_eq!(store.reset(Some("MA1")), 2);
+        assert!(store.namespace(&AccountKey::new("plivo", "MA2")).is_some());
+        assert_eq!(store.reset(None), 1);
+    }
+}

@@ -1,0 +1,134 @@
+//! Request and response helpers shared by every provider: the owned request, path segments,
+//! query and form parsing, Basic auth, and JSON/empty responses.
+
+use base64::Engine as _;
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use hyper::{Method, StatusCode};
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+
+pub(crate) type Response = hyper::Response<Full<Bytes>>;
+
+/// A request read whole, before any state is touched.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub method: Method,
+    /// The raw path, not decoded.
+    pub path: String,
+    /// The raw query string, `""` when there is none.
+    pub query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Request {
+    pub fn new(method: Method, path_and_query: &str, headers: HeaderMap, body: Bytes) -> Request {
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        Request { method, path: path.to_owned(), query: query.to_owned(), headers, body }
+    }
+
+    /// The path split on `/`, each segment percent-decoded, without the empty segments of a
+    /// leading or trailing slash: `/v1/Account/MA1/VerifiedCallerId/` → `v1 Account MA1 VerifiedCallerId`.
+    pub fn segments(&self) -> Vec<String> {
+        let trimmed = self.path.strip_prefix('/').unwrap_or(&self.path);
+        let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+        if trimmed.is_empty() {
+            return Vec::new();
+        }
+        trimmed.split('/').map(percent_decode).collect()
+    }
+
+    /// Query parameters in order; a malformed query yields what could be read.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        form_pairs(self.query.as_bytes())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
+    /// The `Authorization: Basic` user and password, if present and well formed.
+    pub fn basic_auth(&self) -> Option<(String, String)> {
+        let value = self.header("authorization")?.trim();
+        let (scheme, encoded) = value.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (user, password) = text.split_once(':')?;
+        Some((user.to_owned(), password.to_owned()))
+    }
+}
+
+/// Percent-decodes a path segment; `+` stays `+` (it is not a space in a path).
+pub(crate) fn percent_decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+/// Parses `application/x-www-form-urlencoded` pairs (also used for query strings).
+pub(crate) fn form_pairs(input: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(input).unwrap_or_default()
+}
+
+/// A JSON response with `Content-Type: application/json`.
+pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
+    let bytes = serde_json::to_vec(body).expect("response types serialize");
+    json_bytes(status, bytes)
+}
+
+pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut res = hyper::Response::new(Full::new(Bytes::from(body)));
+    *res.status_mut() = status;
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+/// A response with no body and, if given, a `Content-Type`.
+pub(crate) fn empty(status: StatusCode, content_type: Option<&'static str>) -> Response {
+    let mut res = hyper::Response::new(Full::new(Bytes::new()));
+    *res.status_mut() = status;
+    if let Some(ct) = content_type {
+        res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(path: &str) -> Request {
+        Request::new(Method::GET, path, HeaderMap::new(), Bytes::new())
+    }
+
+    #[test]
+    fn splits_and_decodes_segments() {
+        assert_eq!(req("/v1/Account/MA1/VerifiedCallerId/").segments(), ["v1", "Account", "MA1", "VerifiedCallerId"]);
+        assert_eq!(req("/a/%2B1202/b").segments(), ["a", "+1202", "b"]);
+        assert_eq!(req("/a/+1202").segments(), ["a", "+1202"]);
+        assert!(req("/").segments().is_empty());
+    }
+
+    #[test]
+    fn reads_query_pairs() {
+        let r = req("/x?country=US&limit=20&alias=a%20b&plus=%2B1");
+        assert_eq!(r.query, "country=US&limit=20&alias=a%20b&plus=%2B1");
+        let pairs = r.query_pairs();
+        assert_eq!(pairs[2], ("alias".to_owned(), "a b".to_owned()));
+        assert_eq!(pairs[3], ("plus".to_owned(), "+1".to_owned()));
+    }
+
+    #[test]
+    fn decodes_basic_auth() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("Basic TUFYWFhYWFhYWFhYWFhYWFhYWFg6dG9rZW4xMjM="));
+        let r = Request::new(Method::GET, "/", headers, Bytes::new());
+        assert_eq!(r.basic_auth(), Some(("MAXXXXXXXXXXXXXXXXXX".into(), "token123".into())));
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("Basic !!!"));
+        assert_eq!(Request::new(Method::GET, "/", headers, Bytes::new()).basic_auth(), None);
+    }
+}

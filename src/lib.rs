@@ -1,0 +1,119 @@
+//! callerid-mock: a local, stateful emulator of phone providers' caller-ID verification APIs.
+//!
+//! Point an unmodified official SDK at the server and it verifies caller IDs as against the
+//! real provider, with no phones, SMS or money; a control plane under `/_mock/` lets a test
+//! read the code that was "sent", move the clock and reset state.
+//!
+//! # Layout
+//! - [`config`]: the one [`Config`] of a server.
+//! - `server`: the hyper accept loop and graceful shutdown.
+//! - `router`: reads a request whole and sends it to the provider its first path segment names.
+//! - `http`: request/response helpers shared by every provider.
+//! - [`core`]: provider-neutral state (`store`), time (`clock`, `timers`, `time`) and
+//!   randomness (`ids`); it knows no provider's JSON.
+//! - `phone`: E.164 parsing and formatting through the `phonenumber` crate.
+//! - `providers`: one folder per provider, each owning its wire format (Plivo so far).
+//! - `control`: the `/_mock/` API.
+//!
+//! # Use from a test
+//! ```no_run
+//! # async fn demo() {
+//! let config = callerid_mock::Config { bind: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+//! let server = callerid_mock::start(config).await.unwrap();
+//! println!("listening on {}", server.addr());
+//! server.shutdown().await;
+//! # }
+//! ```
+
+pub mod config;
+pub mod core;
+
+mod control;
+mod http;
+mod phone;
+mod providers;
+mod router;
+mod server;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+use core::clock::Clock;
+use core::ids::Ids;
+use core::Core;
+
+/// What every request handler can reach.
+pub(crate) struct App {
+    pub core: Arc<Core>,
+    pub config: Config,
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinHandle<()>,
+}
+
+impl Server {
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits until they have.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.tasks.await;
+    }
+}
+
+/// Binds, loads fixtures and starts serving in the background.
+pub async fn start(config: Config) -> Result<Server, String> {
+    let clock = Clock::new(config.start_time, config.frozen_clock);
+    let core = Core::new(clock, Ids::new(config.seed));
+    if let Some(path) = &config.fixtures {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
+        let file = serde_json::from_str(&text)
+            .map_err(|e| format!("fixtures {} are not a state file: {e}", path.display()))?;
+        let n = core
+            .load_state(file, &providers::Registry)
+            .map_err(|e| format!("fixtures {}: {e}", path.display()))?;
+        tracing::info!(caller_ids = n, path = %path.display(), "fixtures loaded");
+    }
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Load phone metadata now, off the runtime: neither start-up nor the first request pays.
+    tokio::task::spawn_blocking(phone::warm_up);
+
+    let (shutdown, rx) = watch::channel(false);
+    let app = Arc::new(App { core: core.clone(), config });
+    let mut timer_rx = rx.clone();
+    let timers = tokio::spawn(core.run_timers(async move {
+        let _ = timer_rx.wait_for(|stop| *stop).await;
+    }));
+    let tasks = tokio::spawn(async move {
+        server::serve(listener, app, rx).await;
+        let _ = timers.await;
+    });
+    Ok(Server { addr, shutdown, tasks })
+}
+
+/// The lines printed at start: where the server is and the base URL each SDK should use.
+pub fn banner(addr: SocketAddr) -> String {
+    let origin = format!("http://{addr}");
+    let mut out = format!("callerid-mock {} listening on {origin}\n", env!("CARGO_PKG_VERSION"));
+    for (name, base) in providers::base_urls(&origin) {
+        out.push_str(&format!("  {name:<8} {base}\n"));
+    }
+    out.push_str(&format!("  {:<8} {origin}/_mock/\n", "control"));
+    out
+}

@@ -1,0 +1,165 @@
+//! The `callerid-mock` binary: parses flags, sets up logging, and runs the server until
+//! SIGINT/SIGTERM, or checks a running server's health.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use callerid_mock::core::time::Timestamp;
+use callerid_mock::Config;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "callerid-mock", version, about = "A local, stateful emulator of Twilio, Plivo and seven.io caller-ID verification APIs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Exit 0 if a server answers `GET /_mock/health` with status ok, 1 otherwise.
+    Healthcheck {
+        /// The server to check.
+        #[arg(long, default_value = "http://127.0.0.1:8484")]
+        url: String,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "CALLERID_MOCK_BIND", default_value = callerid_mock::config::DEFAULT_BIND)]
+    bind: SocketAddr,
+    /// Seed for every generated id, UUID, code and request id (default: from the OS).
+    #[arg(long, env = "CALLERID_MOCK_SEED")]
+    seed: Option<u64>,
+    /// What the clock reads at start, RFC 3339 (default: now).
+    #[arg(long, env = "CALLERID_MOCK_START_TIME", value_parser = parse_time)]
+    start_time: Option<Timestamp>,
+    /// Stop the clock: it moves only through POST /_mock/clock.
+    #[arg(long, env = "CALLERID_MOCK_FROZEN_CLOCK")]
+    frozen_clock: bool,
+    /// A state file of accounts, tokens and caller IDs to load at start.
+    #[arg(long, env = "CALLERID_MOCK_FIXTURES")]
+    fixtures: Option<PathBuf>,
+    /// Digits in a Plivo OTP.
+    #[arg(long, env = "CALLERID_MOCK_PLIVO_OTP_LENGTH", default_value_t = 6,
+        value_parser = clap::value_parser!(u8).range(4..=10))]
+    plivo_otp_length: u8,
+    /// Log filter (error, warn, info, debug, trace, or a tracing directive); RUST_LOG also works.
+    #[arg(long, env = "CALLERID_MOCK_LOG_LEVEL")]
+    log_level: Option<String>,
+}
+
+fn parse_time(s: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_rfc3339(s).ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-01T00:00:00Z"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Healthcheck { url }) => healthcheck(&url),
+        Some(Command::Serve(args)) => serve(args),
+        None => serve(cli.serve),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let filter = args
+        .log_level
+        .clone()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "info".to_owned());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config {
+        bind: args.bind,
+        seed: args.seed,
+        start_time: args.start_time,
+        frozen_clock: args.frozen_clock,
+        fixtures: args.fixtures,
+        plivo_otp_length: usize::from(args.plivo_otp_length),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    runtime.block_on(async move {
+        let server = match callerid_mock::start(config).await {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("callerid-mock: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        print!("{}", callerid_mock::banner(server.addr()));
+        let _ = std::io::stdout().flush();
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        server.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// A dependency-free HTTP/1.1 GET of `{url}/_mock/health` (there is no curl in the image).
+fn healthcheck(url: &str) -> ExitCode {
+    match check(url) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("unhealthy: {why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("http://").ok_or("only http:// URLs are supported")?;
+    let (host, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+    let timeout = Duration::from_secs(2);
+    let addr = host
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .next()
+        .ok_or(format!("{host} resolves to nothing"))?;
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    let path = format!("/{}/_mock/health", prefix.trim_end_matches('/')).replace("//", "/");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).map_err(|e| format!("cannot send: {e}"))?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(|e| format!("no answer: {e}"))?;
+    let status_line = response.lines().next().unwrap_or_default();
+    if !status_line.starts_with("HTTP/1.1 200") {
+        return Err(format!("answered {status_line:?}"));
+    }
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    if !body.contains(r#""status":"ok""#) {
+        return Err(format!("body is not ok: {body}"));
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Phone numbers, through the `phonenumber` crate (a port of Google's libphonenumber): E.164
+//! normalisation, validity, the ISO country of a number, and national/international formats.
+
+use phonenumber::{Mode, PhoneNumber};
+
+/// A valid number in its canonical forms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Number {
+    /// `+` and digits.
+    pub e164: String,
+    /// ISO 3166 alpha-2 region of the number, `""` when the calling code is shared and the
+    /// number names no single region.
+    pub country: String,
+    parsed: PhoneNumber,
+}
+
+impl Number {
+    /// The national format, e.g. `(415) 867-5309` for a US number.
+    pub fn national(&self) -> String {
+        self.parsed.format().mode(Mode::National).to_string()
+    }
+
+    /// The international format, e.g. `+49 163 2429751`.
+    pub fn international(&self) -> String {
+        self.parsed.format().mode(Mode::International).to_string()
+    }
+}
+
+/// Parses an international number, `+` optional (`+12025551234`, `12025551234`,
+/// `+1 202-555-1234`); `None` unless libphonenumber calls it valid.
+pub fn parse_international(input: &str) -> Option<Number> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() || trimmed.len() > 64 {
+        return None;
+    }
+    let with_plus;
+    let candidate = if trimmed.starts_with('+') {
+        trimmed
+    } else {
+        with_plus = format!("+{trimmed}");
+        &with_plus
+    };
+    let parsed = phonenumber::parse(None, candidate).ok()?;
+    into_number(parsed)
+}
+
+fn into_number(parsed: PhoneNumber) -> Option<Number> {
+    if !phonenumber::is_valid(&parsed) {
+        return None;
+    }
+    let e164 = parsed.format().mode(Mode::E164).to_string();
+    let country = parsed.country().id().map(|id| id.as_ref().to_owned()).unwrap_or_default();
+    Some(Number { e164, country, parsed })
+}
+
+/// Normalises a number taken from a URL path (`+1202…`, `1202…`, `%2B1202…` already decoded)
+/// to the `+digits` key the store uses, without judging validity: a lookup of an odd string
+/// simply finds nothing.
+pub fn path_key(segment: &str) -> Option<String> {
+    let digits = segment.trim().strip_prefix('+').unwrap_or(segment.trim());
+    (!digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("+{digits}"))
+}
+
+/// Loads libphonenumber's metadata (tens of milliseconds, once) so no request pays for it.
+pub fn warm_up() {
+    let _ = parse_international("+12025551234");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_and_finds_the_country() {
+        for (input, e164, country) in [
+            ("+12025551234", "+12025551234", "US"),
+            ("12025551234", "+12025551234", "US"),
+            ("+1 (202) 555-1234", "+12025551234", "US"),
+            ("+919768368717", "+919768368717", "IN"),
+            ("+491632429751", "+491632429751", "DE"),
+            ("+442079460958", "+442079460958", "GB"),
+        ] {
+            let n = parse_international(input).unwrap_or_else(|| panic!("{input} is valid"));
+            assert_eq!((n.e164.as_str(), n.country.as_str()), (e164, country), "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_invalid_numbers() {
+        for input in ["", "+", "abc", "+1234", "+999123456789", "+1202555123456789", "+12021"] {
+            assert_eq!(parse_international(input), None, "{input}");
+        }
+    }
+
+    #[test]
+    fn formats_like_libphonenumber() {
+        let n = parse_international("+14158675309").unwrap();
+        assert_eq!(n.national(), "(415) 867-5309");
+        let n = parse_international("+491632429751").unwrap();
+        assert_eq!(n.international(), "+49 163 2429751");
+    }
+
+    #[test]
+    fn path_keys_accept_plus_or_bare_digits() {
+        assert_eq!(path_key("+12025551234").as_deref(), Some("+12025551234"));
+        assert_eq!(path_key("12025551234").as_deref(), Some("+12025551234"));
+        assert_eq!(path_key("12a"), None);
+        assert_eq!(path_key("+"), None);
+    }
+}

@@ -1,0 +1,124 @@
+//! Plivo's response bodies. Keys are in the order of the SDKs' fixtures (alphabetical), every
+//! key is always present and no string is ever `null` (plivo-php indexes keys directly).
+
+use serde::Serialize;
+
+use crate::core::store::{AccountKey, CallerId};
+
+#[derive(Serialize)]
+pub(crate) struct ErrorBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_id: Option<String>,
+    pub error: String,
+}
+
+/// `POST …/VerifiedCallerId/`
+#[derive(Serialize)]
+pub(crate) struct Initiated {
+    pub api_id: String,
+    pub message: String,
+    pub verification_uuid: String,
+}
+
+/// `POST …/VerifiedCallerId/Verification/{uuid}/`: the caller ID as verification made it,
+/// `created_at` at nanosecond precision, `channel` as the initiate request gave it.
+#[derive(Serialize)]
+pub(crate) struct Verified {
+    pub alias: String,
+    pub api_id: String,
+    pub channel: &'static str,
+    pub country: String,
+    pub created_at: String,
+    pub phone_number: String,
+    pub verification_uuid: String,
+}
+
+impl Verified {
+    pub fn new(api_id: String, c: CallerId) -> Verified {
+        Verified {
+            alias: c.label,
+            api_id,
+            channel: c.requested_channel.map_or("", |ch| ch.as_str()),
+            country: c.country,
+            created_at: c.created_at.rfc3339_nanos(),
+            phone_number: c.phone_number,
+            verification_uuid: c.id,
+        }
+    }
+}
+
+/// `GET`/`POST …/VerifiedCallerId/{number}/`: read back at microsecond precision. The live
+/// API's `modified_at` equals `created_at` even after an update, so it does here too.
+#[derive(Serialize)]
+pub(crate) struct CallerIdBody {
+    pub alias: String,
+    pub api_id: String,
+    pub country: String,
+    pub created_at: String,
+    pub modified_at: String,
+    pub phone_number: String,
+    pub subaccount: String,
+    pub verification_uuid: String,
+}
+
+impl CallerIdBody {
+    pub fn new(api_id: String, c: CallerId) -> CallerIdBody {
+        let created_at = c.created_at.rfc3339_micros();
+        CallerIdBody {
+            alias: c.label,
+            api_id,
+            country: c.country,
+            modified_at: created_at.clone(),
+            created_at,
+            phone_number: c.phone_number,
+            subaccount: c.subaccount,
+            verification_uuid: c.id,
+        }
+    }
+}
+
+/// `GET …/VerifiedCallerId/`
+#[derive(Serialize)]
+pub(crate) struct ListBody {
+    pub api_id: String,
+    pub meta: Meta,
+    pub objects: Vec<ListItem>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Meta {
+    pub limit: usize,
+    pub next: Option<String>,
+    pub offset: usize,
+    pub previous: Option<String>,
+    pub total_count: usize,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ListItem {
+    pub alias: String,
+    pub country: String,
+    pub created_at: String,
+    pub modified_at: String,
+    pub phone_number: String,
+    pub resource_uri: String,
+    pub subaccount: String,
+    pub verification_uuid: String,
+}
+
+impl ListItem {
+    pub fn new(key: &AccountKey, c: CallerId) -> ListItem {
+        let created_at = c.created_at.rfc3339_micros();
+        ListItem {
+            resource_uri: format!("/v1/Account/{}/VerifiedCallerId/{}", key.account,
+                c.phone_number.trim_start_matches('+')),
+            alias: c.label,
+            country: c.country,
+            modified_at: created_at.clone(),
+            created_at,
+            phone_number: c.phone_number,
+            subaccount: c.subaccount,
+            verification_uuid: c.id,
+        }
+    }
+}

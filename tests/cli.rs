@@ -1,0 +1,74 @@
+//! The binary itself: flags, the start-up banner, healthcheck, graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_callerid-mock");
+
+/// Starts the binary on a free port; returns it, the URL and the whole banner.
+fn spawn(args: &[&str]) -> (Child, String, String) {
+    let mut child = Command::new(BIN)
+        .args(["--bind", "127.0.0.1:0", "--log-level", "warn"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut banner = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    while !banner.contains("control") {
+        assert!(stdout.read_line(&mut banner).unwrap() > 0, "banner ends early: {banner}");
+    }
+    let url = banner.split_whitespace().nth(4).expect("a banner line").to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{banner}");
+    (child, url, banner)
+}
+
+fn healthcheck(url: &str) -> std::process::Output {
+    Command::new(BIN).args(["healthcheck", "--url", url]).output().unwrap()
+}
+
+#[test]
+fn help_and_version_describe_the_binary() {
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--bind", "--seed", "--start-time", "--frozen-clock", "--fixtures", "--log-level", "healthcheck"] {
+        assert!(text.contains(flag), "--help mentions {flag}");
+    }
+    let version = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&version.stdout).trim(), format!("callerid-mock {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn banner_names_each_provider_base_url_and_healthcheck_passes() {
+    let (mut child, url, banner) = spawn(&["--seed", "1", "--frozen-clock", "--start-time", "2026-01-01T00:00:00Z"]);
+    let out = healthcheck(&url);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // SIGTERM: a graceful, successful exit.
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(banner.contains(&format!("plivo    {url}/v1/Account/{{auth_id}}/")), "{banner}");
+    assert!(banner.contains(&format!("control  {url}/_mock/")), "{banner}");
+}
+
+#[test]
+fn healthcheck_fails_when_nothing_answers() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let out = healthcheck(&url);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unhealthy"));
+}
+
+#[test]
+fn bad_flags_are_refused() {
+    for args in [&["--start-time", "yesterday"][..], &["--plivo-otp-length", "3"], &["--bind", "nowhere"]] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    let out = Command::new(BIN).args(["--bind", "127.0.0.1:0", "--fixtures", "/nonexistent.json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read fixtures"));
+}

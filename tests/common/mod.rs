@@ -1,0 +1,135 @@
+//! Test helpers: a real server on port 0 in its own runtime, and a small blocking HTTP/1.1
+//! client, so tests read as plain sequences of requests.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use serde_json::{json, Value};
+
+pub const START: &str = "2026-01-01T00:00:00Z";
+pub const AUTH_ID: &str = "MAXXXXXXXXXXXXXXXXXX";
+/// `MAXXXXXXXXXXXXXXXXXX:token123`
+pub const BASIC: &str = "Basic TUFYWFhYWFhYWFhYWFhYWFhYWFg6dG9rZW4xMjM=";
+
+/// A running server; dropped, it shuts down.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    server: Option<callerid_mock::Server>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// The configuration every snapshot test uses: seed 42, a frozen clock at [`START`].
+pub fn config() -> callerid_mock::Config {
+    callerid_mock::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        seed: Some(42),
+        start_time: callerid_mock::core::time::Timestamp::parse_rfc3339(START),
+        frozen_clock: true,
+        ..Default::default()
+    }
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        TestServer::with(config())
+    }
+
+    pub fn with(config: callerid_mock::Config) -> TestServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(callerid_mock::start(config)).expect("server starts");
+        TestServer { addr: server.addr(), server: Some(server), runtime: Some(runtime) }
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        send(self.addr, method, path, headers, body.as_bytes())
+    }
+
+    /// A Plivo request with valid Basic auth; `path` is relative to `/v1/Account/{AUTH_ID}/`.
+    pub fn plivo(&self, method: &str, path: &str, body: &str) -> Resp {
+        let full = format!("/v1/Account/{AUTH_ID}/{path}");
+        self.request(method, &full, &[("Authorization", BASIC), ("Content-Type", "application/json")], body)
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, &[], "")
+    }
+
+    pub fn post_json(&self, path: &str, body: Value) -> Resp {
+        self.request("POST", path, &[("Content-Type", "application/json")], &body.to_string())
+    }
+
+    /// The newest code sent to `number`, from the control plane.
+    pub fn latest_code(&self, number: &str) -> (String, String) {
+        let codes = self.get(&format!("/_mock/codes?number={}", number.replace('+', "%2B"))).json();
+        let c = &codes["codes"][0];
+        (c["id"].as_str().unwrap().to_owned(), c["code"].as_str().unwrap().to_owned())
+    }
+
+    pub fn advance(&self, by: &str) -> Resp {
+        self.post_json("/_mock/clock", json!({ "advance": by }))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let (Some(server), Some(runtime)) = (self.server.take(), self.runtime.take()) {
+            runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+/// A response read whole.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    /// What a snapshot records: status, content type and body.
+    pub fn snap(&self) -> Value {
+        let body = serde_json::from_str(&self.body).unwrap_or(Value::String(self.body.clone()));
+        json!({ "status": self.status, "content_type": self.header("content-type"), "body": body })
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("reads the response");
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Resp {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response head");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Resp { status, headers, body: body.to_owned() }
+}

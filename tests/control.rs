@@ -1,0 +1,188 @@
+//! The control plane's first slice, determinism, fixtures, and robustness against bad input.
+
+mod common;
+
+use common::{TestServer, AUTH_ID, BASIC};
+use insta::assert_json_snapshot;
+use serde_json::json;
+
+fn initiate(s: &TestServer, number: &str) {
+    let res = s.plivo("POST", "VerifiedCallerId/", &json!({ "phone_number": number }).to_string());
+    assert_eq!(res.status, 200, "{}", res.body);
+}
+
+#[test]
+fn health_reports_ok_and_server_clock_uptime() {
+    let s = TestServer::start();
+    let mut health = s.get("/_mock/health").snap();
+    assert_eq!(health["body"]["version"], env!("CARGO_PKG_VERSION"));
+    health["body"]["version"] = json!("[version]");
+    assert_json_snapshot!("health", health);
+    s.advance("90s");
+    assert_eq!(s.get("/_mock/health").json()["uptime_s"], 90);
+}
+
+#[test]
+fn the_clock_advances_sets_and_never_runs_backwards() {
+    let s = TestServer::start();
+    assert_json_snapshot!("clock", s.get("/_mock/clock").snap());
+    assert_eq!(s.advance("1h30m").json()["now"], "2026-01-01T01:30:00Z");
+    let res = s.post_json("/_mock/clock", json!({ "set": "2026-02-01T00:00:00Z" }));
+    assert_eq!(res.json()["now"], "2026-02-01T00:00:00Z");
+    let res = s.post_json("/_mock/clock", json!({ "set": "2026-01-01T00:00:00Z" }));
+    assert_json_snapshot!("clock_backwards", res.snap());
+    for body in [json!({}), json!({ "advance": "soon" }), json!({ "advance": "1m", "set": "x" }), json!({ "set": 5 })] {
+        assert_eq!(s.post_json("/_mock/clock", body.clone()).status, 400, "{body}");
+    }
+    assert_eq!(s.request("POST", "/_mock/clock", &[], "not json").status, 400);
+}
+
+#[test]
+fn setting_the_clock_runs_expiries_in_order() {
+    let s = TestServer::start();
+    initiate(&s, "+12025551234");
+    s.advance("5m");
+    initiate(&s, "+14155552671");
+    assert_eq!(s.get("/_mock/clock").json()["pending_events"], 2);
+    // 00:17 passes the first expiry (00:15) but not the second (00:20).
+    s.post_json("/_mock/clock", json!({ "set": "2026-01-01T00:17:00Z" }));
+    let states: Vec<_> = s.get("/_mock/codes").json()["codes"].as_array().unwrap()
+        .iter().map(|c| c["state"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(states, ["pending", "expired"]);
+    assert_eq!(s.get("/_mock/clock").json()["pending_events"], 1);
+}
+
+#[test]
+fn codes_filter_by_number_state_provider_and_account() {
+    let s = TestServer::start();
+    initiate(&s, "+12025551234");
+    initiate(&s, "+14155552671");
+    let n = |q: &str| s.get(&format!("/_mock/codes?{q}")).json()["codes"].as_array().unwrap().len();
+    assert_eq!(n(""), 2);
+    assert_eq!(n("number=%2B12025551234"), 1);
+    assert_eq!(n("number=14155552671"), 1);
+    assert_eq!(n("state=pending"), 2);
+    assert_eq!(n("state=verified"), 0);
+    assert_eq!(n("provider=plivo"), 2);
+    assert_eq!(n(&format!("account={AUTH_ID}")), 2);
+    assert_eq!(n("account=MAOTHER"), 0);
+    assert_json_snapshot!("codes_bad_provider", s.get("/_mock/codes?provider=nope").snap());
+    assert_eq!(s.get("/_mock/codes?state=nope").status, 400);
+    assert_eq!(s.get("/_mock/codes?number=abc").status, 400);
+}
+
+#[test]
+fn reset_wipes_everything_or_one_account() {
+    let s = TestServer::start();
+    initiate(&s, "+12025551234");
+    let other = "SAXXXXXXXXXXXXXXXXXX";
+    let auth = "Basic U0FYWFhYWFhYWFhYWFhYWFhYWFg6dG9rZW4xMjM=";
+    let res = s.request("POST", &format!("/v1/Account/{other}/VerifiedCallerId/"),
+        &[("Authorization", auth)], r#"{"phone_number":"+14155552671"}"#);
+    assert_eq!(res.status, 200);
+
+    let res = s.request("POST", &format!("/_mock/reset?account={other}"), &[], "");
+    assert_json_snapshot!("reset_account", res.snap());
+    let codes = s.get("/_mock/codes").json();
+    assert_eq!(codes["codes"].as_array().unwrap().len(), 1);
+    assert_eq!(codes["codes"][0]["account"], AUTH_ID);
+    assert_eq!(s.get("/_mock/clock").json()["pending_events"], 1, "the other account's timer went too");
+
+    let res = s.request("POST", "/_mock/reset", &[], "");
+    assert_json_snapshot!("reset_all", res.snap());
+    assert_eq!(s.get("/_mock/codes").json()["codes"], json!([]));
+}
+
+#[test]
+fn unknown_control_routes_and_methods_are_json_errors() {
+    let s = TestServer::start();
+    assert_json_snapshot!("control_not_found", s.get("/_mock/nope").snap());
+    assert_eq!(s.request("DELETE", "/_mock/codes", &[], "").status, 405);
+    assert_eq!(s.get("/nowhere").status, 404);
+}
+
+/// The requests of a small flow; returns every response body.
+fn scripted_flow(s: &TestServer) -> Vec<String> {
+    let mut bodies = Vec::new();
+    let mut push = |r: common::Resp| bodies.push(format!("{} {}", r.status, r.body));
+    push(s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+12025551234","alias":"a"}"#));
+    let (uuid, otp) = s.latest_code("+12025551234");
+    push(s.get("/_mock/codes"));
+    push(s.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), r#"{"otp":"x"}"#));
+    s.advance("3s");
+    push(s.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), &json!({ "otp": otp }).to_string()));
+    push(s.plivo("GET", "VerifiedCallerId/", ""));
+    push(s.plivo("POST", "VerifiedCallerId/+12025551234/", r#"{"alias":"b"}"#));
+    push(s.plivo("GET", "VerifiedCallerId/+12025551234/", ""));
+    bodies
+}
+
+#[test]
+fn same_seed_and_start_time_give_byte_identical_responses() {
+    let (a, b) = (TestServer::start(), TestServer::start());
+    assert_eq!(scripted_flow(&a), scripted_flow(&b));
+    let mut other = common::config();
+    other.seed = Some(43);
+    let c = TestServer::with(other);
+    assert_ne!(scripted_flow(&a), scripted_flow(&c), "another seed gives other ids");
+}
+
+#[test]
+fn keys_come_in_the_sdk_fixtures_order() {
+    let s = TestServer::start();
+    let body = scripted_flow(&s).pop().unwrap();
+    let keys = ["alias", "api_id", "country", "created_at", "modified_at", "phone_number", "subaccount", "verification_uuid"];
+    let positions: Vec<usize> = keys.iter().map(|k| body.find(&format!("\"{k}\"")).unwrap()).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{body}");
+}
+
+#[test]
+fn fixtures_load_accounts_and_caller_ids() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/example.json");
+    let mut config = common::config();
+    config.fixtures = Some(path.into());
+    let s = TestServer::with(config);
+    let res = s.plivo("GET", "VerifiedCallerId/", "");
+    assert_json_snapshot!("fixtures_list", res.snap());
+    let res = s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+12025551234"}"#);
+    assert_eq!(res.status, 400, "a fixture number is already verified");
+}
+
+#[test]
+fn bad_fixtures_stop_the_start_with_a_reason() {
+    let dir = std::env::temp_dir().join(format!("callerid-mock-fixtures-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text, expected) in [
+        ("syntax.json", "{", "not a state file"),
+        ("provider.json", r#"{"accounts":[{"provider":"nope","account":"x"}]}"#, "unknown provider"),
+        ("number.json", r#"{"accounts":[{"provider":"plivo","account":"x","caller_ids":[{"phone_number":"123"}]}]}"#, "not a valid phone number"),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let mut config = common::config();
+        config.fixtures = Some(path);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let err = rt.block_on(callerid_mock::start(config)).err().expect("refuses to start");
+        assert!(err.contains(expected), "{err}");
+    }
+}
+
+#[test]
+fn garbage_never_gets_a_5xx_and_the_server_keeps_serving() {
+    let s = TestServer::start();
+    let paths = ["/", "/v1", "/v1/Account", "/v1/Account//VerifiedCallerId/", "/v1/Account/MA/VerifiedCallerId/%ZZ/",
+        "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/Verification/", "/_mock/codes?number=%FF", "/_mock/clock",
+        "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/?limit=abc&offset=%%", "/%00"];
+    let bodies = ["", "{", "[1,2]", "\"\"", "null", "{\"phone_number\":{\"a\":1}}", "{\"otp\":123456}", "\u{0}\u{1}"];
+    for path in paths {
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            for body in bodies {
+                let res = s.request(method, path, &[("Authorization", BASIC)], body);
+                assert!(res.status < 500, "{method} {path} {body:?} -> {}", res.status);
+            }
+        }
+    }
+    let big = "x".repeat(100 * 1024);
+    assert_eq!(s.request("POST", "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/", &[("Authorization", BASIC)], &big).status, 413);
+    assert_eq!(s.get("/_mock/health").status, 200);
+}
