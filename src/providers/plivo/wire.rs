@@ -21,7 +21,8 @@ pub(crate) struct Initiated {
 }
 
 /// `POST …/VerifiedCallerId/Verification/{uuid}/`: the caller ID as verification made it,
-/// `created_at` at nanosecond precision, `channel` as the initiate request gave it.
+/// `created_at` at nanosecond precision, `channel` as the initiate request gave it. The SDK
+/// fixtures have no `subaccount` here, but the Node, Go, Java and .NET models read one.
 #[derive(Serialize)]
 pub(crate) struct Verified {
     pub alias: String,
@@ -30,6 +31,7 @@ pub(crate) struct Verified {
     pub country: String,
     pub created_at: String,
     pub phone_number: String,
+    pub subaccount: String,
     pub verification_uuid: String,
 }
 
@@ -42,6 +44,7 @@ impl Verified {
             country: c.country,
             created_at: c.created_at.rfc3339_nanos(),
             phone_number: c.phone_number,
+            subaccount: c.subaccount,
             verification_uuid: c.id,
         }
     }

@@ -1,0 +1,107 @@
+"""The official Plivo Python SDK (plivo on PyPI), unmodified, against callerid-mock.
+
+Run by tests/sdk/run.sh, which starts the binary and exports CALLERID_MOCK_URL.
+"""
+
+import json
+import os
+import urllib.request
+
+import plivo
+import plivo.rest.client as plivo_client
+import pytest
+from plivo import exceptions
+
+BASE = os.environ["CALLERID_MOCK_URL"]
+AUTH_ID = "MAPYTHONXXXXXXXXXXXX"
+
+# The SDK has no base-URL option: it reads these module constants at request time.
+for name in ("PLIVO_API_BASE_URI", "API_VOICE_BASE_URI",
+             "API_VOICE_BASE_URI_FALLBACK_1", "API_VOICE_BASE_URI_FALLBACK_2"):
+    setattr(plivo_client, name, BASE + "/v1/Account")
+
+
+def control(path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(BASE + path, data=data, method="GET" if body is None else "POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as res:
+        return json.load(res)
+
+
+def latest_code(number):
+    codes = control(f"/_mock/codes?account={AUTH_ID}&number={number.replace('+', '%2B')}")["codes"]
+    return codes[0]
+
+
+@pytest.fixture
+def client():
+    control(f"/_mock/reset?account={AUTH_ID}", {})
+    return plivo.RestClient(AUTH_ID, "token123")
+
+
+def verify(client, number, **kwargs):
+    uuid = client.verify_callerids.initiate_verify(phone_number=number, **kwargs).verification_uuid
+    return client.verify_callerids.verify_caller_id(uuid, otp=latest_code(number)["code"])
+
+
+def test_every_operation_end_to_end(client):
+    api = client.verify_callerids
+    started = api.initiate_verify(phone_number="+12025551234", alias="Main Office", channel="call")
+    assert started.message == \
+        "Verification code is sent to number +12025551234 which is valid for 15 minutes"
+    sent = latest_code("+12025551234")
+    assert sent["id"] == started.verification_uuid
+    assert sent["channel"] == "call" and sent["state"] == "pending" and len(sent["code"]) == 6
+
+    wrong = "000000" if sent["code"] != "000000" else "111111"
+    with pytest.raises(exceptions.ValidationError) as err:
+        api.verify_caller_id(started.verification_uuid, otp=wrong)
+    assert str(err.value) == "invalid OTP; 4 attempts remaining"
+
+    verified = api.verify_caller_id(started.verification_uuid, otp=sent["code"])
+    assert verified.phone_number == "+12025551234"
+    assert verified.country == "US" and verified.channel == "call" and verified.alias == "Main Office"
+    assert latest_code("+12025551234")["state"] == "verified"
+
+    got = api.get_verified_caller_id("+12025551234")
+    assert got.verification_uuid == started.verification_uuid
+    assert got.subaccount == "" and got.modified_at == got.created_at
+
+    verify(client, "+919768368717", alias="Bangalore", subaccount="SAMTU0Y2FKNGETYZDKNI")
+    listed = api.list_verified_caller_id(country="IN", limit=20, offset=0)
+    assert listed.meta["total_count"] == 1
+    assert listed.objects[0].phone_number == "+919768368717"
+    assert listed.objects[0].resource_uri == f"/v1/Account/{AUTH_ID}/VerifiedCallerId/919768368717"
+    assert api.list_verified_caller_id(alias="Main Office").meta["total_count"] == 1
+    assert api.list_verified_caller_id(subaccount="SAMTU0Y2FKNGETYZDKNI").meta["total_count"] == 1
+    page = api.list_verified_caller_id(limit=1, offset=0)
+    assert page.meta["next"] == f"/v1/Account/{AUTH_ID}/VerifiedCallerId/?limit=1&offset=1"
+
+    updated = api.update_verified_caller_id("+12025551234", alias="New", subaccount="SAXXXXXXXXXXXXXXXXXX")
+    assert updated.alias == "New" and updated.subaccount == "SAXXXXXXXXXXXXXXXXXX"
+
+    assert api.delete_verified_caller_id("+12025551234") is None
+    with pytest.raises(exceptions.ResourceNotFoundError) as err:
+        api.get_verified_caller_id("+12025551234")
+    assert str(err.value) == "not found"
+
+
+def test_an_expired_otp_raises_validation_error(client):
+    api = client.verify_callerids
+    uuid = api.initiate_verify(phone_number="+14155552671").verification_uuid
+    code = latest_code("+14155552671")["code"]
+    control("/_mock/clock", {"advance": "16m"})
+    with pytest.raises(exceptions.ValidationError) as err:
+        api.verify_caller_id(uuid, otp=code)
+    assert "expired" in str(err.value)
+    assert latest_code("+14155552671")["state"] == "expired"
+
+
+def test_invalid_numbers_and_unknown_uuids_raise(client):
+    api = client.verify_callerids
+    with pytest.raises(exceptions.ValidationError) as err:
+        api.initiate_verify(phone_number="+1234")
+    assert str(err.value) == "The number +1234 is not a valid number"
+    with pytest.raises(exceptions.ResourceNotFoundError):
+        api.verify_caller_id("2e68eb73-4d54-4391-bc98-71cd380911a4", otp="123456")
