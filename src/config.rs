@@ -21,6 +21,8 @@ pub struct Config {
     pub fixtures: Option<PathBuf>,
     /// Digits in a Plivo OTP.
     pub plivo_otp_length: usize,
+    /// Answer every validation call with the right code as soon as it rings.
+    pub auto_answer: bool,
 }
 
 /// The address the server listens on by default.
@@ -35,6 +37,7 @@ impl Default for Config {
             frozen_clock: false,
             fixtures: None,
             plivo_otp_length: 6,
+            auto_answer: false,
         }
     }
 }

@@ -76,14 +76,14 @@ impl Server {
 /// Binds, loads fixtures and starts serving in the background.
 pub async fn start(config: Config) -> Result<Server, String> {
     let clock = Clock::new(config.start_time, config.frozen_clock);
-    let core = Core::new(clock, Ids::new(config.seed));
+    let core = Core::new(clock, Ids::new(config.seed), Box::new(providers::Registry), config.auto_answer);
     if let Some(path) = &config.fixtures {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
         let file = serde_json::from_str(&text)
             .map_err(|e| format!("fixtures {} are not a state file: {e}", path.display()))?;
         let n = core
-            .load_state(file, &providers::Registry)
+            .load_state(file)
             .map_err(|e| format!("fixtures {}: {e}", path.display()))?;
         tracing::info!(caller_ids = n, path = %path.display(), "fixtures loaded");
     }

@@ -53,6 +53,9 @@ struct ServeArgs {
     #[arg(long, env = "CALLERID_MOCK_PLIVO_OTP_LENGTH", default_value_t = 6,
         value_parser = clap::value_parser!(u8).range(4..=10))]
     plivo_otp_length: u8,
+    /// Answer every validation call (Twilio, seven) with the right code as soon as it rings.
+    #[arg(long, env = "CALLERID_MOCK_AUTO_ANSWER")]
+    auto_answer: bool,
     /// Log filter (error, warn, info, debug, trace, or a tracing directive); RUST_LOG also works.
     #[arg(long, env = "CALLERID_MOCK_LOG_LEVEL")]
     log_level: Option<String>,
@@ -88,6 +91,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         frozen_clock: args.frozen_clock,
         fixtures: args.fixtures,
         plivo_otp_length: usize::from(args.plivo_otp_length),
+        auto_answer: args.auto_answer,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -44,6 +44,19 @@ pub fn parse_international(input: &str) -> Option<Number> {
     into_number(parsed)
 }
 
+/// Parses a number as dialled in `region` when it has no `+` (`(415) 555-1212` in the US),
+/// as an international number otherwise; `None` unless libphonenumber calls it valid.
+pub fn parse_in_region(input: &str, region: phonenumber::country::Id) -> Option<Number> {
+    let trimmed = input.trim();
+    if trimmed.starts_with('+') {
+        return parse_international(trimmed);
+    }
+    if trimmed.is_empty() || trimmed.len() > 64 {
+        return None;
+    }
+    into_number(phonenumber::parse(Some(region), trimmed).ok()?)
+}
+
 fn into_number(parsed: PhoneNumber) -> Option<Number> {
     if !phonenumber::is_valid(&parsed) {
         return None;
@@ -91,6 +104,17 @@ mod tests {
         for input in ["", "+", "abc", "+1234", "+999123456789", "+1202555123456789", "+12021"] {
             assert_eq!(parse_international(input), None, "{input}");
         }
+    }
+
+    #[test]
+    fn reads_national_forms_in_a_region() {
+        use phonenumber::country::Id;
+        for input in ["(415) 867-5309", "415-867-5309", "4158675309", "+14158675309", "1 415 867 5309"] {
+            let n = parse_in_region(input, Id::US).unwrap_or_else(|| panic!("{input}"));
+            assert_eq!(n.e164, "+14158675309", "{input}");
+        }
+        assert_eq!(parse_in_region("01632429751", Id::DE).unwrap().e164, "+491632429751");
+        assert_eq!(parse_in_region("12", Id::US), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use crate::http::{self, Request, Response};
-use crate::providers::plivo;
+use crate::providers::{plivo, twilio};
 use crate::{control, App};
 
 /// The largest request body accepted; larger ones get 413.
@@ -31,6 +31,7 @@ pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Response
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let res = match segs.split_first() {
         Some((&"v1", rest)) => plivo::handle(app, &req, rest),
+        Some((&"2010-04-01", rest)) => twilio::handle(app, &req, rest),
         Some((&"_mock", rest)) => control::handle(app, &req, rest).await,
         _ => not_found(),
     };

@@ -7,6 +7,8 @@
 //! | `GET /_mock/clock` | the clock's reading |
 //! | `POST /_mock/clock` | `{"advance":"15m"}` or `{"set":"2026-01-01T00:00:00Z"}`; due events run in order |
 //! | `POST /_mock/reset` | wipe all state, or one account's with `?account=…` |
+//! | `POST /_mock/calls/{id}/answer` | play the person on the phone: `{"digits":"…"}` or `{"outcome":"busy"\|"no-answer"\|"failed"}` |
+//! | `GET /_mock/callbacks` | the webhook delivery journal, newest first; filters `provider`, `account`, `id` |
 //!
 //! Errors are `{"error": "…", "status": N}`.
 
@@ -15,12 +17,12 @@ mod wire;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::core::store::VerificationState;
+use crate::core::store::{CallStatus, VerificationState};
 use crate::core::time::{parse_duration, Timestamp};
-use crate::core::CodeFilter;
+use crate::core::{Answer, AnswerError, CodeFilter};
 use crate::http::{self, Request, Response};
 use crate::{phone, providers, App};
-use wire::{ClockView, CodeView, Codes, Health, Reset};
+use wire::{Callbacks, ClockView, CodeView, Codes, DeliveryView, Health, Reset};
 
 /// Handles a request whose path started with `/_mock`; `segs` is the rest.
 pub(crate) async fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
@@ -30,7 +32,9 @@ pub(crate) async fn handle(app: &App, req: &Request, segs: &[&str]) -> Response 
         (&Method::GET, ["clock"]) => Ok(clock_view(app)),
         (&Method::POST, ["clock"]) => move_clock(app, req),
         (&Method::POST, ["reset"]) => Ok(reset(app, req)),
-        (_, ["health" | "codes" | "clock" | "reset"]) => {
+        (&Method::POST, ["calls", id, "answer"]) => answer(app, req, id),
+        (&Method::GET, ["callbacks"]) => Ok(callbacks(app, req)),
+        (_, ["health" | "codes" | "clock" | "reset" | "callbacks"] | ["calls", _, "answer"]) => {
             Err((StatusCode::METHOD_NOT_ALLOWED, "method not allowed".to_owned()))
         }
         _ => Err((StatusCode::NOT_FOUND, "no such control route".to_owned())),
@@ -109,4 +113,40 @@ fn reset(app: &App, req: &Request) -> Response {
     let removed = app.core.reset(account.as_deref());
     let reset = account.unwrap_or_else(|| "all".to_owned());
     http::json(StatusCode::OK, &Reset { reset, namespaces_removed: removed })
+}
+
+fn answer(app: &App, req: &Request, id: &str) -> Result {
+    let body: Value = serde_json::from_slice(&req.body).map_err(|_| bad("body must be JSON"))?;
+    let answer = match (body.get("digits"), body.get("outcome")) {
+        (Some(Value::String(d)), None) => Answer::Digits(d.clone()),
+        (Some(Value::Number(n)), None) => Answer::Digits(n.to_string()),
+        (None, Some(Value::String(o))) => match CallStatus::parse(o) {
+            Some(status) if status != CallStatus::Completed => Answer::Unanswered(status),
+            _ => return Err(bad("outcome must be one of busy, no-answer, failed")),
+        },
+        _ => return Err(bad(r#"give exactly one of {"digits":"123456"} and {"outcome":"busy"|"no-answer"|"failed"}"#)),
+    };
+    let conflict = |text: String| (StatusCode::CONFLICT, text);
+    match app.core.answer_call(id, answer) {
+        Ok((key, v)) => Ok(http::json(StatusCode::OK, &CodeView::new(&key, &v))),
+        Err(AnswerError::NotFound) => Err((StatusCode::NOT_FOUND, format!("no call {id}"))),
+        Err(AnswerError::NotACall) => Err(conflict(format!("{id} is a code the application submits itself, not a call"))),
+        Err(AnswerError::NotRinging(at)) => {
+            Err(conflict(format!("call {id} rings at {}; advance the clock first", at.rfc3339_nanos())))
+        }
+        Err(AnswerError::Ended(state)) => Err(conflict(format!("call {id} already ended ({})", state.as_str()))),
+    }
+}
+
+fn callbacks(app: &App, req: &Request) -> Response {
+    let query = req.query_pairs();
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let (provider, account, id) = (param("provider"), param("account"), param("id"));
+    let deliveries = app.core.webhooks.journal(|w| {
+        provider.is_none_or(|p| p == w.provider)
+            && account.is_none_or(|a| a == w.account)
+            && id.is_none_or(|i| i == w.verification_id)
+    });
+    let callbacks = deliveries.iter().map(DeliveryView::new).collect();
+    http::json(StatusCode::OK, &Callbacks { callbacks })
 }

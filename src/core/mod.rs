@@ -5,6 +5,7 @@
 //! an `.await` (lock, copy out, unlock). Before each operation the core runs the timer events
 //! that fell due, so a response never shows a state the clock has already passed.
 
+pub mod callbacks;
 pub mod clock;
 pub mod ids;
 pub mod snapshot;
@@ -18,9 +19,10 @@ use std::time::Duration;
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 
+use callbacks::{Webhook, Webhooks};
 use clock::Clock;
 use ids::Ids;
-use store::{AccountKey, CallerId, Channel, Store, Verification, VerificationState};
+use store::{AccountKey, CallStatus, CallbackSpec, CallerId, Channel, Store, Verification, VerificationState};
 use time::Timestamp;
 use timers::{Event, Timers};
 
@@ -57,8 +59,51 @@ pub struct NewVerification {
     pub requested_channel: Option<Channel>,
     pub channel: Channel,
     pub code: String,
-    /// How long the code stays valid; `None` for never.
+    /// How long the code stays valid (for a call: how long it rings before it ends
+    /// unanswered, counted from when it rings); `None` for ever.
     pub ttl: Option<Duration>,
+    /// For a validation call: how long after now it rings. `None` for a code the user's
+    /// application submits itself (Plivo).
+    pub rings_after: Option<Duration>,
+    /// Who to tell when the call ends.
+    pub callback: Option<CallbackSpec>,
+}
+
+/// What the person on the phone does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// Picks up and keys in these digits.
+    Digits(String),
+    /// Never picks up: the call ends with this status (busy, no-answer, failed).
+    Unanswered(CallStatus),
+}
+
+/// Why a call can't be answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnswerError {
+    NotFound,
+    /// A code the application submits (such as Plivo's), not a phone call.
+    NotACall,
+    /// The call waits for its `CallDelay` and rings at this time.
+    NotRinging(Timestamp),
+    /// The call already ended; its verification is in this state.
+    Ended(VerificationState),
+}
+
+/// What a provider contributes to the core without the core knowing it.
+pub trait Providers: Send + Sync {
+    /// The static name of provider `name`, if this build has it.
+    fn provider(&self, name: &str) -> Option<&'static str>;
+    /// A fresh caller-ID id in the provider's shape.
+    fn caller_id_id(&self, provider: &'static str, ids: &Ids) -> String;
+    /// The webhook that tells the application a validation call ended, if it asked for one.
+    fn call_ended(&self, key: &AccountKey, v: &Verification, ids: &Ids) -> Option<Webhook>;
+}
+
+/// A call that ended, to report.
+struct Ended {
+    key: AccountKey,
+    verification: Verification,
 }
 
 /// Which codes `GET /_mock/codes` wants.
@@ -78,8 +123,12 @@ struct State {
 
 /// The shared state and time of the emulator.
 pub struct Core {
-    pub clock: Clock,
+    pub clock: Arc<Clock>,
     pub ids: Ids,
+    pub webhooks: Webhooks,
+    pub(crate) providers: Box<dyn Providers>,
+    /// Answer every validation call with the right code as soon as it rings.
+    auto_answer: bool,
     state: Mutex<State>,
     /// Wakes the timer task when an event is scheduled or the clock moves.
     timer_wake: Notify,
@@ -87,10 +136,19 @@ pub struct Core {
 }
 
 impl Core {
-    pub fn new(clock: Clock, ids: Ids) -> Arc<Core> {
+    pub fn new(clock: Clock, ids: Ids, providers: Box<dyn Providers>, auto_answer: bool) -> Arc<Core> {
         let started_at = clock.now();
         let state = State { store: Store::default(), timers: Timers::default() };
-        Arc::new(Core { clock, ids, state: Mutex::new(state), timer_wake: Notify::new(), started_at })
+        Arc::new(Core {
+            clock: Arc::new(clock),
+            ids,
+            webhooks: Webhooks::new(),
+            providers,
+            auto_answer,
+            state: Mutex::new(state),
+            timer_wake: Notify::new(),
+            started_at,
+        })
     }
 
     /// Time on the server clock since start.
@@ -98,19 +156,98 @@ impl Core {
         self.clock.now().since(self.started_at)
     }
 
-    /// Locks the state after running every event due by now.
+    /// Locks the state after running every event due by now (and reporting the calls they
+    /// ended); returns the time the operation happens at.
     fn locked(&self) -> (MutexGuard<'_, State>, Timestamp) {
         let now = self.clock.now();
-        let mut state = self.state.lock();
-        while let Some((_, event)) = state.timers.pop_due(now) {
-            state.apply(event);
-        }
-        (state, now)
+        self.run_due(now);
+        (self.state.lock(), now)
     }
 
     /// Runs due events; called by the timer task and after the clock moves.
     pub fn tick(&self) {
-        drop(self.locked());
+        self.run_due(self.clock.now());
+    }
+
+    fn run_due(&self, now: Timestamp) {
+        let mut ended = Vec::new();
+        {
+            let mut state = self.state.lock();
+            while let Some((at, event)) = state.timers.pop_due(now) {
+                ended.extend(self.apply(&mut state, event, at));
+            }
+        }
+        self.report(ended);
+    }
+
+    /// Sends the webhooks of calls that ended; called with no lock held.
+    fn report(&self, ended: impl IntoIterator<Item = Ended>) {
+        for e in ended {
+            if let Some(webhook) = self.providers.call_ended(&e.key, &e.verification, &self.ids) {
+                self.webhooks.send(self.clock.clone(), webhook);
+            }
+        }
+    }
+
+    fn apply(&self, state: &mut State, event: Event, at: Timestamp) -> Option<Ended> {
+        match event {
+            Event::Expire { key, id } => {
+                let v = state.store.namespaces.get_mut(&key)?.verification_mut(&id)?;
+                if v.state != VerificationState::Pending {
+                    return None;
+                }
+                if !v.is_call() {
+                    v.state = VerificationState::Expired;
+                    tracing::info!(provider = key.provider, id, "code expired");
+                    return None;
+                }
+                tracing::info!(provider = key.provider, id, "call not answered");
+                state.end_call(&key, &id, CallStatus::NoAnswer, false, at, self)
+            }
+            Event::Ring { key, id } => {
+                let v = state.store.namespaces.get(&key)?.verification(&id)?;
+                if v.state != VerificationState::Pending || !self.auto_answer {
+                    return None;
+                }
+                tracing::info!(provider = key.provider, id, "call auto-answered");
+                state.end_call(&key, &id, CallStatus::Completed, true, at, self)
+            }
+        }
+    }
+
+    /// Plays the person on the phone for a ringing validation call (found by its id in any
+    /// account) and reports the call's end.
+    pub fn answer_call(&self, id: &str, answer: Answer) -> Result<(AccountKey, Verification), AnswerError> {
+        let (mut state, now) = self.locked();
+        let key = state
+            .store
+            .namespaces
+            .iter()
+            .find(|(_, ns)| ns.verification(id).is_some())
+            .map(|(k, _)| k.clone())
+            .ok_or(AnswerError::NotFound)?;
+        let v = state.store.namespaces[&key].verification(id).ok_or(AnswerError::NotFound)?;
+        let rings_at = v.rings_at.ok_or(AnswerError::NotACall)?;
+        if v.state != VerificationState::Pending {
+            return Err(AnswerError::Ended(v.state));
+        }
+        if now < rings_at {
+            return Err(AnswerError::NotRinging(rings_at));
+        }
+        let ended = match answer {
+            Answer::Digits(digits) => {
+                let right = digits == v.code;
+                if let Some(v) = state.store.namespace_mut(&key).verification_mut(id) {
+                    v.attempts += 1;
+                }
+                state.end_call(&key, id, CallStatus::Completed, right, now, self)
+            }
+            Answer::Unanswered(status) => state.end_call(&key, id, status, false, now, self),
+        };
+        drop(state);
+        let v = ended.as_ref().map(|e| e.verification.clone()).ok_or(AnswerError::NotFound)?;
+        self.report(ended);
+        Ok((key, v))
     }
 
     /// Moves the clock forward and runs what fell due, in order.
@@ -175,14 +312,24 @@ impl Core {
             code: new.code,
             state: VerificationState::Pending,
             issued_at: now,
-            expires_at: new.ttl.map(|ttl| now.saturating_add(ttl)),
+            expires_at: None,
             attempts: 0,
+            rings_at: new.rings_after.map(|d| now.saturating_add(d)),
+            call_status: None,
+            callback: new.callback,
+            caller_id: None,
         };
+        let mut v = v;
+        v.expires_at = new.ttl.map(|ttl| v.rings_at.unwrap_or(now).saturating_add(ttl));
         ns.insert_verification(v.clone());
+        if let Some(at) = v.rings_at {
+            state.timers.schedule(at, Event::Ring { key: key.clone(), id: v.id.clone() });
+        }
         if let Some(at) = v.expires_at {
             state.timers.schedule(at, Event::Expire { key: key.clone(), id: v.id.clone() });
-            self.timer_wake.notify_one();
         }
+        drop(state);
+        self.timer_wake.notify_one();
         tracing::info!(provider = key.provider, account = %key.account, id = %v.id,
             number = %v.phone_number, channel = v.channel.as_str(), "code issued");
         Ok(v)
@@ -197,6 +344,9 @@ impl Core {
         let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
         let full = ns.caller_ids.len() >= store::MAX_CALLER_IDS_PER_ACCOUNT;
         let v = ns.verification_mut(id).ok_or(CoreError::NotFound)?;
+        if v.is_call() {
+            return Err(CoreError::NotFound);
+        }
         match v.state {
             VerificationState::Pending => {}
             VerificationState::Verified => return Err(CoreError::AlreadyVerified),
@@ -218,9 +368,11 @@ impl Core {
             return Err(CoreError::LimitReached);
         }
         v.state = VerificationState::Verified;
+        let caller_id = caller_id.unwrap_or_else(|| v.id.clone());
+        v.caller_id = Some(caller_id.clone());
         let caller = CallerId {
             seq,
-            id: caller_id.unwrap_or_else(|| v.id.clone()),
+            id: caller_id,
             phone_number: v.phone_number.clone(),
             country: v.country.clone(),
             label: v.label.clone(),
@@ -237,6 +389,13 @@ impl Core {
     pub fn caller_id(&self, key: &AccountKey, number: &str) -> Option<CallerId> {
         let (state, _) = self.locked();
         state.store.namespace(key)?.caller_ids.get(number).cloned()
+    }
+
+    /// The number of the caller ID whose id is `id` (Twilio addresses caller IDs by SID).
+    pub fn caller_id_number(&self, key: &AccountKey, id: &str) -> Option<String> {
+        let (state, _) = self.locked();
+        let ns = state.store.namespace(key)?;
+        ns.caller_ids.values().find(|c| c.id == id).map(|c| c.phone_number.clone())
     }
 
     /// Every caller ID of an account, newest first.
@@ -298,6 +457,7 @@ impl Core {
         let (mut state, _) = self.locked();
         state.timers.reset(account);
         let removed = state.store.reset(account);
+        self.webhooks.reset(account);
         tracing::info!(account = account.unwrap_or("*"), removed, "reset");
         removed
     }
@@ -322,17 +482,37 @@ impl Core {
 }
 
 impl State {
-    fn apply(&mut self, event: Event) {
-        match event {
-            Event::Expire { key, id } => {
-                let Some(ns) = self.store.namespaces.get_mut(&key) else { return };
-                if let Some(v) = ns.verification_mut(&id) {
-                    if v.state == VerificationState::Pending {
-                        v.state = VerificationState::Expired;
-                        tracing::info!(provider = key.provider, id, "code expired");
-                    }
-                }
-            }
+    /// Ends a pending validation call with `status`; `verified` turns its number into a
+    /// caller ID. Returns the call to report.
+    fn end_call(&mut self, key: &AccountKey, id: &str, status: CallStatus, verified: bool, now: Timestamp,
+        core: &Core) -> Option<Ended> {
+        let seq = self.store.next_seq();
+        let ns = self.store.namespaces.get_mut(key)?;
+        let already = ns.verification(id).is_some_and(|v| ns.caller_ids.contains_key(&v.phone_number));
+        let full = ns.caller_ids.len() >= store::MAX_CALLER_IDS_PER_ACCOUNT;
+        let v = ns.verification_mut(id)?;
+        v.call_status = Some(status);
+        if verified && !already && !full {
+            let caller = CallerId {
+                seq,
+                id: core.providers.caller_id_id(key.provider, &core.ids),
+                phone_number: v.phone_number.clone(),
+                country: v.country.clone(),
+                label: v.label.clone(),
+                subaccount: v.subaccount.clone(),
+                requested_channel: v.requested_channel,
+                created_at: now,
+                updated_at: now,
+            };
+            v.state = VerificationState::Verified;
+            v.caller_id = Some(caller.id.clone());
+            tracing::info!(provider = key.provider, account = %key.account, number = %caller.phone_number, "verified");
+            let verification = v.clone();
+            ns.caller_ids.insert(caller.phone_number.clone(), caller);
+            return Some(Ended { key: key.clone(), verification });
         }
+        v.state = VerificationState::Failed;
+        tracing::info!(provider = key.provider, id, status = status.as_str(), "call ended without verification");
+        Some(Ended { key: key.clone(), verification: v.clone() })
     }
 }

@@ -49,21 +49,14 @@ pub struct CallerIdState {
     pub updated_at: Option<String>,
 }
 
-/// Which providers exist and how each makes a caller ID's id; supplied by the providers layer.
-pub trait IdShapes {
-    /// The static name of `provider`, if it is one.
-    fn provider(&self, name: &str) -> Option<&'static str>;
-    /// A fresh caller-ID id in that provider's shape.
-    fn caller_id_id(&self, provider: &'static str, core: &Core) -> String;
-}
-
 impl Core {
     /// Loads accounts and caller IDs from a state file, on top of what is there.
-    pub fn load_state(&self, file: StateFile, shapes: &dyn IdShapes) -> Result<usize, String> {
+    pub fn load_state(&self, file: StateFile) -> Result<usize, String> {
         let now = self.clock.now();
         let mut loaded = 0;
         for account in file.accounts {
-            let provider = shapes
+            let provider = self
+                .providers
                 .provider(&account.provider)
                 .ok_or_else(|| format!("unknown provider {:?}", account.provider))?;
             let key = AccountKey::new(provider, account.account);
@@ -81,7 +74,7 @@ impl Core {
                 let updated_at = time(&c.updated_at, "updated_at")?.unwrap_or(created_at);
                 caller_ids.push(CallerId {
                     seq: 0,
-                    id: c.id.unwrap_or_else(|| shapes.caller_id_id(provider, self)),
+                    id: c.id.unwrap_or_else(|| self.providers.caller_id_id(provider, &self.ids)),
                     phone_number: number.e164,
                     country: c.country.unwrap_or(number.country),
                     label: c.label,

@@ -76,6 +76,41 @@ impl VerificationState {
     }
 }
 
+/// How a validation call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallStatus {
+    /// Answered; the person entered digits (right or wrong).
+    Completed,
+    Busy,
+    NoAnswer,
+    Failed,
+}
+
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Completed => "completed",
+            CallStatus::Busy => "busy",
+            CallStatus::NoAnswer => "no-answer",
+            CallStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallStatus> {
+        [Self::Completed, Self::Busy, Self::NoAnswer, Self::Failed].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Where and how to tell the user's application that a call ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallbackSpec {
+    pub url: String,
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The secret a provider signs the callback with (Twilio: the auth token), if any.
+    pub signing_key: Option<String>,
+}
+
 /// A code that was "sent" and what became of it.
 #[derive(Clone, Debug)]
 pub struct Verification {
@@ -97,6 +132,21 @@ pub struct Verification {
     pub expires_at: Option<Timestamp>,
     /// Codes tried so far, right or wrong.
     pub attempts: u32,
+    /// For a validation call (the person enters the code on the phone): when it rings.
+    pub rings_at: Option<Timestamp>,
+    /// For a validation call that ended: how.
+    pub call_status: Option<CallStatus>,
+    /// Who to tell when the call ends.
+    pub callback: Option<CallbackSpec>,
+    /// The id of the caller ID this verification created.
+    pub caller_id: Option<String>,
+}
+
+impl Verification {
+    /// A validation call that is waiting for its answer, or will ring.
+    pub fn is_call(&self) -> bool {
+        self.rings_at.is_some()
+    }
 }
 
 /// A verified caller ID.
@@ -211,6 +261,10 @@ mod tests {
             issued_at: Timestamp::from_nanos(0),
             expires_at: None,
             attempts: 0,
+            rings_at: None,
+            call_status: None,
+            callback: None,
+            caller_id: None,
         }
     }
 

@@ -11,14 +11,16 @@ use super::time::Timestamp;
 /// Something that happens at a time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// A pending verification's code stops being valid.
+    /// A pending verification's code stops being valid (a call stops ringing).
     Expire { key: AccountKey, id: String },
+    /// A validation call rings.
+    Ring { key: AccountKey, id: String },
 }
 
 impl Event {
     fn key(&self) -> &AccountKey {
         match self {
-            Event::Expire { key, .. } => key,
+            Event::Expire { key, .. } | Event::Ring { key, .. } => key,
         }
     }
 }

@@ -5,30 +5,44 @@
 //! in the router.
 
 pub(crate) mod plivo;
+pub(crate) mod twilio;
 
-use crate::core::snapshot::IdShapes;
-use crate::core::Core;
+use crate::core::callbacks::Webhook;
+use crate::core::ids::Ids;
+use crate::core::store::{AccountKey, Verification};
+use crate::core::Providers;
 
 /// The providers this build emulates, by the name the control plane and state files use.
-pub(crate) const NAMES: &[&str] = &[plivo::NAME];
+pub(crate) const NAMES: &[&str] = &[plivo::NAME, twilio::NAME];
 
 /// Provider facts the core needs without knowing any provider.
 pub(crate) struct Registry;
 
-impl IdShapes for Registry {
+impl Providers for Registry {
     fn provider(&self, name: &str) -> Option<&'static str> {
         NAMES.iter().copied().find(|n| *n == name)
     }
 
-    fn caller_id_id(&self, provider: &'static str, core: &Core) -> String {
+    fn caller_id_id(&self, provider: &'static str, ids: &Ids) -> String {
         match provider {
-            plivo::NAME => core.ids.uuid_v4(),
+            plivo::NAME => ids.uuid_v4(),
+            twilio::NAME => ids.sid("PN"),
             _ => unreachable!("Registry::provider only returns known names"),
+        }
+    }
+
+    fn call_ended(&self, key: &AccountKey, v: &Verification, ids: &Ids) -> Option<Webhook> {
+        match key.provider {
+            twilio::NAME => twilio::call_ended(key, v, ids),
+            _ => None,
         }
     }
 }
 
 /// `(provider, base URL an SDK should be pointed at)` for the start-up banner.
 pub(crate) fn base_urls(origin: &str) -> Vec<(&'static str, String)> {
-    vec![(plivo::NAME, format!("{origin}/v1/Account/{{auth_id}}/"))]
+    vec![
+        (plivo::NAME, format!("{origin}/v1/Account/{{auth_id}}/")),
+        (twilio::NAME, origin.to_owned()),
+    ]
 }

@@ -2,6 +2,8 @@
 //! client, so tests read as plain sequences of requests.
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
@@ -11,6 +13,11 @@ pub const START: &str = "2026-01-01T00:00:00Z";
 pub const AUTH_ID: &str = "MAXXXXXXXXXXXXXXXXXX";
 /// `MAXXXXXXXXXXXXXXXXXX:token123`
 pub const BASIC: &str = "Basic TUFYWFhYWFhYWFhYWFhYWFhYWFg6dG9rZW4xMjM=";
+
+pub const ACCOUNT_SID: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+pub const AUTH_TOKEN: &str = "authtoken";
+/// `ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:authtoken`
+pub const TWILIO_BASIC: &str = "Basic QUNhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYTphdXRodG9rZW4=";
 
 /// A running server; dropped, it shuts down.
 pub struct TestServer {
@@ -61,6 +68,13 @@ impl TestServer {
 
     pub fn post_json(&self, path: &str, body: Value) -> Resp {
         self.request("POST", path, &[("Content-Type", "application/json")], &body.to_string())
+    }
+
+    /// A Twilio request with valid Basic auth; `path` is relative to the account.
+    pub fn twilio(&self, method: &str, path: &str, form: &str) -> Resp {
+        let full = format!("/2010-04-01/Accounts/{ACCOUNT_SID}/{path}");
+        let headers = [("Authorization", TWILIO_BASIC), ("Content-Type", "application/x-www-form-urlencoded")];
+        self.request(method, &full, &headers, form)
     }
 
     /// The newest code sent to `number`, from the control plane.

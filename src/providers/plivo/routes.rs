@@ -38,6 +38,8 @@ pub(super) fn initiate(app: &App, key: &AccountKey, req: &Request) -> Result {
         channel: requested_channel.unwrap_or(Channel::Sms),
         code: core.ids.digits(app.config.plivo_otp_length),
         ttl: Some(OTP_TTL),
+        rings_after: None,
+        callback: None,
     };
     let v = core.start_verification(key, new)?;
     Ok(http::json(StatusCode::OK, &Initiated {

@@ -1,0 +1,66 @@
+//! The validation call's `StatusCallback`: the voice-request parameters plus
+//! `VerificationStatus` (and `OutgoingCallerIdSid` on success), sent as a form POST or a GET
+//! query per `StatusCallbackMethod`, signed with `X-Twilio-Signature`.
+
+use crate::core::callbacks::Webhook;
+use crate::core::ids::Ids;
+use crate::core::store::{AccountKey, Verification, VerificationState};
+
+use super::signature::sign;
+
+/// The number the validation call comes from (`From`/`Caller`).
+pub(crate) const CALLER: &str = "+15005550006";
+
+pub(crate) fn call_ended(key: &AccountKey, v: &Verification, ids: &Ids) -> Option<Webhook> {
+    let callback = v.callback.as_ref()?;
+    let call_status = v.call_status?;
+    let success = v.state == VerificationState::Verified;
+    let mut params: Vec<(String, String)> = [
+        ("AccountSid", key.account.as_str()),
+        ("ApiVersion", "2010-04-01"),
+        ("CallSid", v.id.as_str()),
+        ("CallStatus", call_status.as_str()),
+        ("Called", v.phone_number.as_str()),
+        ("Caller", CALLER),
+        ("Direction", "outbound-api"),
+        ("From", CALLER),
+        ("To", v.phone_number.as_str()),
+        ("VerificationStatus", if success { "success" } else { "failed" }),
+    ]
+    .into_iter()
+    .map(|(k, val)| (k.to_owned(), val.to_owned()))
+    .collect();
+    if let (true, Some(sid)) = (success, &v.caller_id) {
+        params.push(("OutgoingCallerIdSid".to_owned(), sid.clone()));
+    }
+    params.sort();
+    let encoded = serde_urlencoded::to_string(&params).expect("pairs of strings encode");
+    let (url, body, signed_params) = match callback.method {
+        "GET" => {
+            let sep = if callback.url.contains('?') { '&' } else { '?' };
+            (format!("{}{sep}{encoded}", callback.url), String::new(), Vec::new())
+        }
+        _ => (callback.url.clone(), encoded, params.clone()),
+    };
+    let mut headers = vec![
+        ("User-Agent".to_owned(), "TwilioProxy/1.1".to_owned()),
+        ("Accept".to_owned(), "*/*".to_owned()),
+        ("I-Twilio-Idempotency-Token".to_owned(), ids.uuid_v4()),
+    ];
+    if let Some(token) = &callback.signing_key {
+        headers.push(("X-Twilio-Signature".to_owned(), sign(token, &url, &signed_params)));
+    }
+    if callback.method == "POST" {
+        headers.push(("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned()));
+    }
+    Some(Webhook {
+        provider: super::NAME,
+        account: key.account.clone(),
+        verification_id: v.id.clone(),
+        method: callback.method,
+        url,
+        params,
+        headers,
+        body,
+    })
+}
