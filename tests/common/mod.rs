@@ -84,6 +84,19 @@ impl TestServer {
         (c["id"].as_str().unwrap().to_owned(), c["code"].as_str().unwrap().to_owned())
     }
 
+    /// The callback journal once no delivery is pending (waits up to 5 s).
+    pub fn settled_callbacks(&self) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let journal = self.get("/_mock/callbacks").json();
+            let pending = journal["callbacks"].as_array().unwrap().iter().any(|c| c["state"] == "pending");
+            if !pending || std::time::Instant::now() > deadline {
+                return journal;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     pub fn advance(&self, by: &str) -> Resp {
         self.post_json("/_mock/clock", json!({ "advance": by }))
     }
