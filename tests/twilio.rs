@@ -72,6 +72,7 @@ fn a_validation_call_answered_right_creates_the_caller_id_and_calls_back_signed(
     assert_eq!((cb.method.as_str(), cb.target.as_str()), ("POST", "/status"));
     assert_eq!(cb.header("content-type"), Some("application/x-www-form-urlencoded"));
     assert_eq!(cb.header("user-agent"), Some("TwilioProxy/1.1"));
+    assert!(cb.headers.iter().any(|(k, _)| k == "X-Twilio-Signature"), "Title-Case on the wire: {:?}", cb.headers);
     assert!(cb.header("i-twilio-idempotency-token").is_some());
     let params: Vec<(String, String)> = serde_urlencoded::from_str(&cb.body).unwrap();
     assert_eq!(cb.header("x-twilio-signature"), Some(signature(&callback, &params).as_str()));

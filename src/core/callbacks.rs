@@ -105,7 +105,8 @@ pub struct Webhooks {
 
 impl Webhooks {
     pub fn new() -> Webhooks {
-        let client = Client::builder(TokioExecutor::new()).build_http();
+        // Title-Case header names on the wire (`X-Twilio-Signature`), as the providers send them.
+        let client = Client::builder(TokioExecutor::new()).http1_title_case_headers(true).build_http();
         Webhooks {
             journal: Arc::default(),
             client,

@@ -1,0 +1,169 @@
+"""The official Twilio Python SDK (twilio on PyPI), unmodified, against callerid-mock.
+
+Run by tests/sdk/run.sh, which starts the binary and exports CALLERID_MOCK_URL.
+"""
+
+import json
+import os
+import threading
+import time
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+BASE = os.environ["CALLERID_MOCK_URL"]
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "pythontoken"  # twilio-go insists on alphanumeric tokens; keep the habit
+
+# TWILIO_REGION / TWILIO_EDGE make the SDK rewrite the host; never let them leak in.
+os.environ.pop("TWILIO_REGION", None)
+os.environ.pop("TWILIO_EDGE", None)
+
+
+def control(path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(BASE + path, data=data, method="GET" if body is None else "POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as res:
+        return json.load(res)
+
+
+def answer(call_sid, **body):
+    return control(f"/_mock/calls/{call_sid}/answer", body)
+
+
+class Receiver:
+    """A local StatusCallback receiver: records every request and answers 200."""
+
+    def __init__(self):
+        self.requests = []
+        received = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                received.append({"method": self.command, "path": self.path,
+                                 "headers": dict(self.headers), "body": body})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = _record
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/status"
+
+    def wait_for(self, n):
+        deadline = time.time() + 5
+        while len(self.requests) < n and time.time() < deadline:
+            time.sleep(0.01)
+        return self.requests
+
+
+@pytest.fixture
+def client():
+    control(f"/_mock/reset?account={ACCOUNT_SID}", {})
+    c = Client(ACCOUNT_SID, AUTH_TOKEN)
+    c.api.base_url = BASE
+    return c
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+
+
+def verify(client, number, **kwargs):
+    vr = client.validation_requests.create(phone_number=number, **kwargs)
+    return answer(vr.call_sid, digits=vr.validation_code)["caller_id"]
+
+
+def test_the_whole_validation_flow_with_a_signed_callback(client, receiver):
+    vr = client.validation_requests.create(phone_number="+14158675309", friendly_name="My Home Phone",
+                                           status_callback=receiver.url)
+    assert vr.account_sid == ACCOUNT_SID
+    assert vr.call_sid.startswith("CA") and len(vr.call_sid) == 34
+    assert vr.friendly_name == "My Home Phone" and vr.phone_number == "+14158675309"
+    assert len(vr.validation_code) == 6
+
+    ended = answer(vr.call_sid, digits=vr.validation_code)
+    assert ended["state"] == "verified"
+
+    callback = receiver.wait_for(1)[0]
+    assert callback["method"] == "POST"
+    params = dict(urllib.parse.parse_qsl(callback["body"]))
+    assert params["VerificationStatus"] == "success"
+    assert params["OutgoingCallerIdSid"] == ended["caller_id"]
+    assert params["CallSid"] == vr.call_sid and params["To"] == "+14158675309"
+    validator = RequestValidator(AUTH_TOKEN)
+    assert validator.validate(receiver.url, params, callback["headers"]["X-Twilio-Signature"])
+    assert not RequestValidator("wrong").validate(receiver.url, params, callback["headers"]["X-Twilio-Signature"])
+
+    pn = ended["caller_id"]
+    fetched = client.outgoing_caller_ids(pn).fetch()
+    assert fetched.sid == pn and fetched.friendly_name == "My Home Phone"
+    assert fetched.date_created is not None and fetched.date_created.year == 2026
+
+    # More numbers, so that listing has to follow next_page_uri across pages.
+    for n in ("+14158675301", "+14158675302", "+14158675303", "+14158675304"):
+        verify(client, n)
+    everything = client.outgoing_caller_ids.list(page_size=2)
+    assert len(everything) == 5
+    assert len({c.sid for c in everything}) == 5
+    assert [c.phone_number for c in client.outgoing_caller_ids.list(phone_number="+14158675309")] == ["+14158675309"]
+    assert [c.sid for c in client.outgoing_caller_ids.list(friendly_name="My Home Phone")] == [pn]
+    assert len(client.outgoing_caller_ids.list(limit=3, page_size=2)) == 3
+
+    control("/_mock/clock", {"advance": "1h"})
+    updated = client.outgoing_caller_ids(pn).update(friendly_name="Renamed")
+    assert updated.friendly_name == "Renamed"
+    assert updated.date_updated > updated.date_created
+
+    assert client.outgoing_caller_ids(pn).delete() is True
+    with pytest.raises(TwilioRestException) as err:
+        client.outgoing_caller_ids(pn).fetch()
+    assert err.value.status == 404 and err.value.code == 20404
+
+
+def test_wrong_digits_and_a_busy_line_fail_without_a_caller_id(client, receiver):
+    vr = client.validation_requests.create(phone_number="+14158675309", status_callback=receiver.url)
+    wrong = "000000" if vr.validation_code != "000000" else "111111"
+    assert answer(vr.call_sid, digits=wrong)["state"] == "failed"
+    busy = client.validation_requests.create(phone_number="+12025551234", status_callback=receiver.url,
+                                             status_callback_method="GET")
+    assert answer(busy.call_sid, outcome="busy")["call_status"] == "busy"
+
+    first, second = receiver.wait_for(2)
+    failed = dict(urllib.parse.parse_qsl(first["body"]))
+    assert failed["VerificationStatus"] == "failed" and "OutgoingCallerIdSid" not in failed
+    assert second["method"] == "GET"
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(second["path"]).query))
+    assert query["CallStatus"] == "busy" and query["VerificationStatus"] == "failed"
+    full_url = f"http://127.0.0.1:{receiver.server.server_address[1]}{second['path']}"
+    assert RequestValidator(AUTH_TOKEN).validate(full_url, {}, second["headers"]["X-Twilio-Signature"])
+    assert client.outgoing_caller_ids.list() == []
+
+
+def test_errors_surface_as_twilio_rest_exceptions(client):
+    verify(client, "+14158675309")
+    with pytest.raises(TwilioRestException) as err:
+        client.validation_requests.create(phone_number="+14158675309")
+    assert (err.value.status, err.value.code) == (400, 21450)
+    with pytest.raises(TwilioRestException) as err:
+        client.validation_requests.create(phone_number="+12025551234", call_delay=61)
+    assert (err.value.status, err.value.code) == (400, 21454)
+    with pytest.raises(TwilioRestException) as err:
+        client.outgoing_caller_ids("PN" + "0" * 32).update(friendly_name="x" * 65)
+    assert (err.value.status, err.value.code) == (400, 20002)
