@@ -21,6 +21,8 @@ pub struct Config {
     pub fixtures: Option<PathBuf>,
     /// Digits in a Plivo OTP.
     pub plivo_otp_length: usize,
+    /// The region seven.io reads national numbers in (`0163 2429751` in DE).
+    pub seven_region: phonenumber::country::Id,
     /// Answer every validation call with the right code as soon as it rings.
     pub auto_answer: bool,
 }
@@ -38,6 +40,7 @@ impl Default for Config {
             fixtures: None,
             plivo_otp_length: 6,
             auto_answer: false,
+            seven_region: phonenumber::country::Id::DE,
         }
     }
 }

@@ -53,6 +53,9 @@ struct ServeArgs {
     #[arg(long, env = "CALLERID_MOCK_PLIVO_OTP_LENGTH", default_value_t = 6,
         value_parser = clap::value_parser!(u8).range(4..=10))]
     plivo_otp_length: u8,
+    /// ISO region seven.io reads national numbers in (such as 0163 2429751).
+    #[arg(long, env = "CALLERID_MOCK_SEVEN_REGION", default_value = "DE", value_parser = parse_region)]
+    seven_region: phonenumber::country::Id,
     /// Answer every validation call (Twilio, seven) with the right code as soon as it rings.
     #[arg(long, env = "CALLERID_MOCK_AUTO_ANSWER")]
     auto_answer: bool,
@@ -63,6 +66,10 @@ struct ServeArgs {
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse_rfc3339(s).ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-01T00:00:00Z"))
+}
+
+fn parse_region(s: &str) -> Result<phonenumber::country::Id, String> {
+    s.to_ascii_uppercase().parse().map_err(|_| format!("{s:?} is not an ISO 3166 region such as DE or US"))
 }
 
 fn main() -> ExitCode {
@@ -92,6 +99,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         fixtures: args.fixtures,
         plivo_otp_length: usize::from(args.plivo_otp_length),
         auto_answer: args.auto_answer,
+        seven_region: args.seven_region,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,7 +9,7 @@ use hyper::StatusCode;
 use serde_json::json;
 
 use crate::http::{self, Request, Response};
-use crate::providers::{plivo, twilio};
+use crate::providers::{plivo, seven, twilio};
 use crate::{control, App};
 
 /// The largest request body accepted; larger ones get 413.
@@ -32,6 +32,7 @@ pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Response
     let res = match segs.split_first() {
         Some((&"v1", rest)) => plivo::handle(app, &req, rest),
         Some((&"2010-04-01", rest)) => twilio::handle(app, &req, rest),
+        Some((&"api", rest)) => seven::handle(app, &req, rest),
         Some((&"_mock", rest)) => control::handle(app, &req, rest).await,
         _ => not_found(),
     };

@@ -26,6 +26,9 @@ use store::{AccountKey, CallStatus, CallbackSpec, CallerId, Channel, Store, Veri
 use time::Timestamp;
 use timers::{Event, Timers};
 
+/// How long a validation call rings before it ends unanswered (`no-answer`).
+pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Wrong codes allowed before a verification fails for good.
 pub const MAX_WRONG_CODES: u32 = 5;
 

@@ -5,6 +5,7 @@
 //! in the router.
 
 pub(crate) mod plivo;
+pub(crate) mod seven;
 pub(crate) mod twilio;
 
 use crate::core::callbacks::Webhook;
@@ -13,7 +14,7 @@ use crate::core::store::{AccountKey, Verification};
 use crate::core::Providers;
 
 /// The providers this build emulates, by the name the control plane and state files use.
-pub(crate) const NAMES: &[&str] = &[plivo::NAME, twilio::NAME];
+pub(crate) const NAMES: &[&str] = &[plivo::NAME, twilio::NAME, seven::NAME];
 
 /// Provider facts the core needs without knowing any provider.
 pub(crate) struct Registry;
@@ -27,6 +28,7 @@ impl Providers for Registry {
         match provider {
             plivo::NAME => ids.uuid_v4(),
             twilio::NAME => ids.sid("PN"),
+            seven::NAME => seven::caller_id_id(ids),
             _ => unreachable!("Registry::provider only returns known names"),
         }
     }
@@ -34,6 +36,7 @@ impl Providers for Registry {
     fn call_ended(&self, key: &AccountKey, v: &Verification, ids: &Ids) -> Option<Webhook> {
         match key.provider {
             twilio::NAME => twilio::call_ended(key, v, ids),
+            seven::NAME => seven::call_ended(key, v, ids),
             _ => None,
         }
     }
@@ -44,5 +47,6 @@ pub(crate) fn base_urls(origin: &str) -> Vec<(&'static str, String)> {
     vec![
         (plivo::NAME, format!("{origin}/v1/Account/{{auth_id}}/")),
         (twilio::NAME, origin.to_owned()),
+        (seven::NAME, format!("{origin}/api")),
     ]
 }

@@ -20,8 +20,6 @@ mod routes;
 mod signature;
 mod wire;
 
-use std::time::Duration;
-
 use hyper::header::HeaderValue;
 use hyper::Method;
 
@@ -33,9 +31,6 @@ use error::TwilioError;
 
 /// The provider's name in the control plane and state files.
 pub(crate) const NAME: &str = "twilio";
-
-/// How long the validation call rings before it ends unanswered (`no-answer`).
-pub(crate) const RING_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The format a path asked for by its suffix.
 enum Format {

@@ -7,9 +7,8 @@ use phonenumber::country::Id as Region;
 
 use super::error::TwilioError;
 use super::wire::{OutgoingCallerId, Page, ValidationRequest};
-use super::RING_TIMEOUT;
 use crate::core::store::{AccountKey, CallbackSpec, Channel};
-use crate::core::{CoreError, NewVerification};
+use crate::core::{CoreError, NewVerification, RING_TIMEOUT};
 use crate::http::{self, Request, Response};
 use crate::{phone, App};
 

@@ -1,0 +1,46 @@
+//! The GET callback seven calls when a validation ends. On success the documented parameters
+//! `id, sender, formatted_output, success=1, error=, voice=1`; on failure (wrong digits, busy,
+//! no answer) the same names with `id` empty, `success=0`, `voice=0` and the reason in `error`.
+//! Appended to any query the URL already has.
+
+use crate::core::callbacks::Webhook;
+use crate::core::ids::Ids;
+use crate::core::store::{AccountKey, CallStatus, Verification, VerificationState};
+use crate::phone;
+
+pub(crate) fn call_ended(key: &AccountKey, v: &Verification, _ids: &Ids) -> Option<Webhook> {
+    let callback = v.callback.as_ref()?;
+    let success = v.state == VerificationState::Verified;
+    let error = match v.call_status? {
+        _ if success => "",
+        CallStatus::Completed => "The code entered was wrong",
+        CallStatus::Busy => "The line was busy",
+        CallStatus::NoAnswer => "The call was not answered",
+        CallStatus::Failed => "The call failed",
+    };
+    let formatted = phone::parse_international(&v.phone_number).map(|n| n.international()).unwrap_or_default();
+    let flag = if success { "1" } else { "0" };
+    let params: Vec<(String, String)> = [
+        ("id", if success { v.caller_id.as_deref().unwrap_or("") } else { "" }),
+        ("sender", v.phone_number.trim_start_matches('+')),
+        ("formatted_output", formatted.as_str()),
+        ("success", flag),
+        ("error", error),
+        ("voice", flag),
+    ]
+    .into_iter()
+    .map(|(k, val)| (k.to_owned(), val.to_owned()))
+    .collect();
+    let encoded = serde_urlencoded::to_string(&params).expect("pairs of strings encode");
+    let sep = if callback.url.contains('?') { '&' } else { '?' };
+    Some(Webhook {
+        provider: super::NAME,
+        account: key.account.clone(),
+        verification_id: v.id.clone(),
+        method: "GET",
+        url: format!("{}{sep}{encoded}", callback.url),
+        params,
+        headers: vec![("Accept".to_owned(), "*/*".to_owned())],
+        body: String::new(),
+    })
+}

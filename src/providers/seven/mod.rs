@@ -1,0 +1,44 @@
+//! seven.io's caller-ID validation for the Voice API, `validate_for_voice`:
+//!
+//! `GET|POST /api/validate_for_voice` with `number` and an optional `callback`, the parameters
+//! merged from the query, a form body and a JSON body (the SDKs use all three). An unknown valid
+//! number gets a 6-digit code and a validation call; the person keys the code in by DTMF (the
+//! control plane, or `--auto-answer`), the caller ID is saved with a numeric id, and the
+//! `callback` URL is called with GET. The API key is the state namespace; a missing or
+//! malformed key gets HTTP 200 with the body `900`, as the gateway answers.
+
+mod auth;
+mod callback;
+mod routes;
+mod wire;
+
+use hyper::{Method, StatusCode};
+
+use crate::http::{self, Request, Response};
+use crate::App;
+pub(crate) use callback::call_ended;
+
+/// The provider's name in the control plane and state files.
+pub(crate) const NAME: &str = "seven";
+
+/// Handles a request whose path started with `/api`; `segs` is the rest.
+pub(crate) fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
+    match (segs, &req.method) {
+        (["validate_for_voice"], &Method::GET | &Method::POST) => {
+            let params = routes::Params::read(req);
+            match auth::api_key(req, &params) {
+                Some(key) => routes::validate_for_voice(app, &key, &params),
+                None => http::json_bytes(StatusCode::OK, b"900".to_vec()),
+            }
+        }
+        (["validate_for_voice"], _) => http::json(StatusCode::METHOD_NOT_ALLOWED,
+            &serde_json::json!({"success": false, "error": "method not allowed"})),
+        _ => http::json(StatusCode::NOT_FOUND,
+            &serde_json::json!({"success": false, "error": "callerid-mock emulates only /api/validate_for_voice of seven.io"})),
+    }
+}
+
+/// seven's `id` of a saved caller ID: a number, 1 to 9,999,999.
+pub(crate) fn caller_id_id(ids: &crate::core::ids::Ids) -> String {
+    (ids.below(9_999_999) + 1).to_string()
+}
