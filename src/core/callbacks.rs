@@ -105,8 +105,12 @@ pub struct Webhooks {
 
 impl Webhooks {
     pub fn new() -> Webhooks {
-        // Title-Case header names on the wire (`X-Twilio-Signature`), as the providers send them.
-        let client = Client::builder(TokioExecutor::new()).http1_title_case_headers(true).build_http();
+        // Title-Case header names on the wire (`X-Twilio-Signature`), as the providers send them;
+        // no idle connections kept, so a receiver that shuts down is not held open by us.
+        let client = Client::builder(TokioExecutor::new())
+            .http1_title_case_headers(true)
+            .pool_max_idle_per_host(0)
+            .build_http();
         Webhooks {
             journal: Arc::default(),
             client,

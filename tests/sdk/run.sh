@@ -50,7 +50,7 @@ status=0
 echo "sdk: Python"
 "$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/python" || status=1
 echo "sdk: Node"
-NODE_PATH="$sdk/node/node_modules" node --test "$here"/node/*.test.js || status=1
+NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$here"/node/*.test.js || status=1
 
 kill -TERM "$server"
 wait "$server" || { echo "sdk: callerid-mock did not shut down cleanly" >&2; status=1; }

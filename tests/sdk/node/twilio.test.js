@@ -43,7 +43,7 @@ async function receiver() {
     for (let i = 0; i < 500 && requests.length < n; i += 1) await new Promise((r) => setTimeout(r, 10));
     return requests;
   };
-  return { url, waitFor, close: () => server.close() };
+  return { url, waitFor, close: () => { server.closeAllConnections(); server.close(); } };
 }
 
 async function verify(number) {

@@ -1,0 +1,64 @@
+// The seven.io Node client (@seven.io/client on npm), unmodified, against callerid-mock.
+// Run by tests/sdk/run.sh, which starts the binary and exports CALLERID_MOCK_URL.
+'use strict';
+
+const { test, beforeEach } = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const { Client, ValidateResource } = require('@seven.io/client');
+
+const BASE = process.env.CALLERID_MOCK_URL;
+const API_KEY = 'NODESEVENKEY';
+// No constructor option: the base URL is a static field read on every request.
+Client.BASE_URL = `${BASE}/api`;
+const validate = new ValidateResource(new Client({ apiKey: API_KEY }));
+
+async function control(path, body) {
+  const res = await fetch(BASE + path, body === undefined ? {} : {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return res.json();
+}
+
+beforeEach(() => control(`/_mock/reset?account=${API_KEY}`, {}));
+
+test('invalid, then a code, the DTMF entry, the callback and "already saved"', async () => {
+  assert.deepEqual(await validate.start({ number: 'ThisAintGonnaWork!' }), {
+    id: null, sender: 'ThisAintGonnaWork!', formatted_output: null, success: false, error: 'Number is invalid', voice: false,
+  });
+
+  const paths = [];
+  const server = http.createServer((req, res) => { paths.push(req.url); res.end(); });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const callback = `http://127.0.0.1:${server.address().port}/validate`;
+    const issued = await validate.start({ number: '0163 2429751', callback });
+    assert.equal(issued.success, true);
+    assert.equal(issued.error, null);
+    assert.match(issued.code, /^[1-9]\d{5}$/);
+
+    const [pending] = (await control(`/_mock/codes?provider=seven&account=${API_KEY}`)).codes;
+    assert.equal(pending.code, issued.code);
+    const done = await control(`/_mock/calls/${pending.id}/answer`, { digits: issued.code });
+    assert.equal(done.state, 'verified');
+
+    for (let i = 0; i < 500 && paths.length < 1; i += 1) await new Promise((r) => setTimeout(r, 10));
+    const query = Object.fromEntries(new URL(paths[0], 'http://x').searchParams);
+    assert.deepEqual(query, {
+      id: done.caller_id, sender: '491632429751', formatted_output: '+49 163 2429751', success: '1', error: '', voice: '1',
+    });
+
+    assert.deepEqual(await validate.start({ number: '491632429751' }), {
+      id: Number(done.caller_id), sender: '491632429751', formatted_output: '+49 163 2429751',
+      success: true, error: 'The caller ID has already been saved.', voice: true,
+    });
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+test('a bad API key is refused with 900', async () => {
+  const bad = new ValidateResource(new Client({ apiKey: 'bad key!' }));
+  await assert.rejects(bad.start({ number: '491632429751' }), /^Error: 900: InvalidApiKey$/);
+});
