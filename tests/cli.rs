@@ -31,7 +31,9 @@ fn healthcheck(url: &str) -> std::process::Output {
 fn help_and_version_describe_the_binary() {
     let help = Command::new(BIN).arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
-    for flag in ["--bind", "--seed", "--start-time", "--frozen-clock", "--fixtures", "--log-level", "healthcheck"] {
+    for flag in ["--bind", "--seed", "--start-time", "--frozen-clock", "--fixtures", "--log-level", "--auto-answer",
+        "--seven-region", "--plivo-otp-length", "healthcheck"]
+    {
         assert!(text.contains(flag), "--help mentions {flag}");
     }
     let version = Command::new(BIN).arg("--version").output().unwrap();
@@ -49,6 +51,8 @@ fn banner_names_each_provider_base_url_and_healthcheck_passes() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(banner.contains(&format!("plivo    {url}/v1/Account/{{auth_id}}/")), "{banner}");
+    assert!(banner.contains(&format!("twilio   {url}\n")), "{banner}");
+    assert!(banner.contains(&format!("seven    {url}/api\n")), "{banner}");
     assert!(banner.contains(&format!("control  {url}/_mock/")), "{banner}");
 }
 
@@ -64,7 +68,7 @@ fn healthcheck_fails_when_nothing_answers() {
 
 #[test]
 fn bad_flags_are_refused() {
-    for args in [&["--start-time", "yesterday"][..], &["--plivo-otp-length", "3"], &["--bind", "nowhere"]] {
+    for args in [&["--start-time", "yesterday"][..], &["--plivo-otp-length", "3"], &["--bind", "nowhere"], &["--seven-region", "XX"]] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }

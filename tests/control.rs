@@ -146,6 +146,10 @@ fn fixtures_load_accounts_and_caller_ids() {
     assert_json_snapshot!("fixtures_list", res.snap());
     let res = s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+12025551234"}"#);
     assert_eq!(res.status, 400, "a fixture number is already verified");
+    let res = s.twilio("GET", "OutgoingCallerIds/PNe905d7e6b410746a0fb08c57e5a186f3.json", "");
+    assert_eq!((res.status, res.json()["date_created"].as_str()), (200, Some("Sun, 27 Jul 2025 20:21:11 +0000")));
+    let res = s.request("POST", "/api/validate_for_voice?p=TESTKEY&number=491632429751", &[], "");
+    assert_eq!((res.json()["id"].as_u64(), res.json()["voice"].as_bool()), (Some(12345), Some(true)));
 }
 
 #[test]
