@@ -370,20 +370,7 @@ impl Core {
         if full {
             return Err(CoreError::LimitReached);
         }
-        v.state = VerificationState::Verified;
-        let caller_id = caller_id.unwrap_or_else(|| v.id.clone());
-        v.caller_id = Some(caller_id.clone());
-        let caller = CallerId {
-            seq,
-            id: caller_id,
-            phone_number: v.phone_number.clone(),
-            country: v.country.clone(),
-            label: v.label.clone(),
-            subaccount: v.subaccount.clone(),
-            requested_channel: v.requested_channel,
-            created_at: now,
-            updated_at: now,
-        };
+        let caller = v.mark_verified(caller_id.unwrap_or_else(|| v.id.clone()), seq, now);
         ns.caller_ids.insert(caller.phone_number.clone(), caller.clone());
         tracing::info!(provider = key.provider, account = %key.account, number = %caller.phone_number, "verified");
         Ok(caller)
@@ -496,19 +483,7 @@ impl State {
         let v = ns.verification_mut(id)?;
         v.call_status = Some(status);
         if verified && !already && !full {
-            let caller = CallerId {
-                seq,
-                id: core.providers.caller_id_id(key.provider, &core.ids),
-                phone_number: v.phone_number.clone(),
-                country: v.country.clone(),
-                label: v.label.clone(),
-                subaccount: v.subaccount.clone(),
-                requested_channel: v.requested_channel,
-                created_at: now,
-                updated_at: now,
-            };
-            v.state = VerificationState::Verified;
-            v.caller_id = Some(caller.id.clone());
+            let caller = v.mark_verified(core.providers.caller_id_id(key.provider, &core.ids), seq, now);
             tracing::info!(provider = key.provider, account = %key.account, number = %caller.phone_number, "verified");
             let verification = v.clone();
             ns.caller_ids.insert(caller.phone_number.clone(), caller);

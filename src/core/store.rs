@@ -147,6 +147,23 @@ impl Verification {
     pub fn is_call(&self) -> bool {
         self.rings_at.is_some()
     }
+
+    /// Marks it verified and returns the caller ID it makes, with id `id`.
+    pub fn mark_verified(&mut self, id: String, seq: u64, now: Timestamp) -> CallerId {
+        self.state = VerificationState::Verified;
+        self.caller_id = Some(id.clone());
+        CallerId {
+            seq,
+            id,
+            phone_number: self.phone_number.clone(),
+            country: self.country.clone(),
+            label: self.label.clone(),
+            subaccount: self.subaccount.clone(),
+            requested_channel: self.requested_channel,
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 /// A verified caller ID.

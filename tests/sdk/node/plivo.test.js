@@ -5,17 +5,10 @@
 const { test, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
 const plivo = require('plivo');
+const { BASE, control } = require('./emulator');
 
-const BASE = process.env.CALLERID_MOCK_URL;
 const AUTH_ID = 'MANODEXXXXXXXXXXXXXX';
 const client = new plivo.Client(AUTH_ID, 'token123', { url: `${BASE}/v1/Account/${AUTH_ID}` });
-
-async function control(path, body) {
-  const res = await fetch(BASE + path, body === undefined ? {} : {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  return res.json();
-}
 
 async function latestCode(number) {
   const { codes } = await control(`/_mock/codes?account=${AUTH_ID}&number=${encodeURIComponent(number)}`);

@@ -4,21 +4,13 @@
 
 const { test, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
 const { Client, ValidateResource } = require('@seven.io/client');
+const { BASE, control, receiver } = require('./emulator');
 
-const BASE = process.env.CALLERID_MOCK_URL;
 const API_KEY = 'NODESEVENKEY';
 // No constructor option: the base URL is a static field read on every request.
 Client.BASE_URL = `${BASE}/api`;
 const validate = new ValidateResource(new Client({ apiKey: API_KEY }));
-
-async function control(path, body) {
-  const res = await fetch(BASE + path, body === undefined ? {} : {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  return res.json();
-}
 
 beforeEach(() => control(`/_mock/reset?account=${API_KEY}`, {}));
 
@@ -27,12 +19,9 @@ test('invalid, then a code, the DTMF entry, the callback and "already saved"', a
     id: null, sender: 'ThisAintGonnaWork!', formatted_output: null, success: false, error: 'Number is invalid', voice: false,
   });
 
-  const paths = [];
-  const server = http.createServer((req, res) => { paths.push(req.url); res.end(); });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const rx = await receiver('/validate');
   try {
-    const callback = `http://127.0.0.1:${server.address().port}/validate`;
-    const issued = await validate.start({ number: '0163 2429751', callback });
+    const issued = await validate.start({ number: '0163 2429751', callback: rx.url });
     assert.equal(issued.success, true);
     assert.equal(issued.error, null);
     assert.match(issued.code, /^[1-9]\d{5}$/);
@@ -42,8 +31,8 @@ test('invalid, then a code, the DTMF entry, the callback and "already saved"', a
     const done = await control(`/_mock/calls/${pending.id}/answer`, { digits: issued.code });
     assert.equal(done.state, 'verified');
 
-    for (let i = 0; i < 500 && paths.length < 1; i += 1) await new Promise((r) => setTimeout(r, 10));
-    const query = Object.fromEntries(new URL(paths[0], 'http://x').searchParams);
+    const [callback] = await rx.waitFor(1);
+    const query = Object.fromEntries(new URL(callback.path, 'http://x').searchParams);
     assert.deepEqual(query, {
       id: done.caller_id, sender: '491632429751', formatted_output: '+49 163 2429751', success: '1', error: '', voice: '1',
     });
@@ -53,8 +42,7 @@ test('invalid, then a code, the DTMF entry, the callback and "already saved"', a
       success: true, error: 'The caller ID has already been saved.', voice: true,
     });
   } finally {
-    server.closeAllConnections();
-    server.close();
+    rx.close();
   }
 });
 

@@ -4,47 +4,19 @@
 
 const { test, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
 
 // TWILIO_REGION / TWILIO_EDGE make the SDK rewrite the host; never let them leak in.
 delete process.env.TWILIO_REGION;
 delete process.env.TWILIO_EDGE;
 const twilio = require('twilio');
+const { BASE, control, receiver } = require('./emulator');
 
-const BASE = process.env.CALLERID_MOCK_URL;
 const ACCOUNT_SID = 'AC' + '2'.repeat(32);
 const AUTH_TOKEN = 'nodetoken';
 const client = twilio(ACCOUNT_SID, AUTH_TOKEN);
 client.api.baseUrl = BASE;
 
-async function control(path, body) {
-  const res = await fetch(BASE + path, body === undefined ? {} : {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  return res.json();
-}
-
 const answer = (callSid, body) => control(`/_mock/calls/${callSid}/answer`, body);
-
-// A local StatusCallback receiver: records every request and answers 200.
-async function receiver() {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => { body += chunk; });
-    req.on('end', () => {
-      requests.push({ method: req.method, path: req.url, headers: req.headers, body });
-      res.end();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${server.address().port}/status`;
-  const waitFor = async (n) => {
-    for (let i = 0; i < 500 && requests.length < n; i += 1) await new Promise((r) => setTimeout(r, 10));
-    return requests;
-  };
-  return { url, waitFor, close: () => { server.closeAllConnections(); server.close(); } };
-}
 
 async function verify(number) {
   const vr = await client.validationRequests.create({ phoneNumber: number });

@@ -3,30 +3,19 @@
 Run by tests/sdk/run.sh, which starts the binary and exports CALLERID_MOCK_URL.
 """
 
-import json
-import os
-import urllib.request
-
 import plivo
 import plivo.rest.client as plivo_client
 import pytest
 from plivo import exceptions
 
-BASE = os.environ["CALLERID_MOCK_URL"]
+from emulator import BASE, control
+
 AUTH_ID = "MAPYTHONXXXXXXXXXXXX"
 
 # The SDK has no base-URL option: it reads these module constants at request time.
 for name in ("PLIVO_API_BASE_URI", "API_VOICE_BASE_URI",
              "API_VOICE_BASE_URI_FALLBACK_1", "API_VOICE_BASE_URI_FALLBACK_2"):
     setattr(plivo_client, name, BASE + "/v1/Account")
-
-
-def control(path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(BASE + path, data=data, method="GET" if body is None else "POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as res:
-        return json.load(res)
 
 
 def latest_code(number):

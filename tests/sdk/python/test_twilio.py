@@ -3,20 +3,16 @@
 Run by tests/sdk/run.sh, which starts the binary and exports CALLERID_MOCK_URL.
 """
 
-import json
 import os
-import threading
-import time
 import urllib.parse
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-BASE = os.environ["CALLERID_MOCK_URL"]
+from emulator import BASE, Receiver, control
+
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "pythontoken"  # twilio-go insists on alphanumeric tokens; keep the habit
 
@@ -25,49 +21,8 @@ os.environ.pop("TWILIO_REGION", None)
 os.environ.pop("TWILIO_EDGE", None)
 
 
-def control(path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(BASE + path, data=data, method="GET" if body is None else "POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as res:
-        return json.load(res)
-
-
 def answer(call_sid, **body):
     return control(f"/_mock/calls/{call_sid}/answer", body)
-
-
-class Receiver:
-    """A local StatusCallback receiver: records every request and answers 200."""
-
-    def __init__(self):
-        self.requests = []
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def _record(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
-                received.append({"method": self.command, "path": self.path,
-                                 "headers": dict(self.headers), "body": body})
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_GET = do_POST = _record
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/status"
-
-    def wait_for(self, n):
-        deadline = time.time() + 5
-        while len(self.requests) < n and time.time() < deadline:
-            time.sleep(0.01)
-        return self.requests
 
 
 @pytest.fixture
@@ -82,7 +37,7 @@ def client():
 def receiver():
     r = Receiver()
     yield r
-    r.server.shutdown()
+    r.close()
 
 
 def verify(client, number, **kwargs):
@@ -151,7 +106,7 @@ def test_wrong_digits_and_a_busy_line_fail_without_a_caller_id(client, receiver)
     assert second["method"] == "GET"
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(second["path"]).query))
     assert query["CallStatus"] == "busy" and query["VerificationStatus"] == "failed"
-    full_url = f"http://127.0.0.1:{receiver.server.server_address[1]}{second['path']}"
+    full_url = receiver.origin + second["path"]
     assert RequestValidator(AUTH_TOKEN).validate(full_url, {}, second["headers"]["X-Twilio-Signature"])
     assert client.outgoing_caller_ids.list() == []
 

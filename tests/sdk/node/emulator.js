@@ -1,0 +1,37 @@
+// What every SDK test shares: the emulator's URL, its control plane, and a webhook receiver.
+'use strict';
+
+const http = require('node:http');
+
+const BASE = process.env.CALLERID_MOCK_URL;
+
+// GET a control-plane route, or POST `body` to it as JSON; resolves to the parsed answer.
+async function control(path, body) {
+  const res = await fetch(BASE + path, body === undefined ? {} : {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  return res.json();
+}
+
+// A local webhook receiver: records every request and answers 200.
+async function receiver(path = '/status') {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => {
+      requests.push({ method: req.method, path: req.url, headers: req.headers, body });
+      res.end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}${path}`;
+  const waitFor = async (n) => {
+    for (let i = 0; i < 500 && requests.length < n; i += 1) await new Promise((r) => setTimeout(r, 10));
+    return requests;
+  };
+  const close = () => { server.closeAllConnections(); server.close(); };
+  return { url, requests, waitFor, close };
+}
+
+module.exports = { BASE, control, receiver };
