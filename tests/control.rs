@@ -190,3 +190,46 @@ fn garbage_never_gets_a_5xx_and_the_server_keeps_serving() {
     assert_eq!(s.request("POST", "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/", &[("Authorization", BASIC)], &big).status, 413);
     assert_eq!(s.get("/_mock/health").status, 200);
 }
+
+#[test]
+fn latest_code_answers_at_once_when_one_exists() {
+    let s = TestServer::start();
+    initiate(&s, "+12025551234");
+    initiate(&s, "+14155552671");
+    let res = s.get("/_mock/codes/latest?number=%2B12025551234");
+    assert_eq!((res.status, res.json()["phone_number"].as_str()), (200, Some("+12025551234")));
+    assert_eq!(s.get("/_mock/codes/latest").json()["phone_number"], "+14155552671", "the newest of all");
+    assert_eq!(s.get("/_mock/codes/latest?state=verified&wait=10ms").status, 404);
+}
+
+#[test]
+fn a_waiter_is_woken_by_a_code_issued_200ms_later() {
+    let s = std::sync::Arc::new(TestServer::start());
+    let issuer = {
+        let s = s.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            initiate(&s, "+12025551234");
+        })
+    };
+    let res = s.get("/_mock/codes/latest?number=%2B12025551234&wait=10s");
+    issuer.join().unwrap();
+    assert_eq!((res.status, res.json()["state"].as_str()), (200, Some("pending")));
+    assert_eq!(res.json()["phone_number"], "+12025551234");
+}
+
+#[test]
+fn latest_code_gives_up_after_wait_with_404() {
+    let s = TestServer::start();
+    let res = s.get("/_mock/codes/latest?number=%2B12025551234&wait=100ms");
+    assert_json_snapshot!("latest_timeout", res.snap());
+    assert_eq!(s.get("/_mock/codes/latest?wait=soon").status, 400);
+}
+
+#[test]
+fn the_openapi_document_is_served() {
+    let s = TestServer::start();
+    let doc = s.get("/_mock/openapi.json").json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/_mock/codes/latest"]["get"].is_object());
+}

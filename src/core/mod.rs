@@ -135,6 +135,8 @@ pub struct Core {
     state: Mutex<State>,
     /// Wakes the timer task when an event is scheduled or the clock moves.
     timer_wake: Notify,
+    /// Wakes everyone waiting for a code when one is issued.
+    issued: Notify,
     started_at: Timestamp,
 }
 
@@ -150,6 +152,7 @@ impl Core {
             auto_answer,
             state: Mutex::new(state),
             timer_wake: Notify::new(),
+            issued: Notify::new(),
             started_at,
         })
     }
@@ -269,6 +272,11 @@ impl Core {
         Some(now)
     }
 
+    /// Resolves when the next code is issued (anywhere).
+    pub fn code_issued(&self) -> tokio::sync::futures::Notified<'_> {
+        self.issued.notified()
+    }
+
     pub fn pending_events(&self) -> usize {
         self.state.lock().timers.len()
     }
@@ -333,6 +341,7 @@ impl Core {
         }
         drop(state);
         self.timer_wake.notify_one();
+        self.issued.notify_waiters();
         tracing::info!(provider = key.provider, account = %key.account, id = %v.id,
             number = %v.phone_number, channel = v.channel.as_str(), "code issued");
         Ok(v)
