@@ -25,6 +25,8 @@ pub struct Config {
     pub seven_region: phonenumber::country::Id,
     /// Answer every validation call with the right code as soon as it rings.
     pub auto_answer: bool,
+    /// Entries each account keeps in the request and callback journals.
+    pub max_journal: usize,
 }
 
 /// The address the server listens on by default.
@@ -40,6 +42,7 @@ impl Default for Config {
             fixtures: None,
             plivo_otp_length: 6,
             auto_answer: false,
+            max_journal: 1_000,
             seven_region: phonenumber::country::Id::DE,
         }
     }

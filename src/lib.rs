@@ -76,7 +76,8 @@ impl Server {
 /// Binds, loads fixtures and starts serving in the background.
 pub async fn start(config: Config) -> Result<Server, String> {
     let clock = Clock::new(config.start_time, config.frozen_clock);
-    let core = Core::new(clock, Ids::new(config.seed), Box::new(providers::Registry), config.auto_answer);
+    let options = core::Options { auto_answer: config.auto_answer, max_journal: config.max_journal };
+    let core = Core::new(clock, Ids::new(config.seed), Box::new(providers::Registry), options);
     if let Some(path) = &config.fixtures {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
@@ -111,8 +112,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
 pub fn banner(addr: SocketAddr) -> String {
     let origin = format!("http://{addr}");
     let mut out = format!("callerid-mock {} listening on {origin}\n", env!("CARGO_PKG_VERSION"));
-    for (name, base) in providers::base_urls(&origin) {
-        out.push_str(&format!("  {name:<8} {base}\n"));
+    for p in providers::ALL {
+        out.push_str(&format!("  {:<8} {}\n", p.name, (p.base_url)(&origin)));
     }
     out.push_str(&format!("  {:<8} {origin}/_mock/\n", "control"));
     out

@@ -59,6 +59,10 @@ struct ServeArgs {
     /// Answer every validation call (Twilio, seven) with the right code as soon as it rings.
     #[arg(long, env = "CALLERID_MOCK_AUTO_ANSWER")]
     auto_answer: bool,
+    /// Entries each account keeps in the request and callback journals (oldest dropped).
+    #[arg(long, env = "CALLERID_MOCK_MAX_JOURNAL", default_value_t = 1000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_journal: u32,
     /// Log filter (error, warn, info, debug, trace, or a tracing directive); RUST_LOG also works.
     #[arg(long, env = "CALLERID_MOCK_LOG_LEVEL")]
     log_level: Option<String>,
@@ -100,6 +104,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         plivo_otp_length: usize::from(args.plivo_otp_length),
         auto_answer: args.auto_answer,
         seven_region: args.seven_region,
+        max_journal: args.max_journal as usize,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,15 +1,19 @@
 //! The accept loop: one task per connection, HTTP/1.1 with keep-alive or HTTP/2 (hyper-util's
 //! auto builder), and a graceful shutdown that lets in-flight requests finish.
 
-use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use crate::{router, App};
@@ -40,12 +44,20 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let reset = Arc::new(AtomicBool::new(false));
+                let io = TokioIo::new(Conn { stream, reset: reset.clone() });
                 let app = app.clone();
                 let service = service_fn(move |req| {
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(router::handle(&app, req).await) }
+                    let (app, reset) = (app.clone(), reset.clone());
+                    async move {
+                        let res = router::handle(&app, req).await;
+                        if let Err(abort) = &res {
+                            reset.store(abort.reset, Ordering::Relaxed);
+                        }
+                        res
+                    }
                 });
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = builder.serve_connection(io, service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
@@ -60,5 +72,52 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("shut down"),
         _ = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("shut down with requests still in flight"),
+    }
+}
+
+/// A connection that can end with a TCP reset: when an injected fault asks for one, the socket
+/// is set to linger 0 before it is closed, so the client sees RST instead of FIN.
+struct Conn {
+    stream: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if self.reset.load(Ordering::Relaxed) {
+            let _ = self.stream.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.reset.load(Ordering::Relaxed) {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>])
+        -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
     }
 }

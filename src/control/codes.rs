@@ -21,8 +21,8 @@ fn filter(req: &Request) -> std::result::Result<CodeFilter, (StatusCode, String)
     let mut filter = CodeFilter::default();
     for (name, value) in req.query_pairs() {
         match name.as_str() {
-            "provider" if !providers::NAMES.contains(&value.as_str()) => {
-                return Err(bad(format!("unknown provider {value:?}; one of {:?}", providers::NAMES)));
+            "provider" if providers::by_name(&value).is_none() => {
+                return Err(bad(format!("unknown provider {value:?}; one of {:?}", providers::names())));
             }
             "provider" => filter.provider = Some(value),
             "account" => filter.account = Some(value),

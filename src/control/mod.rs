@@ -4,6 +4,7 @@
 
 mod admin;
 mod codes;
+mod faults;
 mod wire;
 
 use hyper::StatusCode;
@@ -24,6 +25,10 @@ pub(crate) enum Route {
     MoveClock,
     Reset,
     Callbacks,
+    Requests,
+    AddFault,
+    ListFaults,
+    ClearFaults,
 }
 
 /// Every control route: method, path below `/_mock` (`{name}` matches one segment), operation.
@@ -37,6 +42,10 @@ pub(crate) const ROUTES: &[(&str, &str, Route)] = &[
     ("POST", "/clock", Route::MoveClock),
     ("POST", "/reset", Route::Reset),
     ("GET", "/callbacks", Route::Callbacks),
+    ("GET", "/requests", Route::Requests),
+    ("POST", "/faults", Route::AddFault),
+    ("GET", "/faults", Route::ListFaults),
+    ("DELETE", "/faults", Route::ClearFaults),
 ];
 
 /// The OpenAPI 3.1 document of the control plane.
@@ -78,6 +87,10 @@ pub(crate) async fn handle(app: &App, req: &Request, segs: &[&str]) -> Response 
         Route::MoveClock => admin::move_clock(app, req),
         Route::Reset => Ok(admin::reset(app, req)),
         Route::Callbacks => Ok(admin::callbacks(app, req)),
+        Route::Requests => Ok(faults::requests(app, req)),
+        Route::AddFault => faults::add(app, req),
+        Route::ListFaults => Ok(faults::list(app)),
+        Route::ClearFaults => Ok(faults::clear(app)),
     };
     result.unwrap_or_else(|(status, text)| error(status, &text))
 }

@@ -5,6 +5,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::core::callbacks::{Attempt, Delivery};
+use crate::core::faults::{Action, Rule};
+use crate::core::journal::RequestRecord;
 use crate::core::store::{AccountKey, Verification};
 use crate::core::time::Timestamp;
 
@@ -146,5 +148,104 @@ impl DeliveryView {
 impl AttemptView {
     fn new(a: &Attempt) -> AttemptView {
         AttemptView { at: a.at.rfc3339_nanos(), status: a.status, error: a.error.clone(), duration_ms: a.duration_ms }
+    }
+}
+
+/// `GET /_mock/faults`
+#[derive(Serialize)]
+pub(super) struct Faults {
+    pub faults: Vec<FaultView>,
+}
+
+/// A fault rule with its hit count.
+#[derive(Serialize)]
+pub(super) struct FaultView {
+    pub id: u64,
+    pub provider: Option<String>,
+    pub operation: Option<String>,
+    pub account: Option<String>,
+    pub number: Option<String>,
+    pub action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<[u64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_ms: Option<u64>,
+    /// Matches it will still apply to; `null` for every match.
+    pub remaining: Option<u64>,
+    pub probability: Option<f64>,
+    pub hits: u64,
+}
+
+impl FaultView {
+    pub fn new(r: &Rule) -> FaultView {
+        let mut view = FaultView {
+            id: r.id,
+            provider: r.provider.clone(),
+            operation: r.operation.clone(),
+            account: r.account.clone(),
+            number: r.number.clone(),
+            action: "",
+            status: None,
+            code: None,
+            message: None,
+            latency_ms: None,
+            hold_ms: None,
+            remaining: r.remaining,
+            probability: r.probability,
+            hits: r.hits,
+        };
+        match &r.action {
+            Action::Error { status, code, message } => {
+                (view.action, view.status, view.code, view.message) = ("error", Some(*status), *code, Some(message.clone()));
+            }
+            Action::Latency { min_ms, max_ms } => (view.action, view.latency_ms) = ("latency", Some([*min_ms, *max_ms])),
+            Action::Reset => view.action = "reset",
+            Action::Drop { hold_ms } => (view.action, view.hold_ms) = ("drop", Some(*hold_ms)),
+        }
+        view
+    }
+}
+
+/// `GET /_mock/requests`
+#[derive(Serialize)]
+pub(super) struct Requests {
+    pub requests: Vec<RequestView>,
+}
+
+#[derive(Serialize)]
+pub(super) struct RequestView {
+    pub id: u64,
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub provider: &'static str,
+    pub operation: &'static str,
+    pub account: Option<String>,
+    /// 0 when no answer was sent (an injected reset or drop).
+    pub status: u16,
+    pub duration_us: u64,
+}
+
+impl RequestView {
+    pub fn new(id: u64, r: &RequestRecord) -> RequestView {
+        RequestView {
+            id,
+            at: r.at.rfc3339_nanos(),
+            method: r.method.clone(),
+            path: r.path.clone(),
+            query: r.query.clone(),
+            provider: r.provider,
+            operation: r.operation,
+            account: r.account.clone(),
+            status: r.status,
+            duration_us: r.duration_us,
+        }
     }
 }

@@ -4,9 +4,9 @@
 //!
 //! Deliveries run as their own tasks, never inside a request handler, so a receiver that is
 //! down, slow or failing never slows the API. At most [`MAX_IN_FLIGHT`] run at once; past that
-//! a webhook is journaled as dropped.
+//! a webhook is journaled as dropped. A fault rule (target operation `callback`) can make a
+//! delivery fail without contacting the receiver, or delay it.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,10 +18,10 @@ use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
 use super::clock::Clock;
+use super::faults::Action;
+use super::journal::Journal;
 use super::time::Timestamp;
 
-/// Most webhook deliveries kept in the journal; the oldest are dropped past this.
-pub const MAX_JOURNAL: usize = 1_000;
 /// Most deliveries in flight at once.
 pub const MAX_IN_FLIGHT: usize = 256;
 /// Time allowed for one attempt.
@@ -34,8 +34,9 @@ pub const RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(250), Duration::f
 pub struct Webhook {
     pub provider: &'static str,
     pub account: String,
-    /// The verification (call) it reports on.
+    /// The verification (call) it reports on, and its number.
     pub verification_id: String,
+    pub phone_number: String,
     pub method: &'static str,
     /// The full URL; for GET it already carries the parameters.
     pub url: String,
@@ -84,27 +85,18 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
 }
 
-#[derive(Default)]
-struct Journal {
-    next_id: u64,
-    entries: VecDeque<Delivery>,
-}
-
-impl Journal {
-    fn get_mut(&mut self, id: u64) -> Option<&mut Delivery> {
-        self.entries.iter_mut().rev().find(|d| d.id == id)
-    }
-}
+type Shared = Arc<Mutex<Journal<Delivery>>>;
 
 /// The delivery engine and its journal.
 pub struct Webhooks {
-    journal: Arc<Mutex<Journal>>,
+    journal: Shared,
     client: Client<HttpConnector, Full<Bytes>>,
     in_flight: Arc<Semaphore>,
 }
 
 impl Webhooks {
-    pub fn new() -> Webhooks {
+    /// An engine whose journal keeps `max_journal` deliveries per account.
+    pub fn new(max_journal: usize) -> Webhooks {
         // Title-Case header names on the wire (`X-Twilio-Signature`), as the providers send them;
         // no idle connections kept, so a receiver that shuts down is not held open by us.
         let client = Client::builder(TokioExecutor::new())
@@ -112,69 +104,74 @@ impl Webhooks {
             .pool_max_idle_per_host(0)
             .build_http();
         Webhooks {
-            journal: Arc::default(),
+            journal: Arc::new(Mutex::new(Journal::new(max_journal))),
             client,
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         }
     }
 
-    /// Journals `webhook` and starts delivering it in the background.
-    pub fn send(&self, clock: Arc<Clock>, webhook: Webhook) {
+    /// Journals `webhook` and starts delivering it in the background; `fault` is what an
+    /// injected fault does to it.
+    pub fn send(&self, clock: Arc<Clock>, webhook: Webhook, fault: Option<Action>) {
         let id = {
             let mut journal = self.journal.lock();
-            journal.next_id += 1;
-            let id = journal.next_id;
             let queued_at = clock.now();
-            journal.entries.push_back(Delivery { id, queued_at, webhook: webhook.clone(), state: DeliveryState::Pending, attempts: Vec::new() });
-            while journal.entries.len() > MAX_JOURNAL {
-                journal.entries.pop_front();
+            let delivery = Delivery { id: 0, queued_at, webhook: webhook.clone(), state: DeliveryState::Pending, attempts: Vec::new() };
+            let id = journal.push(&webhook.account, delivery);
+            if let Some(d) = journal.get_mut(&webhook.account, id) {
+                d.id = id;
             }
             id
         };
         tracing::info!(provider = webhook.provider, url = %webhook.url, method = webhook.method, "callback queued");
         let permit = match (self.in_flight.clone().try_acquire_owned(), tokio::runtime::Handle::try_current()) {
             (Ok(permit), Ok(handle)) => (permit, handle),
-            (Err(_), _) => return self.finish_early(&clock, id, "dropped: too many callbacks in flight"),
-            (_, Err(_)) => return self.finish_early(&clock, id, "dropped: no runtime to deliver on"),
+            (Err(_), _) => return fail(&self.journal, &clock, &webhook.account, id, None, "dropped: too many callbacks in flight"),
+            (_, Err(_)) => return fail(&self.journal, &clock, &webhook.account, id, None, "dropped: no runtime to deliver on"),
         };
         let (permit, handle) = permit;
         let (journal, client) = (self.journal.clone(), self.client.clone());
         handle.spawn(async move {
-            deliver(&client, &journal, &clock, id, &webhook).await;
+            match fault {
+                Some(Action::Error { status, .. }) => {
+                    fail(&journal, &clock, &webhook.account, id, Some(status), "injected fault: error status")
+                }
+                Some(Action::Reset) => fail(&journal, &clock, &webhook.account, id, None, "injected fault: connection reset"),
+                Some(Action::Drop { .. }) => {
+                    fail(&journal, &clock, &webhook.account, id, None, "injected fault: connection dropped")
+                }
+                Some(Action::Latency { min_ms, .. }) => {
+                    tokio::time::sleep(Duration::from_millis(min_ms)).await;
+                    deliver(&client, &journal, &clock, id, &webhook).await;
+                }
+                None => deliver(&client, &journal, &clock, id, &webhook).await,
+            }
             drop(permit);
         });
     }
 
-    fn finish_early(&self, clock: &Clock, id: u64, why: &str) {
-        let mut journal = self.journal.lock();
-        if let Some(d) = journal.get_mut(id) {
-            d.attempts.push(Attempt { at: clock.now(), status: None, error: Some(why.to_owned()), duration_ms: 0 });
-            d.state = DeliveryState::Failed;
-        }
-    }
-
     /// Every delivery, newest first, that `keep` accepts.
     pub fn journal(&self, keep: impl Fn(&Webhook) -> bool) -> Vec<Delivery> {
-        self.journal.lock().entries.iter().rev().filter(|d| keep(&d.webhook)).cloned().collect()
+        self.journal.lock().list(|d| keep(&d.webhook)).into_iter().map(|(_, d)| d).collect()
     }
 
     /// Forgets every delivery, or one account's.
     pub fn reset(&self, account: Option<&str>) {
-        let mut journal = self.journal.lock();
-        match account {
-            Some(account) => journal.entries.retain(|d| d.webhook.account != account),
-            None => journal.entries.clear(),
-        }
+        self.journal.lock().reset(account);
     }
 }
 
-impl Default for Webhooks {
-    fn default() -> Webhooks {
-        Webhooks::new()
+/// Records one attempt that never reached the receiver and fails the delivery.
+fn fail(journal: &Mutex<Journal<Delivery>>, clock: &Clock, account: &str, id: u64, status: Option<u16>, why: &str) {
+    let mut journal = journal.lock();
+    if let Some(d) = journal.get_mut(account, id) {
+        d.attempts.push(Attempt { at: clock.now(), status, error: Some(why.to_owned()), duration_ms: 0 });
+        d.state = DeliveryState::Failed;
     }
 }
 
-async fn deliver(client: &Client<HttpConnector, Full<Bytes>>, journal: &Mutex<Journal>, clock: &Clock, id: u64, webhook: &Webhook) {
+async fn deliver(client: &Client<HttpConnector, Full<Bytes>>, journal: &Mutex<Journal<Delivery>>, clock: &Clock, id: u64,
+    webhook: &Webhook) {
     let mut delays = RETRY_DELAYS.iter();
     loop {
         let at = clock.now();
@@ -187,7 +184,7 @@ async fn deliver(client: &Client<HttpConnector, Full<Bytes>>, journal: &Mutex<Jo
         let retry = if done { None } else { delays.next() };
         {
             let mut journal = journal.lock();
-            let Some(d) = journal.get_mut(id) else { return };
+            let Some(d) = journal.get_mut(&webhook.account, id) else { return };
             let duration_ms = started.elapsed().as_millis() as u64;
             d.attempts.push(Attempt { at, status, error: error.clone(), duration_ms });
             d.state = match (done, retry) {

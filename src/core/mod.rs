@@ -7,7 +7,9 @@
 
 pub mod callbacks;
 pub mod clock;
+pub mod faults;
 pub mod ids;
+pub mod journal;
 pub mod snapshot;
 pub mod store;
 pub mod time;
@@ -21,7 +23,9 @@ use tokio::sync::Notify;
 
 use callbacks::{Webhook, Webhooks};
 use clock::Clock;
+use faults::{Faults, Target};
 use ids::Ids;
+use journal::{Journal, RequestRecord};
 use store::{AccountKey, CallStatus, CallbackSpec, CallerId, Channel, Store, Verification, VerificationState};
 use time::Timestamp;
 use timers::{Event, Timers};
@@ -124,11 +128,22 @@ struct State {
     timers: Timers,
 }
 
+/// Choices that shape the core's behaviour.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Answer every validation call with the right code as soon as it rings.
+    pub auto_answer: bool,
+    /// Entries each account keeps in the request and callback journals.
+    pub max_journal: usize,
+}
+
 /// The shared state and time of the emulator.
 pub struct Core {
     pub clock: Arc<Clock>,
     pub ids: Ids,
     pub webhooks: Webhooks,
+    pub faults: Faults,
+    pub requests: Mutex<Journal<RequestRecord>>,
     pub(crate) providers: Box<dyn Providers>,
     /// Answer every validation call with the right code as soon as it rings.
     auto_answer: bool,
@@ -141,15 +156,17 @@ pub struct Core {
 }
 
 impl Core {
-    pub fn new(clock: Clock, ids: Ids, providers: Box<dyn Providers>, auto_answer: bool) -> Arc<Core> {
+    pub fn new(clock: Clock, ids: Ids, providers: Box<dyn Providers>, options: Options) -> Arc<Core> {
         let started_at = clock.now();
         let state = State { store: Store::default(), timers: Timers::default() };
         Arc::new(Core {
             clock: Arc::new(clock),
             ids,
-            webhooks: Webhooks::new(),
+            webhooks: Webhooks::new(options.max_journal),
+            faults: Faults::default(),
+            requests: Mutex::new(Journal::new(options.max_journal)),
             providers,
-            auto_answer,
+            auto_answer: options.auto_answer,
             state: Mutex::new(state),
             timer_wake: Notify::new(),
             issued: Notify::new(),
@@ -190,7 +207,14 @@ impl Core {
     fn report(&self, ended: impl IntoIterator<Item = Ended>) {
         for e in ended {
             if let Some(webhook) = self.providers.call_ended(&e.key, &e.verification, &self.ids) {
-                self.webhooks.send(self.clock.clone(), webhook);
+                let target = Target {
+                    provider: webhook.provider,
+                    operation: "callback",
+                    account: Some(webhook.account.clone()),
+                    number: Some(webhook.phone_number.clone()),
+                };
+                let fault = self.faults.check(&target, &self.ids);
+                self.webhooks.send(self.clock.clone(), webhook, fault);
             }
         }
     }
@@ -457,6 +481,7 @@ impl Core {
         state.timers.reset(account);
         let removed = state.store.reset(account);
         self.webhooks.reset(account);
+        self.requests.lock().reset(account);
         tracing::info!(account = account.unwrap_or("*"), removed, "reset");
         removed
     }

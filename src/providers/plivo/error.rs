@@ -53,7 +53,12 @@ impl PlivoError {
 
     pub(crate) fn render(&self, app: &App) -> Response {
         let (status, error) = self.status_and_text();
-        let api_id = (status != StatusCode::UNAUTHORIZED).then(|| app.core.ids.uuid_v4());
-        http::json(status, &ErrorBody { api_id, error })
+        render(app, status, error)
     }
+}
+
+/// Plivo's error body with `status`; a 401 carries no `api_id`.
+pub(crate) fn render(app: &App, status: StatusCode, error: String) -> Response {
+    let api_id = (status != StatusCode::UNAUTHORIZED).then(|| app.core.ids.uuid_v4());
+    http::json(status, &ErrorBody { api_id, error })
 }

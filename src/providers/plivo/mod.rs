@@ -18,18 +18,36 @@ mod params;
 mod routes;
 mod wire;
 
-use hyper::Method;
+use hyper::{Method, StatusCode};
 
+use super::{Entry, InjectedError};
+use crate::core::faults::Target;
 use crate::core::store::AccountKey;
 use crate::http::{Request, Response};
-use crate::App;
+use crate::{phone, App};
 use error::PlivoError;
+use params::Params;
 
 /// The provider's name in the control plane and state files.
 pub(crate) const NAME: &str = "plivo";
 
 /// How long an OTP stays valid.
 pub(crate) const OTP_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+pub(crate) const ENTRY: Entry = Entry {
+    name: NAME,
+    prefix: "v1",
+    classify,
+    handle,
+    fault,
+    base_url,
+    caller_id_id: |ids| ids.uuid_v4(),
+    call_ended: |_, _, _| None,
+};
+
+fn base_url(origin: &str) -> String {
+    format!("{origin}/v1/Account/{{auth_id}}/")
+}
 
 /// One Plivo operation, with what the path carried.
 enum Op<'a> {
@@ -64,6 +82,34 @@ pub(crate) fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
         Op::Delete { number } => routes::delete(app, &key, number),
     };
     result.unwrap_or_else(|e| e.render(app))
+}
+
+/// The operation, account and number of a request, before it runs.
+fn classify(req: &Request, segs: &[&str]) -> Target {
+    let account = match segs {
+        ["Account", auth_id, ..] => Some((*auth_id).to_owned()),
+        _ => None,
+    };
+    let op = segs.get(2..).and_then(|rest| route(&req.method, rest).ok());
+    let (operation, number) = match op {
+        Some(Op::Initiate) => {
+            let number = Params::from_body(req).ok().and_then(|p| p.text("phone_number"));
+            ("initiate", number.and_then(|n| phone::parse_international(&n)).map(|n| n.e164))
+        }
+        Some(Op::List) => ("list", None),
+        Some(Op::Verify { .. }) => ("verify", None),
+        Some(Op::Get { number }) => ("get", phone::path_key(number)),
+        Some(Op::Update { number }) => ("update", phone::path_key(number)),
+        Some(Op::Delete { number }) => ("delete", phone::path_key(number)),
+        None => ("", None),
+    };
+    Target { provider: NAME, operation, account, number }
+}
+
+/// An injected error: `{"api_id", "error"}` (no `api_id` on a 401, as Plivo answers).
+fn fault(app: &App, e: &InjectedError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error::render(app, status, e.message.to_owned())
 }
 
 /// Matches the segments after `Account/{auth_id}`.

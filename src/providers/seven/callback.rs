@@ -37,6 +37,7 @@ pub(crate) fn call_ended(key: &AccountKey, v: &Verification, _ids: &Ids) -> Opti
         provider: super::NAME,
         account: key.account.clone(),
         verification_id: v.id.clone(),
+        phone_number: v.phone_number.clone(),
         method: "GET",
         url: format!("{}{sep}{encoded}", callback.url),
         params,

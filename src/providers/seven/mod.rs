@@ -14,15 +14,49 @@ mod wire;
 
 use hyper::{Method, StatusCode};
 
+use super::{Entry, InjectedError};
+use crate::core::faults::Target;
 use crate::http::{self, Request, Response};
 use crate::App;
-pub(crate) use callback::call_ended;
 
 /// The provider's name in the control plane and state files.
 pub(crate) const NAME: &str = "seven";
 
+pub(crate) const ENTRY: Entry = Entry {
+    name: NAME,
+    prefix: "api",
+    classify,
+    handle,
+    fault,
+    base_url,
+    caller_id_id,
+    call_ended: callback::call_ended,
+};
+
+fn base_url(origin: &str) -> String {
+    format!("{origin}/api")
+}
+
+/// The operation, account (the API key) and number of a request, before it runs.
+fn classify(req: &Request, segs: &[&str]) -> Target {
+    let params = routes::Params::read(req);
+    let operation = if segs == ["validate_for_voice"] { "validate_for_voice" } else { "" };
+    let number = params.get("number").and_then(|n| routes::parse_number(n, phonenumber::country::Id::DE)).map(|n| n.e164);
+    Target { provider: NAME, operation, account: auth::api_key(req, &params), number }
+}
+
+/// An injected error: with HTTP 200 and a `code`, the gateway's bare code (such as `900`);
+/// otherwise `{"success": false, "error": …}` with the status.
+fn fault(_app: &App, e: &InjectedError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match e.code {
+        Some(code) if status == StatusCode::OK => http::json_bytes(status, code.to_string().into_bytes()),
+        _ => http::json(status, &serde_json::json!({"success": false, "error": e.message})),
+    }
+}
+
 /// Handles a request whose path started with `/api`; `segs` is the rest.
-pub(crate) fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
+fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
     match (segs, &req.method) {
         (["validate_for_voice"], &Method::GET | &Method::POST) => {
             let params = routes::Params::read(req);
@@ -39,6 +73,6 @@ pub(crate) fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
 }
 
 /// seven's `id` of a saved caller ID: a number, 1 to 9,999,999.
-pub(crate) fn caller_id_id(ids: &crate::core::ids::Ids) -> String {
+fn caller_id_id(ids: &crate::core::ids::Ids) -> String {
     (ids.below(9_999_999) + 1).to_string()
 }

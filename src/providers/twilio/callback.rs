@@ -57,6 +57,7 @@ pub(crate) fn call_ended(key: &AccountKey, v: &Verification, ids: &Ids) -> Optio
         provider: super::NAME,
         account: key.account.clone(),
         verification_id: v.id.clone(),
+        phone_number: v.phone_number.clone(),
         method: callback.method,
         url,
         params,

@@ -21,16 +21,28 @@ mod signature;
 mod wire;
 
 use hyper::header::HeaderValue;
-use hyper::Method;
+use hyper::{Method, StatusCode};
 
+use super::{Entry, InjectedError};
+use crate::core::faults::Target;
 use crate::core::store::AccountKey;
-use crate::http::{Request, Response};
-use crate::App;
-pub(crate) use callback::call_ended;
+use crate::http::{self, Request, Response};
+use crate::{phone, App};
 use error::TwilioError;
 
 /// The provider's name in the control plane and state files.
 pub(crate) const NAME: &str = "twilio";
+
+pub(crate) const ENTRY: Entry = Entry {
+    name: NAME,
+    prefix: "2010-04-01",
+    classify,
+    handle,
+    fault,
+    base_url: str::to_owned,
+    caller_id_id: |ids| ids.sid("PN"),
+    call_ended: callback::call_ended,
+};
 
 /// The format a path asked for by its suffix.
 enum Format {
@@ -49,11 +61,45 @@ fn format_of(segment: &str) -> (&str, Format) {
 }
 
 /// Handles a request whose path started with `/2010-04-01`; `segs` is the rest.
-pub(crate) fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
-    let mut res = dispatch(app, req, segs).unwrap_or_else(|e| e.render());
+fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
+    with_request_id(app, dispatch(app, req, segs).unwrap_or_else(|e| e.render()))
+}
+
+/// Every Twilio response carries `Twilio-Request-Id: RQ…`.
+fn with_request_id(app: &App, mut res: Response) -> Response {
     let request_id = app.core.ids.sid("RQ");
     res.headers_mut().insert("twilio-request-id", HeaderValue::from_str(&request_id).expect("hex is a valid header"));
     res
+}
+
+/// The operation, account and number of a request, before it runs.
+fn classify(req: &Request, segs: &[&str]) -> Target {
+    let (account, rest) = match segs {
+        ["Accounts", account, rest @ ..] => (Some((*account).to_owned()), rest),
+        _ => (None, &[][..]),
+    };
+    let resource: Vec<&str> = rest.iter().map(|s| format_of(s).0).collect();
+    let operation = match (resource.as_slice(), &req.method) {
+        (["OutgoingCallerIds"], &Method::POST) => "create",
+        (["OutgoingCallerIds"], &Method::GET) => "list",
+        (["OutgoingCallerIds", _], &Method::GET) => "fetch",
+        (["OutgoingCallerIds", _], &Method::POST | &Method::PUT) => "update",
+        (["OutgoingCallerIds", _], &Method::DELETE) => "delete",
+        _ => "",
+    };
+    let number = (operation == "create")
+        .then(|| http::form_pairs(&req.body).into_iter().find(|(k, _)| k == "PhoneNumber"))
+        .flatten()
+        .and_then(|(_, n)| phone::parse_in_region(&n, phonenumber::country::Id::US))
+        .map(|n| n.e164);
+    Target { provider: NAME, operation, account, number }
+}
+
+/// An injected error in the 2010 envelope; `code` defaults to the HTTP status.
+fn fault(app: &App, e: &InjectedError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = e.code.and_then(|c| u32::try_from(c).ok()).unwrap_or(u32::from(e.status));
+    with_request_id(app, TwilioError::new(status, code, e.message).render())
 }
 
 fn dispatch(app: &App, req: &Request, segs: &[&str]) -> Result<Response, TwilioError> {

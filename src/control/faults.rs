@@ -1,0 +1,109 @@
+//! `POST|GET|DELETE /_mock/faults` and `GET /_mock/requests`.
+//!
+//! A rule: `{"provider"?, "operation"?, "account"?, "number"?, "action", …, "times"?, "probability"?}`
+//! where `action` is `"error"` (`status`, default 500; `code`; `message`), `"latency"`
+//! (`latency_ms`: a number or `[min, max]`), `"reset"` or `"drop"` (`hold_ms`, default 30000).
+//! `operation: "callback"` targets webhooks instead of API requests.
+
+use hyper::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::wire::{FaultView, Faults, RequestView, Requests};
+use super::{bad, query_param, Result};
+use crate::core::faults::{Action, Rule};
+use crate::http::{self, Request, Response};
+use crate::{phone, providers, App};
+
+/// The longest a `drop` rule may hold a connection.
+const MAX_HOLD_MS: u64 = 120_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleIn {
+    provider: Option<String>,
+    operation: Option<String>,
+    account: Option<String>,
+    number: Option<String>,
+    action: String,
+    status: Option<u16>,
+    code: Option<u64>,
+    message: Option<String>,
+    latency_ms: Option<Value>,
+    hold_ms: Option<u64>,
+    times: Option<u64>,
+    probability: Option<f64>,
+}
+
+pub(super) fn add(app: &App, req: &Request) -> Result {
+    let r: RuleIn = serde_json::from_slice(&req.body).map_err(|e| bad(format!("not a fault rule: {e}")))?;
+    if let Some(p) = r.provider.as_deref().filter(|p| providers::by_name(p).is_none()) {
+        return Err(bad(format!("unknown provider {p:?}; one of {:?}", providers::names())));
+    }
+    let number = match r.number.as_deref() {
+        None => None,
+        Some(n) => Some(phone::path_key(n).ok_or_else(|| bad(format!("number {n:?} is not +digits")))?),
+    };
+    let action = match r.action.as_str() {
+        "error" => {
+            let status = r.status.unwrap_or(500);
+            if !(100..=599).contains(&status) {
+                return Err(bad("status must be an HTTP status, 100 to 599"));
+            }
+            Action::Error { status, code: r.code, message: r.message.unwrap_or_else(|| "injected fault".into()) }
+        }
+        "latency" => {
+            let (min_ms, max_ms) = match &r.latency_ms {
+                Some(Value::Number(n)) => n.as_u64().map(|n| (n, n)),
+                Some(Value::Array(a)) if a.len() == 2 => a[0].as_u64().zip(a[1].as_u64()).filter(|(lo, hi)| lo <= hi),
+                _ => None,
+            }
+            .ok_or_else(|| bad("latency_ms must be milliseconds or [min, max]"))?;
+            Action::Latency { min_ms, max_ms }
+        }
+        "reset" => Action::Reset,
+        "drop" => Action::Drop { hold_ms: r.hold_ms.unwrap_or(30_000).min(MAX_HOLD_MS) },
+        other => return Err(bad(format!("action {other:?} is not one of error, latency, reset, drop"))),
+    };
+    if r.times == Some(0) {
+        return Err(bad("times must be at least 1"));
+    }
+    if r.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+        return Err(bad("probability must be between 0 and 1"));
+    }
+    let rule = app.core.faults.add(Rule {
+        id: 0,
+        provider: r.provider,
+        operation: r.operation,
+        account: r.account,
+        number,
+        action,
+        remaining: r.times,
+        probability: r.probability,
+        hits: 0,
+    });
+    Ok(http::json(StatusCode::CREATED, &FaultView::new(&rule)))
+}
+
+pub(super) fn list(app: &App) -> Response {
+    let faults = app.core.faults.list().iter().map(FaultView::new).collect();
+    http::json(StatusCode::OK, &Faults { faults })
+}
+
+pub(super) fn clear(app: &App) -> Response {
+    let cleared = app.core.faults.clear();
+    http::json(StatusCode::OK, &serde_json::json!({ "cleared": cleared }))
+}
+
+pub(super) fn requests(app: &App, req: &Request) -> Response {
+    let (provider, account, operation) = (query_param(req, "provider"), query_param(req, "account"), query_param(req, "operation"));
+    let status = query_param(req, "status").and_then(|s| s.parse::<u16>().ok());
+    let entries = app.core.requests.lock().list(|r| {
+        provider.as_deref().is_none_or(|p| p == r.provider)
+            && account.as_deref().is_none_or(|a| Some(a) == r.account.as_deref())
+            && operation.as_deref().is_none_or(|o| o == r.operation)
+            && status.is_none_or(|s| s == r.status)
+    });
+    let requests = entries.iter().map(|(id, r)| RequestView::new(*id, r)).collect();
+    http::json(StatusCode::OK, &Requests { requests })
+}
