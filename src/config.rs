@@ -19,6 +19,9 @@ pub struct Config {
     pub frozen_clock: bool,
     /// A state file (accounts, tokens, caller IDs) to load at start.
     pub fixtures: Option<PathBuf>,
+    /// Where to keep the state across restarts: loaded at start if present (instead of the
+    /// fixtures), saved after changes and at shutdown.
+    pub state: Option<PathBuf>,
     /// Digits in a Plivo OTP.
     pub plivo_otp_length: usize,
     /// The region seven.io reads national numbers in (`0163 2429751` in DE).
@@ -40,6 +43,7 @@ impl Default for Config {
             start_time: None,
             frozen_clock: false,
             fixtures: None,
+            state: None,
             plivo_otp_length: 6,
             auto_answer: false,
             max_journal: 1_000,

@@ -30,6 +30,7 @@ pub mod core;
 
 mod control;
 mod http;
+mod persist;
 mod phone;
 mod providers;
 mod router;
@@ -78,15 +79,12 @@ pub async fn start(config: Config) -> Result<Server, String> {
     let clock = Clock::new(config.start_time, config.frozen_clock);
     let options = core::Options { auto_answer: config.auto_answer, max_journal: config.max_journal };
     let core = Core::new(clock, Ids::new(config.seed), Box::new(providers::Registry), options);
-    if let Some(path) = &config.fixtures {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
-        let file = serde_json::from_str(&text)
-            .map_err(|e| format!("fixtures {} are not a state file: {e}", path.display()))?;
-        let n = core
-            .load_state(file)
-            .map_err(|e| format!("fixtures {}: {e}", path.display()))?;
-        tracing::info!(caller_ids = n, path = %path.display(), "fixtures loaded");
+    // A saved state, when there is one, is where the last run left off; fixtures seed a
+    // fresh start.
+    match (&config.state, &config.fixtures) {
+        (Some(path), _) if path.exists() => load_file(&core, path, "state", true)?,
+        (_, Some(path)) => load_file(&core, path, "fixtures", false)?,
+        _ => {}
     }
     let listener = TcpListener::bind(config.bind)
         .await
@@ -98,14 +96,27 @@ pub async fn start(config: Config) -> Result<Server, String> {
     let (shutdown, rx) = watch::channel(false);
     let app = Arc::new(App { core: core.clone(), config });
     let mut timer_rx = rx.clone();
-    let timers = tokio::spawn(core.run_timers(async move {
+    let timers = tokio::spawn(core.clone().run_timers(async move {
         let _ = timer_rx.wait_for(|stop| *stop).await;
     }));
+    let saver = app.config.state.clone().map(|path| tokio::spawn(persist::run(core.clone(), path, rx.clone())));
     let tasks = tokio::spawn(async move {
         server::serve(listener, app, rx).await;
         let _ = timers.await;
+        if let Some(saver) = saver {
+            let _ = saver.await;
+        }
     });
     Ok(Server { addr, shutdown, tasks })
+}
+
+/// Loads a state file (`what` names it in errors); `replace` as [`Core::load_state`].
+fn load_file(core: &Core, path: &std::path::Path, what: &str, replace: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    let file = serde_json::from_str(&text).map_err(|e| format!("{what} {} is not a state file: {e}", path.display()))?;
+    let n = core.load_state(file, replace).map_err(|e| format!("{what} {}: {e}", path.display()))?;
+    tracing::info!(entries = n, path = %path.display(), "{what} loaded");
+    Ok(())
 }
 
 /// The lines printed at start: where the server is and the base URL each SDK should use.

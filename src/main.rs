@@ -49,6 +49,10 @@ struct ServeArgs {
     /// A state file of accounts, tokens and caller IDs to load at start.
     #[arg(long, env = "CALLERID_MOCK_FIXTURES")]
     fixtures: Option<PathBuf>,
+    /// Keep the state in FILE: loaded at start if present (instead of --fixtures), saved after
+    /// every change and at shutdown, atomically.
+    #[arg(long, env = "CALLERID_MOCK_STATE")]
+    state: Option<PathBuf>,
     /// Digits in a Plivo OTP.
     #[arg(long, env = "CALLERID_MOCK_PLIVO_OTP_LENGTH", default_value_t = 6,
         value_parser = clap::value_parser!(u8).range(4..=10))]
@@ -101,6 +105,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         start_time: args.start_time,
         frozen_clock: args.frozen_clock,
         fixtures: args.fixtures,
+        state: args.state,
         plivo_otp_length: usize::from(args.plivo_otp_length),
         auto_answer: args.auto_answer,
         seven_region: args.seven_region,

@@ -1,7 +1,11 @@
 //! The binary itself: flags, the start-up banner, healthcheck, graceful shutdown on SIGTERM.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_callerid-mock");
 
@@ -75,4 +79,57 @@ fn bad_flags_are_refused() {
     let out = Command::new(BIN).args(["--bind", "127.0.0.1:0", "--fixtures", "/nonexistent.json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read fixtures"));
+}
+
+fn addr_of(url: &str) -> SocketAddr {
+    url.trim_start_matches("http://").parse().unwrap()
+}
+
+fn initiate(addr: SocketAddr, number: &str) {
+    let body = format!(r#"{{"phone_number":"{number}"}}"#);
+    let res = common::send(addr, "POST", &format!("/v1/Account/{}/VerifiedCallerId/", common::AUTH_ID),
+        &[("Authorization", common::BASIC)], body.as_bytes());
+    assert_eq!(res.status, 200, "{}", res.body);
+}
+
+fn codes(addr: SocketAddr) -> String {
+    common::send(addr, "GET", "/_mock/codes", &[], b"").body
+}
+
+/// Waits until `path` holds `needle` (the saver runs after a short debounce).
+fn wait_for_save(path: &std::path::Path, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !std::fs::read_to_string(path).is_ok_and(|s| s.contains(needle)) {
+        assert!(Instant::now() < deadline, "{needle} never saved to {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn state_survives_a_kill_9_and_a_graceful_restart() {
+    let dir = std::env::temp_dir().join(format!("callerid-mock-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.json");
+    let state = path.to_str().unwrap();
+
+    let (mut first, url, _) = spawn(&["--state", state, "--seed", "1"]);
+    initiate(addr_of(&url), "+12025551234");
+    wait_for_save(&path, "+12025551234");
+    first.kill().unwrap(); // SIGKILL: no chance to save again
+    first.wait().unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("the last save is whole");
+    assert_eq!(saved["accounts"][0]["verifications"][0]["phone_number"], "+12025551234");
+
+    let (mut second, url, _) = spawn(&["--state", state]);
+    assert!(codes(addr_of(&url)).contains("+12025551234"), "loaded after the kill");
+    initiate(addr_of(&url), "+14155552671");
+    assert!(Command::new("kill").args(["-TERM", &second.id().to_string()]).status().unwrap().success());
+    assert!(second.wait().unwrap().success());
+
+    let (mut third, url, _) = spawn(&["--state", state]);
+    let all = codes(addr_of(&url));
+    assert!(all.contains("+12025551234") && all.contains("+14155552671"), "{all}");
+    third.kill().unwrap();
+    third.wait().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

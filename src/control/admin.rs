@@ -58,3 +58,14 @@ pub(super) fn callbacks(app: &App, req: &Request) -> Response {
     let callbacks = deliveries.iter().map(DeliveryView::new).collect();
     http::json(StatusCode::OK, &Callbacks { callbacks })
 }
+
+pub(super) fn export_state(app: &App) -> Response {
+    http::json(StatusCode::OK, &app.core.export_state())
+}
+
+/// Replaces all state with the body (the state file format); a bad body changes nothing.
+pub(super) fn import_state(app: &App, req: &Request) -> Result {
+    let file = serde_json::from_slice(&req.body).map_err(|e| bad(format!("not a state file: {e}")))?;
+    app.core.load_state(file, true).map_err(bad)?;
+    Ok(export_state(app))
+}

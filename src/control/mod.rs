@@ -29,6 +29,8 @@ pub(crate) enum Route {
     AddFault,
     ListFaults,
     ClearFaults,
+    ExportState,
+    ImportState,
 }
 
 /// Every control route: method, path below `/_mock` (`{name}` matches one segment), operation.
@@ -46,6 +48,8 @@ pub(crate) const ROUTES: &[(&str, &str, Route)] = &[
     ("POST", "/faults", Route::AddFault),
     ("GET", "/faults", Route::ListFaults),
     ("DELETE", "/faults", Route::ClearFaults),
+    ("GET", "/state", Route::ExportState),
+    ("PUT", "/state", Route::ImportState),
 ];
 
 /// The OpenAPI 3.1 document of the control plane.
@@ -91,6 +95,8 @@ pub(crate) async fn handle(app: &App, req: &Request, segs: &[&str]) -> Response 
         Route::AddFault => faults::add(app, req),
         Route::ListFaults => Ok(faults::list(app)),
         Route::ClearFaults => Ok(faults::clear(app)),
+        Route::ExportState => Ok(admin::export_state(app)),
+        Route::ImportState => admin::import_state(app, req),
     };
     result.unwrap_or_else(|(status, text)| error(status, &text))
 }

@@ -76,6 +76,16 @@ impl Clock {
         Some(to)
     }
 
+    /// Sets the clock to `to`, even backwards: only for replacing the whole state, when no
+    /// timer is left to run out of order.
+    pub fn reset_to(&self, to: Timestamp) {
+        let mut s = self.state.lock();
+        s.base = to;
+        if s.anchor.is_some() {
+            s.anchor = Some(Instant::now());
+        }
+    }
+
     /// How long, in real time, until the clock reads `at`: `None` when frozen (only a test
     /// moves it), zero when `at` has passed.
     pub fn real_time_until(&self, at: Timestamp) -> Option<Duration> {

@@ -15,6 +15,7 @@ pub mod store;
 pub mod time;
 pub mod timers;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -152,6 +153,8 @@ pub struct Core {
     timer_wake: Notify,
     /// Wakes everyone waiting for a code when one is issued.
     issued: Notify,
+    /// Counts changes to the state, so a saver knows when there is something to save.
+    generation: AtomicU64,
     started_at: Timestamp,
 }
 
@@ -170,6 +173,7 @@ impl Core {
             state: Mutex::new(state),
             timer_wake: Notify::new(),
             issued: Notify::new(),
+            generation: AtomicU64::new(0),
             started_at,
         })
     }
@@ -198,6 +202,7 @@ impl Core {
             let mut state = self.state.lock();
             while let Some((at, event)) = state.timers.pop_due(now) {
                 ended.extend(self.apply(&mut state, event, at));
+                self.changed();
             }
         }
         self.report(ended);
@@ -275,6 +280,7 @@ impl Core {
             Answer::Unanswered(status) => state.end_call(&key, id, status, false, now, self),
         };
         drop(state);
+        self.changed();
         let v = ended.as_ref().map(|e| e.verification.clone()).ok_or(AnswerError::NotFound)?;
         self.report(ended);
         Ok((key, v))
@@ -294,6 +300,16 @@ impl Core {
         self.tick();
         self.timer_wake.notify_one();
         Some(now)
+    }
+
+    /// Notes that the state changed.
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A number that grows whenever the state changes.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 
     /// Resolves when the next code is issued (anywhere).
@@ -364,6 +380,7 @@ impl Core {
             state.timers.schedule(at, Event::Expire { key: key.clone(), id: v.id.clone() });
         }
         drop(state);
+        self.changed();
         self.timer_wake.notify_one();
         self.issued.notify_waiters();
         tracing::info!(provider = key.provider, account = %key.account, id = %v.id,
@@ -376,6 +393,7 @@ impl Core {
     pub fn check_code(&self, key: &AccountKey, id: &str, code: &str, caller_id: Option<String>)
         -> Result<CallerId, CoreError> {
         let (mut state, now) = self.locked();
+        self.changed();
         let seq = state.store.next_seq();
         let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
         let full = ns.caller_ids.len() >= store::MAX_CALLER_IDS_PER_ACCOUNT;
@@ -446,6 +464,7 @@ impl Core {
             c.subaccount = subaccount;
         }
         c.updated_at = now;
+        self.changed();
         Ok(c.clone())
     }
 
@@ -453,6 +472,7 @@ impl Core {
         let (mut state, _) = self.locked();
         let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
         let removed = ns.caller_ids.remove(number).ok_or(CoreError::NotFound)?;
+        self.changed();
         tracing::info!(provider = key.provider, account = %key.account, number, "caller ID deleted");
         Ok(removed)
     }
@@ -482,21 +502,9 @@ impl Core {
         let removed = state.store.reset(account);
         self.webhooks.reset(account);
         self.requests.lock().reset(account);
+        self.changed();
         tracing::info!(account = account.unwrap_or("*"), removed, "reset");
         removed
-    }
-
-    /// Adds an account's token and caller IDs (from a state file).
-    pub(crate) fn insert_account(&self, key: &AccountKey, auth_token: Option<String>, caller_ids: Vec<CallerId>) {
-        let (mut state, _) = self.locked();
-        for mut c in caller_ids {
-            c.seq = state.store.next_seq();
-            state.store.namespace_mut(key).caller_ids.insert(c.phone_number.clone(), c);
-        }
-        let ns = state.store.namespace_mut(key);
-        if auth_token.is_some() {
-            ns.auth_token = auth_token;
-        }
     }
 
     /// The token an account was given in fixtures, if any.

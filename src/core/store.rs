@@ -41,6 +41,10 @@ impl Channel {
             Channel::Call => "call",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        [Channel::Sms, Channel::Call].into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 /// Where a verification is in its life.
@@ -238,6 +242,11 @@ impl Store {
     pub fn next_seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
+    }
+
+    /// Makes every later sequence number greater than `seq`.
+    pub fn skip_seq_past(&mut self, seq: u64) {
+        self.next_seq = self.next_seq.max(seq);
     }
 
     pub fn namespace(&self, key: &AccountKey) -> Option<&Namespace> {

@@ -1,0 +1,99 @@
+//! State export and import: `GET`/`PUT /_mock/state`, the format `--fixtures` and `--state` read.
+
+mod common;
+
+use common::TestServer;
+use insta::assert_json_snapshot;
+use serde_json::{json, Value};
+
+/// A flow touching every provider: verified and pending entries, a call with a callback.
+fn populate(s: &TestServer) {
+    let res = s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+12025551234","alias":"Office","channel":"call"}"#);
+    assert_eq!(res.status, 200);
+    let (uuid, otp) = s.latest_code("+12025551234");
+    s.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), &json!({ "otp": otp }).to_string());
+    s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+14155552671"}"#);
+    let vr = s.twilio("POST", "OutgoingCallerIds.json", "PhoneNumber=%2B14158675309&CallDelay=10&StatusCallback=http%3A%2F%2F127.0.0.1%3A9%2Fcb").json();
+    s.advance("10s");
+    s.post_json(&format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()), json!({ "digits": vr["validation_code"] }));
+    s.twilio("POST", "OutgoingCallerIds.json", "PhoneNumber=%2B12025550123");
+    s.request("POST", "/api/validate_for_voice?p=KEY&number=491632429751", &[], "");
+}
+
+/// Provider read answers without their random `api_id`s.
+fn reads(s: &TestServer) -> Vec<Value> {
+    let mut out = vec![
+        s.plivo("GET", "VerifiedCallerId/", "").json(),
+        s.plivo("GET", "VerifiedCallerId/+12025551234/", "").json(),
+        s.twilio("GET", "OutgoingCallerIds.json", "").json(),
+        s.get("/_mock/codes").json(),
+    ];
+    for v in &mut out {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("api_id");
+        }
+    }
+    out
+}
+
+#[test]
+fn the_export_holds_every_account_caller_id_and_verification() {
+    let s = TestServer::start();
+    populate(&s);
+    assert_json_snapshot!("export", s.get("/_mock/state").json());
+}
+
+#[test]
+fn export_reset_import_gives_identical_answers() {
+    let s = TestServer::start();
+    populate(&s);
+    let exported = s.get("/_mock/state");
+    let before = reads(&s);
+    s.request("POST", "/_mock/reset", &[], "");
+    assert_eq!(s.get("/_mock/codes").json()["codes"], json!([]));
+    let res = s.request("PUT", "/_mock/state", &[("Content-Type", "application/json")], &exported.body);
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json(), exported.json(), "PUT answers the state as GET does");
+    assert_eq!(reads(&s), before);
+    assert_eq!(s.get("/_mock/state").body, exported.body);
+}
+
+#[test]
+fn an_import_schedules_what_is_pending() {
+    let s = TestServer::start();
+    populate(&s);
+    let exported = s.get("/_mock/state").body;
+    s.request("POST", "/_mock/reset", &[], "");
+    s.request("PUT", "/_mock/state", &[], &exported);
+    // The Plivo OTP still expires 15 minutes after it was issued; the Twilio call still rings out.
+    s.advance("16m");
+    let states: Vec<_> = s.get("/_mock/codes?state=pending").json()["codes"].as_array().unwrap().to_vec();
+    assert_eq!(states, Vec::<Value>::new(), "nothing pending after 16 minutes");
+    let expired = s.get("/_mock/codes?number=%2B14155552671").json();
+    assert_eq!(expired["codes"][0]["state"], "expired");
+    let unanswered = s.get("/_mock/codes?number=%2B12025550123").json();
+    assert_eq!(unanswered["codes"][0]["call_status"], "no-answer");
+}
+
+#[test]
+fn a_bad_import_changes_nothing() {
+    let s = TestServer::start();
+    populate(&s);
+    let before = s.get("/_mock/state").body;
+    for body in ["{", r#"{"accounts":[{"provider":"nope","account":"x"}]}"#,
+        r#"{"accounts":[{"provider":"plivo","account":"x","verifications":[{"id":"v","phone_number":"+12025551234","code":"1","state":"bogus"}]}]}"#,
+        r#"{"accounts":[{"provider":"plivo","account":"x","caller_ids":[{"phone_number":"12"}]}]}"#]
+    {
+        let res = s.request("PUT", "/_mock/state", &[], body);
+        assert_eq!(res.status, 400, "{body}: {}", res.body);
+    }
+    assert_eq!(s.get("/_mock/state").body, before);
+}
+
+#[test]
+fn a_frozen_clock_takes_the_imported_reading() {
+    let s = TestServer::start();
+    let res = s.request("PUT", "/_mock/state", &[], r#"{"clock":{"now":"2030-05-05T10:00:00Z","frozen":true},"accounts":[]}"#);
+    assert_eq!(res.json()["clock"]["now"], "2030-05-05T10:00:00Z");
+    assert_eq!(s.get("/_mock/clock").json()["now"], "2030-05-05T10:00:00Z");
+}
