@@ -30,6 +30,8 @@ pub struct Config {
     pub auto_answer: bool,
     /// Entries each account keeps in the request and callback journals.
     pub max_journal: usize,
+    /// Accept only accounts and tokens declared in fixtures or the state file.
+    pub strict_auth: bool,
 }
 
 /// The address the server listens on by default.
@@ -47,6 +49,7 @@ impl Default for Config {
             plivo_otp_length: 6,
             auto_answer: false,
             max_journal: 1_000,
+            strict_auth: false,
             seven_region: phonenumber::country::Id::DE,
         }
     }

@@ -77,7 +77,11 @@ impl Server {
 /// Binds, loads fixtures and starts serving in the background.
 pub async fn start(config: Config) -> Result<Server, String> {
     let clock = Clock::new(config.start_time, config.frozen_clock);
-    let options = core::Options { auto_answer: config.auto_answer, max_journal: config.max_journal };
+    let options = core::Options {
+        auto_answer: config.auto_answer,
+        max_journal: config.max_journal,
+        strict_auth: config.strict_auth,
+    };
     let core = Core::new(clock, Ids::new(config.seed), Box::new(providers::Registry), options);
     // A saved state, when there is one, is where the last run left off; fixtures seed a
     // fresh start.

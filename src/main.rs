@@ -63,6 +63,10 @@ struct ServeArgs {
     /// Answer every validation call (Twilio, seven) with the right code as soon as it rings.
     #[arg(long, env = "CALLERID_MOCK_AUTO_ANSWER")]
     auto_answer: bool,
+    /// Accept only the accounts and tokens declared in --fixtures or --state; others get the
+    /// provider's own 401 (wrong credentials) or 403 (another account's path).
+    #[arg(long, env = "CALLERID_MOCK_STRICT_AUTH")]
+    strict_auth: bool,
     /// Entries each account keeps in the request and callback journals (oldest dropped).
     #[arg(long, env = "CALLERID_MOCK_MAX_JOURNAL", default_value_t = 1000,
         value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -110,6 +114,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         auto_answer: args.auto_answer,
         seven_region: args.seven_region,
         max_journal: args.max_journal as usize,
+        strict_auth: args.strict_auth,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

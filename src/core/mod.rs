@@ -129,6 +129,16 @@ struct State {
     timers: Timers,
 }
 
+/// The outcome of a credentials check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    Ok,
+    /// Missing, malformed or wrong credentials.
+    Unauthorized,
+    /// Good credentials of another account than the request names.
+    Forbidden,
+}
+
 /// Choices that shape the core's behaviour.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
@@ -136,6 +146,8 @@ pub struct Options {
     pub auto_answer: bool,
     /// Entries each account keeps in the request and callback journals.
     pub max_journal: usize,
+    /// Accept only accounts (and tokens) declared in fixtures or a state file.
+    pub strict_auth: bool,
 }
 
 /// The shared state and time of the emulator.
@@ -148,6 +160,7 @@ pub struct Core {
     pub(crate) providers: Box<dyn Providers>,
     /// Answer every validation call with the right code as soon as it rings.
     auto_answer: bool,
+    strict_auth: bool,
     state: Mutex<State>,
     /// Wakes the timer task when an event is scheduled or the clock moves.
     timer_wake: Notify,
@@ -170,6 +183,7 @@ impl Core {
             requests: Mutex::new(Journal::new(options.max_journal)),
             providers,
             auto_answer: options.auto_answer,
+            strict_auth: options.strict_auth,
             state: Mutex::new(state),
             timer_wake: Notify::new(),
             issued: Notify::new(),
@@ -505,6 +519,23 @@ impl Core {
         self.changed();
         tracing::info!(account = account.unwrap_or("*"), removed, "reset");
         removed
+    }
+
+    /// Checks credentials: `user` (with `secret`, when the provider has one) claims to act for
+    /// the account the request names (`path_account`). By default any well-formed credentials
+    /// of the named account pass; with strict auth only declared accounts, with their token.
+    pub fn check_auth(&self, provider: &'static str, path_account: &str, user: &str, secret: Option<&str>) -> Auth {
+        if !self.strict_auth {
+            return if user == path_account { Auth::Ok } else { Auth::Unauthorized };
+        }
+        let state = self.state.lock();
+        let Some(ns) = state.store.namespace(&AccountKey::new(provider, user)).filter(|ns| ns.declared) else {
+            return Auth::Unauthorized;
+        };
+        if ns.auth_token.as_deref().is_some_and(|token| Some(token) != secret) {
+            return Auth::Unauthorized;
+        }
+        if user == path_account { Auth::Ok } else { Auth::Forbidden }
     }
 
     /// The token an account was given in fixtures, if any.

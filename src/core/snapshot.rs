@@ -234,6 +234,7 @@ impl Core {
             callers.extend(c.into_iter().map(|c| (key.clone(), c)));
             verifications.extend(v.into_iter().map(|v| (key.clone(), v)));
             let ns = state.store.namespace_mut(&key);
+            ns.declared = true;
             if auth_token.is_some() {
                 ns.auth_token = auth_token;
             }

@@ -187,6 +187,8 @@ pub struct CallerId {
 /// One account's state.
 #[derive(Debug, Default)]
 pub struct Namespace {
+    /// Declared in fixtures or a state file: a known account for `--strict-auth`.
+    pub declared: bool,
     /// The token this account authenticates with, when known (fixtures, strict auth).
     pub auth_token: Option<String>,
     /// Verified caller IDs by E.164 number.
@@ -257,14 +259,19 @@ impl Store {
         self.namespaces.entry(key.clone()).or_default()
     }
 
-    /// Removes every namespace, or those of one account name (any provider); returns how many.
+    /// Empties every namespace, or those of one account name (any provider); returns how many.
+    /// Declared accounts keep their credentials (they are configuration, not state).
     pub fn reset(&mut self, account: Option<&str>) -> usize {
-        let before = self.namespaces.len();
-        match account {
-            Some(account) => self.namespaces.retain(|k, _| k.account != account),
-            None => self.namespaces.clear(),
+        let doomed: Vec<AccountKey> =
+            self.namespaces.keys().filter(|k| account.is_none_or(|a| k.account == a)).cloned().collect();
+        for key in &doomed {
+            let Some(old) = self.namespaces.remove(key) else { continue };
+            if old.declared {
+                let kept = Namespace { declared: true, auth_token: old.auth_token, ..Namespace::default() };
+                self.namespaces.insert(key.clone(), kept);
+            }
         }
-        before - self.namespaces.len()
+        doomed.len()
     }
 }
 
@@ -305,6 +312,23 @@ mod tests {
         assert!(ns.verification("v1").is_some(), "a pending one outlives finished ones");
         assert!(ns.verification("v2").is_none());
         assert!(ns.verification("v1005").is_some());
+    }
+
+    #[test]
+    fn reset_keeps_declared_credentials() {
+        let mut store = Store::default();
+        let key = AccountKey::new("twilio", "AC1");
+        let ns = store.namespace_mut(&key);
+        ns.declared = true;
+        ns.auth_token = Some("t".into());
+        ns.caller_ids.insert("+1".into(), CallerId {
+            seq: 1, id: "PN1".into(), phone_number: "+1".into(), country: String::new(), label: String::new(),
+            subaccount: String::new(), requested_channel: None, created_at: Timestamp::from_nanos(0),
+            updated_at: Timestamp::from_nanos(0),
+        });
+        assert_eq!(store.reset(None), 1);
+        let ns = store.namespace(&key).unwrap();
+        assert!(ns.declared && ns.auth_token.as_deref() == Some("t") && ns.caller_ids.is_empty());
     }
 
     #[test]

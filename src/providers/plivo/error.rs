@@ -12,6 +12,8 @@ use crate::App;
 #[derive(Debug)]
 pub(crate) enum PlivoError {
     Unauthorized,
+    /// Good credentials of another account (strict auth).
+    Forbidden,
     NotFound,
     MethodNotAllowed,
     /// A missing or invalid parameter, with Plivo-style text.
@@ -33,6 +35,7 @@ impl PlivoError {
             PlivoError::Unauthorized => {
                 (StatusCode::UNAUTHORIZED, "authentication credentials were not provided".into())
             }
+            PlivoError::Forbidden => (StatusCode::FORBIDDEN, "forbidden: these credentials belong to another account".into()),
             PlivoError::NotFound | PlivoError::Core(NotFound) => (StatusCode::NOT_FOUND, "not found".into()),
             PlivoError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method not allowed".into()),
             PlivoError::BadRequest(text) => (bad, text.clone()),

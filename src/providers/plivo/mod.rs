@@ -22,6 +22,7 @@ use hyper::{Method, StatusCode};
 
 use super::{Entry, InjectedError};
 use crate::core::faults::Target;
+use crate::core::Auth;
 use crate::core::store::AccountKey;
 use crate::http::{Request, Response};
 use crate::{phone, App};
@@ -65,8 +66,11 @@ pub(crate) fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
         ["Account", auth_id, ..] => *auth_id,
         _ => return PlivoError::NotFound.render(app),
     };
-    if !authenticated(req, auth_id) {
-        return PlivoError::Unauthorized.render(app);
+    let (user, token) = req.basic_auth().unwrap_or_default();
+    match app.core.check_auth(NAME, auth_id, &user, Some(&token)) {
+        Auth::Ok => {}
+        Auth::Unauthorized => return PlivoError::Unauthorized.render(app),
+        Auth::Forbidden => return PlivoError::Forbidden.render(app),
     }
     let op = match route(&req.method, &segs[2..]) {
         Ok(op) => op,
@@ -133,11 +137,6 @@ fn route<'a>(method: &Method, rest: &[&'a str]) -> Result<Op<'a>, PlivoError> {
         },
         _ => Err(PlivoError::NotFound),
     }
-}
-
-/// Basic auth whose user name is the path's `auth_id` (any token, by default).
-fn authenticated(req: &Request, auth_id: &str) -> bool {
-    matches!(req.basic_auth(), Some((user, _)) if user == auth_id)
 }
 
 #[cfg(test)]

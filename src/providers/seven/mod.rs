@@ -16,6 +16,7 @@ use hyper::{Method, StatusCode};
 
 use super::{Entry, InjectedError};
 use crate::core::faults::Target;
+use crate::core::Auth;
 use crate::http::{self, Request, Response};
 use crate::App;
 
@@ -60,7 +61,7 @@ fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
     match (segs, &req.method) {
         (["validate_for_voice"], &Method::GET | &Method::POST) => {
             let params = routes::Params::read(req);
-            match auth::api_key(req, &params) {
+            match auth::api_key(req, &params).filter(|key| app.core.check_auth(NAME, key, key, None) == Auth::Ok) {
                 Some(key) => routes::validate_for_voice(app, &key, &params),
                 None => http::json_bytes(StatusCode::OK, b"900".to_vec()),
             }

@@ -25,6 +25,7 @@ use hyper::{Method, StatusCode};
 
 use super::{Entry, InjectedError};
 use crate::core::faults::Target;
+use crate::core::Auth;
 use crate::core::store::AccountKey;
 use crate::http::{self, Request, Response};
 use crate::{phone, App};
@@ -107,8 +108,13 @@ fn dispatch(app: &App, req: &Request, segs: &[&str]) -> Result<Response, TwilioE
         ["Accounts", account, rest @ ..] if !rest.is_empty() => (*account, rest),
         _ => return Err(TwilioError::not_found(&req.path)),
     };
-    if !matches!(req.basic_auth(), Some((user, _)) if user == account) {
-        return Err(TwilioError::unauthorized());
+    let (user, token) = req.basic_auth().unwrap_or_default();
+    match app.core.check_auth(NAME, account, &user, Some(&token)) {
+        Auth::Ok => {}
+        Auth::Unauthorized => return Err(TwilioError::unauthorized()),
+        Auth::Forbidden => {
+            return Err(TwilioError::new(StatusCode::FORBIDDEN, 20403, "Forbidden: the credentials belong to another account"));
+        }
     }
     let key = AccountKey::new(NAME, account);
     let last = rest[rest.len() - 1];
