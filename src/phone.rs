@@ -1,7 +1,10 @@
 //! Phone numbers, through the `phonenumber` crate (a port of Google's libphonenumber): E.164
 //! normalisation, validity, the ISO country of a number, and national/international formats.
+//! The magic "invalid" number is refused here, so every provider refuses it.
 
 use phonenumber::{Mode, PhoneNumber};
+
+use crate::core::magic::{self, Magic};
 
 /// A valid number in its canonical forms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +65,9 @@ fn into_number(parsed: PhoneNumber) -> Option<Number> {
         return None;
     }
     let e164 = parsed.format().mode(Mode::E164).to_string();
+    if magic::lookup(&e164) == Some(Magic::Invalid) {
+        return None;
+    }
     let country = parsed.country().id().map(|id| id.as_ref().to_owned()).unwrap_or_default();
     Some(Number { e164, country, parsed })
 }

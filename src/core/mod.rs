@@ -10,6 +10,7 @@ pub mod clock;
 pub mod faults;
 pub mod ids;
 pub mod journal;
+pub mod magic;
 pub mod snapshot;
 pub mod store;
 pub mod time;
@@ -27,6 +28,7 @@ use clock::Clock;
 use faults::{Faults, Target};
 use ids::Ids;
 use journal::{Journal, RequestRecord};
+use magic::Magic;
 use store::{AccountKey, CallStatus, CallbackSpec, CallerId, Channel, Store, Verification, VerificationState};
 use time::Timestamp;
 use timers::{Event, Timers};
@@ -232,7 +234,12 @@ impl Core {
                     account: Some(webhook.account.clone()),
                     number: Some(webhook.phone_number.clone()),
                 };
-                let fault = self.faults.check(&target, &self.ids);
+                let fault = match magic::lookup(&webhook.phone_number) {
+                    Some(Magic::CallbackFails) => {
+                        Some(faults::Action::Error { status: 500, code: None, message: "magic number".into() })
+                    }
+                    _ => self.faults.check(&target, &self.ids),
+                };
                 self.webhooks.send(self.clock.clone(), webhook, fault);
             }
         }
@@ -255,11 +262,19 @@ impl Core {
             }
             Event::Ring { key, id } => {
                 let v = state.store.namespaces.get(&key)?.verification(&id)?;
-                if v.state != VerificationState::Pending || !self.auto_answer {
+                if v.state != VerificationState::Pending {
                     return None;
                 }
-                tracing::info!(provider = key.provider, id, "call auto-answered");
-                state.end_call(&key, &id, CallStatus::Completed, true, at, self)
+                let (status, verified) = match magic::lookup(&v.phone_number) {
+                    Some(Magic::Busy) => (CallStatus::Busy, false),
+                    Some(Magic::NoAnswer) => (CallStatus::NoAnswer, false),
+                    Some(Magic::CallFails) => (CallStatus::Failed, false),
+                    Some(Magic::AutoAnswer) => (CallStatus::Completed, true),
+                    _ if self.auto_answer => (CallStatus::Completed, true),
+                    _ => return None,
+                };
+                tracing::info!(provider = key.provider, id, status = status.as_str(), "call answered by itself");
+                state.end_call(&key, &id, status, verified, at, self)
             }
         }
     }
@@ -356,7 +371,24 @@ impl Core {
     pub fn start_verification(&self, key: &AccountKey, new: NewVerification) -> Result<Verification, CoreError> {
         let (mut state, now) = self.locked();
         let seq = state.store.next_seq();
+        let magic = magic::lookup(&new.phone_number);
         let ns = state.store.namespace_mut(key);
+        if magic == Some(Magic::AlreadyVerified) && !ns.caller_ids.contains_key(&new.phone_number) {
+            let id = self.providers.caller_id_id(key.provider, &self.ids);
+            let caller = CallerId {
+                seq,
+                id,
+                phone_number: new.phone_number.clone(),
+                country: new.country.clone(),
+                label: new.label.clone(),
+                subaccount: new.subaccount.clone(),
+                requested_channel: new.requested_channel,
+                created_at: now,
+                updated_at: now,
+            };
+            ns.caller_ids.insert(caller.phone_number.clone(), caller);
+            self.changed();
+        }
         if ns.caller_ids.contains_key(&new.phone_number) {
             return Err(CoreError::AlreadyVerified);
         }
@@ -385,7 +417,8 @@ impl Core {
             caller_id: None,
         };
         let mut v = v;
-        v.expires_at = new.ttl.map(|ttl| v.rings_at.unwrap_or(now).saturating_add(ttl));
+        let ttl = if magic == Some(Magic::ExpiresAtOnce) { Some(Duration::ZERO) } else { new.ttl };
+        v.expires_at = ttl.map(|ttl| v.rings_at.unwrap_or(now).saturating_add(ttl));
         ns.insert_verification(v.clone());
         if let Some(at) = v.rings_at {
             state.timers.schedule(at, Event::Ring { key: key.clone(), id: v.id.clone() });
