@@ -233,3 +233,48 @@ fn the_openapi_document_is_served() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/_mock/codes/latest"]["get"].is_object());
 }
+
+#[test]
+fn resetting_one_account_mid_flow_leaves_another_accounts_flow_intact() {
+    let s = TestServer::start();
+    // Account A (Twilio) is mid-call; account B (Plivo) has an OTP out.
+    let vr = s.twilio("POST", "OutgoingCallerIds.json", "PhoneNumber=%2B14158675309&CallDelay=30").json();
+    initiate(&s, "+12025551234");
+    let (uuid, otp) = s.latest_code("+12025551234");
+
+    s.request("POST", &format!("/_mock/reset?account={}", common::ACCOUNT_SID), &[], "");
+    assert_eq!(s.get("/_mock/clock").json()["pending_events"], 1, "only B's expiry is left");
+    s.advance("30s");
+    let answer = s.post_json(&format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()), json!({ "digits": "1" }));
+    assert_eq!(answer.status, 404, "A's call is gone");
+
+    let res = s.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), &json!({ "otp": otp }).to_string());
+    assert_eq!(res.status, 200, "B finishes its flow: {}", res.body);
+    assert_eq!(s.plivo("GET", "VerifiedCallerId/+12025551234/", "").status, 200);
+}
+
+#[test]
+fn every_shipped_fixture_file_loads() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let mut loaded = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mut config = common::config();
+        config.start_time = callerid_mock::core::time::Timestamp::parse_rfc3339("2026-01-01T00:05:00Z");
+        config.fixtures = Some(path.clone());
+        let s = TestServer::with(config);
+        let state = s.get("/_mock/state").json();
+        assert!(!state["accounts"].as_array().unwrap().is_empty(), "{}", path.display());
+        loaded += 1;
+    }
+    assert_eq!(loaded, 3);
+    // The pending example: its OTP still verifies, its call can be answered.
+    let mut config = common::config();
+    config.start_time = callerid_mock::core::time::Timestamp::parse_rfc3339("2026-01-01T00:05:00Z");
+    config.fixtures = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pending.json").into());
+    let s = TestServer::with(config);
+    let res = s.plivo("POST", "VerifiedCallerId/Verification/2e68eb73-4d54-4391-bc98-71cd380911a4/", r#"{"otp":"123456"}"#);
+    assert_eq!((res.status, res.json()["alias"].as_str()), (200, Some("abhishek")));
+    let res = s.post_json("/_mock/calls/CA378358ccf6a2c88abc67859aa2e0bffa/answer", json!({ "outcome": "busy" }));
+    assert_eq!(res.json()["call_status"], "busy");
+}
