@@ -65,3 +65,42 @@ pub(crate) fn call_ended(key: &AccountKey, v: &Verification, ids: &Ids) -> Optio
         body,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::store::{CallStatus, CallbackSpec, Channel};
+    use crate::core::time::Timestamp;
+
+    fn verification(method: &'static str) -> Verification {
+        Verification {
+            seq: 1,
+            id: "CA378358ccf6a2c88abc67859aa2e0bffa".into(),
+            phone_number: "+14158675309".into(),
+            country: "US".into(),
+            label: "(415) 867-5309".into(),
+            subaccount: String::new(),
+            requested_channel: Some(Channel::Call),
+            channel: Channel::Call,
+            code: "531628".into(),
+            state: VerificationState::Verified,
+            issued_at: Timestamp::from_nanos(0),
+            expires_at: None,
+            attempts: 1,
+            rings_at: Some(Timestamp::from_nanos(0)),
+            call_status: Some(CallStatus::Completed),
+            callback: Some(CallbackSpec { url: "http://127.0.0.1:5000/status?x=1".into(), method, signing_key: Some("authtoken".into()) }),
+            caller_id: Some("PNe905d7e6b410746a0fb08c57e5a186f3".into()),
+        }
+    }
+
+    #[test]
+    fn the_status_callback_is_signed_over_url_and_parameters() {
+        let key = AccountKey::new(super::super::NAME, "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        for method in ["POST", "GET"] {
+            let w = call_ended(&key, &verification(method), &Ids::new(Some(1))).unwrap();
+            let view = serde_json::json!({ "method": w.method, "url": w.url, "params": w.params, "headers": w.headers, "body": w.body });
+            insta::assert_json_snapshot!(format!("status_callback_{method}"), view);
+        }
+    }
+}
