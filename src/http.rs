@@ -1,15 +1,19 @@
 //! Request and response helpers shared by every provider: the owned request, path segments,
 //! query and form parsing, Basic auth, and JSON/empty responses.
 
+use std::convert::Infallible;
+
 use base64::Engine as _;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use hyper::{Method, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
-pub(crate) type Response = hyper::Response<Full<Bytes>>;
+/// A response; its body is boxed so a stream (Server-Sent Events) fits beside whole bodies.
+pub(crate) type Response = hyper::Response<BoxBody<Bytes, Infallible>>;
 
 /// A request read whole, before any state is touched.
 #[derive(Debug)]
@@ -80,15 +84,20 @@ pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Respo
 }
 
 pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
-    let mut res = hyper::Response::new(Full::new(Bytes::from(body)));
+    bytes(status, "application/json", body)
+}
+
+/// A whole body with its content type (HTML, XML).
+pub(crate) fn bytes(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response {
+    let mut res = hyper::Response::new(Full::new(body.into()).boxed());
     *res.status_mut() = status;
-    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     res
 }
 
 /// A response with no body and, if given, a `Content-Type`.
 pub(crate) fn empty(status: StatusCode, content_type: Option<&'static str>) -> Response {
-    let mut res = hyper::Response::new(Full::new(Bytes::new()));
+    let mut res = hyper::Response::new(Full::new(Bytes::new()).boxed());
     *res.status_mut() = status;
     if let Some(ct) = content_type {
         res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ct));

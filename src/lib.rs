@@ -52,6 +52,8 @@ use core::Core;
 pub(crate) struct App {
     pub core: Arc<Core>,
     pub config: Config,
+    /// Turns true when the server shuts down (long-lived streams end then).
+    pub shutdown: watch::Receiver<bool>,
 }
 
 /// A running server.
@@ -98,7 +100,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
     tokio::task::spawn_blocking(phone::warm_up);
 
     let (shutdown, rx) = watch::channel(false);
-    let app = Arc::new(App { core: core.clone(), config });
+    let app = Arc::new(App { core: core.clone(), config, shutdown: rx.clone() });
     let mut timer_rx = rx.clone();
     let timers = tokio::spawn(core.clone().run_timers(async move {
         let _ = timer_rx.wait_for(|stop| *stop).await;

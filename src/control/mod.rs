@@ -5,6 +5,7 @@
 mod admin;
 mod codes;
 mod faults;
+mod inbox;
 mod wire;
 
 use hyper::StatusCode;
@@ -16,6 +17,8 @@ use crate::App;
 /// A control operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Route {
+    Inbox,
+    Events,
     Health,
     OpenApi,
     Codes,
@@ -35,6 +38,8 @@ pub(crate) enum Route {
 
 /// Every control route: method, path below `/_mock` (`{name}` matches one segment), operation.
 pub(crate) const ROUTES: &[(&str, &str, Route)] = &[
+    ("GET", "/", Route::Inbox),
+    ("GET", "/events", Route::Events),
     ("GET", "/health", Route::Health),
     ("GET", "/openapi.json", Route::OpenApi),
     ("GET", "/codes", Route::Codes),
@@ -57,7 +62,8 @@ pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 
 /// The segments `pattern` binds (`{id}` → the segment), if `segs` match it.
 fn bind<'a>(pattern: &str, segs: &[&'a str]) -> Option<Vec<&'a str>> {
-    let parts: Vec<&str> = pattern.trim_start_matches('/').split('/').collect();
+    let trimmed = pattern.trim_start_matches('/');
+    let parts: Vec<&str> = if trimmed.is_empty() { Vec::new() } else { trimmed.split('/').collect() };
     if parts.len() != segs.len() {
         return None;
     }
@@ -82,6 +88,8 @@ pub(crate) async fn handle(app: &App, req: &Request, segs: &[&str]) -> Response 
         };
     };
     let result = match route {
+        Route::Inbox => Ok(inbox::page()),
+        Route::Events => Ok(inbox::events(app)),
         Route::Health => Ok(admin::health(app)),
         Route::OpenApi => Ok(http::json_bytes(StatusCode::OK, OPENAPI.as_bytes().to_vec())),
         Route::Codes => codes::list(app, req),
@@ -141,5 +149,7 @@ mod tests {
         assert_eq!(bind("/codes", &["codes"]), Some(vec![]));
         assert_eq!(bind("/codes", &["codes", "latest"]), None);
         assert_eq!(bind("/codes/latest", &["codes", "x"]), None);
+        assert_eq!(bind("/", &[]), Some(vec![]));
+        assert_eq!(bind("/", &["x"]), None);
     }
 }

@@ -15,7 +15,7 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use parking_lot::Mutex;
-use tokio::sync::Semaphore;
+use tokio::sync::{broadcast, Semaphore};
 
 use super::clock::Clock;
 use super::faults::Action;
@@ -85,18 +85,33 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
 }
 
-type Shared = Arc<Mutex<Journal<Delivery>>>;
+/// The journal, and who to tell when it changes.
+struct Shared {
+    journal: Mutex<Journal<Delivery>>,
+    changed: broadcast::Sender<()>,
+}
+
+impl Shared {
+    /// Changes the delivery `id` of `account`, then tells the watchers.
+    fn update(&self, account: &str, id: u64, f: impl FnOnce(&mut Delivery)) {
+        if let Some(d) = self.journal.lock().get_mut(account, id) {
+            f(d);
+        }
+        let _ = self.changed.send(());
+    }
+}
 
 /// The delivery engine and its journal.
 pub struct Webhooks {
-    journal: Shared,
+    shared: Arc<Shared>,
     client: Client<HttpConnector, Full<Bytes>>,
     in_flight: Arc<Semaphore>,
 }
 
 impl Webhooks {
-    /// An engine whose journal keeps `max_journal` deliveries per account.
-    pub fn new(max_journal: usize) -> Webhooks {
+    /// An engine whose journal keeps `max_journal` deliveries per account; it sends on
+    /// `changed` whenever the journal changes.
+    pub fn new(max_journal: usize, changed: broadcast::Sender<()>) -> Webhooks {
         // Title-Case header names on the wire (`X-Twilio-Signature`), as the providers send them;
         // no idle connections kept, so a receiver that shuts down is not held open by us.
         let client = Client::builder(TokioExecutor::new())
@@ -104,7 +119,7 @@ impl Webhooks {
             .pool_max_idle_per_host(0)
             .build_http();
         Webhooks {
-            journal: Arc::new(Mutex::new(Journal::new(max_journal))),
+            shared: Arc::new(Shared { journal: Mutex::new(Journal::new(max_journal)), changed }),
             client,
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         }
@@ -114,7 +129,7 @@ impl Webhooks {
     /// injected fault does to it.
     pub fn send(&self, clock: Arc<Clock>, webhook: Webhook, fault: Option<Action>) {
         let id = {
-            let mut journal = self.journal.lock();
+            let mut journal = self.shared.journal.lock();
             let queued_at = clock.now();
             let delivery = Delivery { id: 0, queued_at, webhook: webhook.clone(), state: DeliveryState::Pending, attempts: Vec::new() };
             let id = journal.push(&webhook.account, delivery);
@@ -123,14 +138,15 @@ impl Webhooks {
             }
             id
         };
+        let _ = self.shared.changed.send(());
         tracing::info!(provider = webhook.provider, url = %webhook.url, method = webhook.method, "callback queued");
         let permit = match (self.in_flight.clone().try_acquire_owned(), tokio::runtime::Handle::try_current()) {
             (Ok(permit), Ok(handle)) => (permit, handle),
-            (Err(_), _) => return fail(&self.journal, &clock, &webhook.account, id, None, "dropped: too many callbacks in flight"),
-            (_, Err(_)) => return fail(&self.journal, &clock, &webhook.account, id, None, "dropped: no runtime to deliver on"),
+            (Err(_), _) => return fail(&self.shared, &clock, &webhook.account, id, None, "dropped: too many callbacks in flight"),
+            (_, Err(_)) => return fail(&self.shared, &clock, &webhook.account, id, None, "dropped: no runtime to deliver on"),
         };
         let (permit, handle) = permit;
-        let (journal, client) = (self.journal.clone(), self.client.clone());
+        let (journal, client) = (self.shared.clone(), self.client.clone());
         handle.spawn(async move {
             match fault {
                 Some(Action::Error { status, .. }) => {
@@ -152,26 +168,24 @@ impl Webhooks {
 
     /// Every delivery, newest first, that `keep` accepts.
     pub fn journal(&self, keep: impl Fn(&Webhook) -> bool) -> Vec<Delivery> {
-        self.journal.lock().list(|d| keep(&d.webhook)).into_iter().map(|(_, d)| d).collect()
+        self.shared.journal.lock().list(|d| keep(&d.webhook)).into_iter().map(|(_, d)| d).collect()
     }
 
     /// Forgets every delivery, or one account's.
     pub fn reset(&self, account: Option<&str>) {
-        self.journal.lock().reset(account);
+        self.shared.journal.lock().reset(account);
     }
 }
 
 /// Records one attempt that never reached the receiver and fails the delivery.
-fn fail(journal: &Mutex<Journal<Delivery>>, clock: &Clock, account: &str, id: u64, status: Option<u16>, why: &str) {
-    let mut journal = journal.lock();
-    if let Some(d) = journal.get_mut(account, id) {
+fn fail(shared: &Shared, clock: &Clock, account: &str, id: u64, status: Option<u16>, why: &str) {
+    shared.update(account, id, |d| {
         d.attempts.push(Attempt { at: clock.now(), status, error: Some(why.to_owned()), duration_ms: 0 });
         d.state = DeliveryState::Failed;
-    }
+    });
 }
 
-async fn deliver(client: &Client<HttpConnector, Full<Bytes>>, journal: &Mutex<Journal<Delivery>>, clock: &Clock, id: u64,
-    webhook: &Webhook) {
+async fn deliver(client: &Client<HttpConnector, Full<Bytes>>, shared: &Shared, clock: &Clock, id: u64, webhook: &Webhook) {
     let mut delays = RETRY_DELAYS.iter();
     loop {
         let at = clock.now();
@@ -182,17 +196,15 @@ async fn deliver(client: &Client<HttpConnector, Full<Bytes>>, journal: &Mutex<Jo
         };
         let done = matches!(status, Some(s) if s < 500);
         let retry = if done { None } else { delays.next() };
-        {
-            let mut journal = journal.lock();
-            let Some(d) = journal.get_mut(&webhook.account, id) else { return };
-            let duration_ms = started.elapsed().as_millis() as u64;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        shared.update(&webhook.account, id, |d| {
             d.attempts.push(Attempt { at, status, error: error.clone(), duration_ms });
             d.state = match (done, retry) {
                 (true, _) if status.is_some_and(|s| s < 300) => DeliveryState::Delivered,
                 (true, _) | (false, None) => DeliveryState::Failed,
                 (false, Some(_)) => DeliveryState::Pending,
             };
-        }
+        });
         tracing::info!(url = %webhook.url, status, error, "callback attempt");
         match retry {
             Some(delay) => tokio::time::sleep(*delay).await,

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::Notify;
+use tokio::sync::{broadcast, Notify};
 
 use callbacks::{Webhook, Webhooks};
 use clock::Clock;
@@ -170,6 +170,8 @@ pub struct Core {
     issued: Notify,
     /// Counts changes to the state, so a saver knows when there is something to save.
     generation: AtomicU64,
+    /// Tells watchers (the web inbox) that something changed.
+    events: broadcast::Sender<()>,
     started_at: Timestamp,
 }
 
@@ -177,10 +179,11 @@ impl Core {
     pub fn new(clock: Clock, ids: Ids, providers: Box<dyn Providers>, options: Options) -> Arc<Core> {
         let started_at = clock.now();
         let state = State { store: Store::default(), timers: Timers::default() };
+        let (events, _) = broadcast::channel(64);
         Arc::new(Core {
             clock: Arc::new(clock),
             ids,
-            webhooks: Webhooks::new(options.max_journal),
+            webhooks: Webhooks::new(options.max_journal, events.clone()),
             faults: Faults::default(),
             requests: Mutex::new(Journal::new(options.max_journal)),
             providers,
@@ -190,6 +193,7 @@ impl Core {
             timer_wake: Notify::new(),
             issued: Notify::new(),
             generation: AtomicU64::new(0),
+            events,
             started_at,
         })
     }
@@ -319,6 +323,7 @@ impl Core {
     pub fn advance_clock(&self, by: Duration) -> Timestamp {
         let now = self.clock.advance(by);
         self.tick();
+        let _ = self.events.send(());
         self.timer_wake.notify_one();
         now
     }
@@ -327,13 +332,20 @@ impl Core {
     pub fn set_clock(&self, to: Timestamp) -> Option<Timestamp> {
         let now = self.clock.set(to)?;
         self.tick();
+        let _ = self.events.send(());
         self.timer_wake.notify_one();
         Some(now)
     }
 
-    /// Notes that the state changed.
+    /// Notes that the state changed, and tells the watchers.
     fn changed(&self) {
         self.generation.fetch_add(1, Ordering::Relaxed);
+        let _ = self.events.send(());
+    }
+
+    /// A receiver of change notices (state, clock, webhook attempts); a burst may arrive as one.
+    pub fn subscribe(&self) -> broadcast::Receiver<()> {
+        self.events.subscribe()
     }
 
     /// A number that grows whenever the state changes.

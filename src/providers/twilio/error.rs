@@ -67,7 +67,5 @@ pub(crate) fn xml_not_supported() -> Response {
     let body = "<?xml version='1.0' encoding='UTF-8'?>\n<TwilioResponse><RestException><Status>406</Status>\
         <Message>callerid-mock answers the 2010 API in JSON only: add .json to the path</Message>\
         </RestException></TwilioResponse>";
-    let mut res = http::json_bytes(StatusCode::NOT_ACCEPTABLE, body.as_bytes().to_vec());
-    res.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
-    res
+    http::bytes(StatusCode::NOT_ACCEPTABLE, "application/xml", body)
 }

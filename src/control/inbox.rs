@@ -1,0 +1,61 @@
+//! The web inbox at `GET /_mock/`: one HTML page, embedded, with no external assets, kept live
+//! by Server-Sent Events from `GET /_mock/events` (an event on every change of the state, the
+//! clock or the webhook journal; the page then reads the JSON routes again).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Channel};
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use hyper::StatusCode;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::http::{self, Response};
+use crate::App;
+
+const PAGE: &str = include_str!("inbox.html");
+
+/// How often an idle event stream sends a comment, so a gone client is noticed.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+pub(super) fn page() -> Response {
+    let mut res = http::bytes(StatusCode::OK, "text/html; charset=utf-8", PAGE);
+    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// `text/event-stream`: `event: change` at once and after every change, bursts coalesced.
+pub(super) fn events(app: &App) -> Response {
+    let (mut tx, body) = Channel::<Bytes, Infallible>::new(4);
+    let mut changes = app.core.subscribe();
+    let mut shutdown = app.shutdown.clone();
+    tokio::spawn(async move {
+        const CHANGE: &[u8] = b"event: change\ndata: {}\n\n";
+        if tx.send_data(Bytes::from_static(b"retry: 1000\n\n")).await.is_err()
+            || tx.send_data(Bytes::from_static(CHANGE)).await.is_err()
+        {
+            return;
+        }
+        loop {
+            let message: &'static [u8] = tokio::select! {
+                received = changes.recv() => match received {
+                    Ok(()) | Err(RecvError::Lagged(_)) => {
+                        while changes.try_recv().is_ok() {}
+                        CHANGE
+                    }
+                    Err(RecvError::Closed) => return,
+                },
+                _ = tokio::time::sleep(KEEP_ALIVE) => b": keep-alive\n\n",
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            };
+            if tx.send_data(Bytes::from_static(message)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut res = hyper::Response::new(body.boxed());
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
