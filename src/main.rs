@@ -26,9 +26,10 @@ enum Command {
     Serve(ServeArgs),
     /// Exit 0 if a server answers `GET /_mock/health` with status ok, 1 otherwise.
     Healthcheck {
-        /// The server to check.
-        #[arg(long, default_value = "http://127.0.0.1:8484")]
-        url: String,
+        /// The server to check [default: the address in CALLERID_MOCK_BIND (0.0.0.0 read as
+        /// 127.0.0.1), else http://127.0.0.1:8484].
+        #[arg(long, env = "CALLERID_MOCK_HEALTHCHECK_URL")]
+        url: Option<String>,
     },
 }
 
@@ -87,7 +88,7 @@ fn parse_region(s: &str) -> Result<phonenumber::country::Id, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::Healthcheck { url }) => healthcheck(&url),
+        Some(Command::Healthcheck { url }) => healthcheck(&url.unwrap_or_else(default_health_url)),
         Some(Command::Serve(args)) => serve(args),
         None => serve(cli.serve),
     }
@@ -150,6 +151,21 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// Where this machine's server listens: `CALLERID_MOCK_BIND`, with an unspecified address
+/// (`0.0.0.0`, `[::]`) read as loopback.
+fn default_health_url() -> String {
+    let bind = std::env::var("CALLERID_MOCK_BIND").ok().and_then(|b| b.parse::<SocketAddr>().ok());
+    match bind {
+        Some(mut addr) => {
+            if addr.ip().is_unspecified() {
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            format!("http://{addr}")
+        }
+        None => format!("http://{}", callerid_mock::config::DEFAULT_BIND),
+    }
 }
 
 /// A dependency-free HTTP/1.1 GET of `{url}/_mock/health` (there is no curl in the image).

@@ -61,6 +61,16 @@ fn banner_names_each_provider_base_url_and_healthcheck_passes() {
 }
 
 #[test]
+fn healthcheck_reads_the_bind_address_from_the_environment() {
+    let (mut child, url, _) = spawn(&[]);
+    let port = addr_of(&url).port();
+    let out = Command::new(BIN).arg("healthcheck").env("CALLERID_MOCK_BIND", format!("0.0.0.0:{port}")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
 fn healthcheck_fails_when_nothing_answers() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The real container: builds the static binary exactly as the Dockerfile's builder stage does,
+# builds an image from the Dockerfile's own runtime stage (its COPY --from=builder pointed at
+# that binary), runs it, waits for the HEALTHCHECK to say healthy, drives one Plivo flow, and
+# stops the container and any daemon it started, by their ids.
+#
+# Engine: a running one if `docker info` reaches it; otherwise Debian's docker.io (installed
+# with apt-get when missing and we are root), started with the vfs driver and no bridge on a
+# socket of its own. With CI=true the test must run; elsewhere it reports itself skipped.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work="$root/.sdk/container"
+mkdir -p "$work"
+daemon_pid=""
+container=""
+engine=""
+
+skip_or_fail() {
+  if [ "${CI:-}" = true ]; then
+    echo "container: $1" >&2
+    exit 1
+  fi
+  echo "container: skipped: $1"
+  exit 0
+}
+
+cleanup() {
+  if [ -n "$container" ]; then docker rm -f "$container" >/dev/null 2>&1 || true; fi
+  if [ -n "$daemon_pid" ]; then
+    kill "$daemon_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.2; done
+    # The daemon can leave its network namespace mounted below its exec root.
+    awk -v dir="$engine" 'index($2, dir) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount 2>/dev/null || true
+    rm -rf "$engine" 2>/dev/null || true
+  fi
+  return 0
+}
+trap cleanup EXIT
+
+if ! docker info >/dev/null 2>&1; then
+  if ! command -v dockerd >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "container: installing Debian's docker.io"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io) >"$work/apt.log" 2>&1 \
+        || { tail -5 "$work/apt.log" >&2; skip_or_fail "could not install docker.io (see .sdk/container/apt.log)"; }
+    else
+      skip_or_fail "no Docker engine and no dockerd to start (install Debian's docker.io)"
+    fi
+  fi
+  engine=$(mktemp -d /tmp/callerid-mock-engine.XXXXXX)
+  dockerd --data-root "$engine/data" --exec-root "$engine/exec" --pidfile "$engine/docker.pid" \
+    --storage-driver=vfs --iptables=false --bridge=none --host "unix://$engine/docker.sock" \
+    >"$work/dockerd.log" 2>&1 &
+  daemon_pid=$!
+  export DOCKER_HOST="unix://$engine/docker.sock"
+  for _ in $(seq 1 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+  docker info >/dev/null 2>&1 || { tail -20 "$work/dockerd.log" >&2; skip_or_fail "dockerd did not start"; }
+  echo "container: started dockerd (pid $daemon_pid)"
+fi
+export DOCKER_BUILDKIT=0
+
+echo "container: building the static binary as the builder stage does"
+(cd "$root" && RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet --target x86_64-unknown-linux-gnu)
+context="$work/context"
+rm -rf "$context"
+mkdir -p "$context"
+cp "$root/target/x86_64-unknown-linux-gnu/release/callerid-mock" "$context/"
+sed -n '/^FROM scratch/,$p' "$root/Dockerfile" \
+  | sed 's|^COPY --from=builder /callerid-mock /callerid-mock$|COPY callerid-mock /callerid-mock|' >"$context/Dockerfile"
+grep -q '^COPY callerid-mock /callerid-mock$' "$context/Dockerfile" || { echo "container: the runtime stage changed shape" >&2; exit 1; }
+image="callerid-mock:test-$$"
+docker build -q -t "$image" "$context" >/dev/null
+echo "container: image $image, $(docker image inspect "$image" --format '{{.Size}}') bytes"
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+container=$(docker run -d --network host -e "CALLERID_MOCK_BIND=127.0.0.1:$port" "$image" --seed 1 --frozen-clock)
+health=""
+for _ in $(seq 1 60); do
+  health=$(docker inspect -f '{{.State.Health.Status}}' "$container")
+  [ "$health" = healthy ] && break
+  sleep 1
+done
+[ "$health" = healthy ] || { docker logs "$container" >&2; echo "container: not healthy: $health" >&2; exit 1; }
+[ "$(docker inspect -f '{{.Config.User}}' "$container")" = "65534:65534" ] || { echo "container: not the non-root user" >&2; exit 1; }
+echo "container: healthy"
+
+python3 - "http://127.0.0.1:$port" <<'PY'
+import base64, json, sys, urllib.error, urllib.request
+base, auth_id = sys.argv[1], "MAXXXXXXXXXXXXXXXXXX"
+auth = "Basic " + base64.b64encode(f"{auth_id}:token".encode()).decode()
+
+def call(method, path, body=None, authed=True):
+    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", **({"Authorization": auth} if authed else {})})
+    try:
+        with urllib.request.urlopen(req) as res:
+            return res.status, res.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+api = f"/v1/Account/{auth_id}/VerifiedCallerId/"
+status, body = call("POST", api, {"phone_number": "+12025551234", "alias": "Office"})
+assert status == 200, body
+uuid = json.loads(body)["verification_uuid"]
+code = json.loads(call("GET", "/_mock/codes?number=%2B12025551234", authed=False)[1])["codes"][0]["code"]
+assert call("POST", f"{api}Verification/{uuid}/", {"otp": code})[0] == 200
+status, body = call("GET", f"{api}+12025551234/")
+assert status == 200 and json.loads(body)["alias"] == "Office", body
+assert call("DELETE", f"{api}+12025551234/")[0] == 204
+assert call("GET", f"{api}+12025551234/")[0] == 404
+print("container: a Plivo flow ran against the container")
+PY
+
+docker stop -t 10 "$container" >/dev/null
+[ "$(docker inspect -f '{{.State.ExitCode}}' "$container")" = 0 ] || { echo "container: unclean exit" >&2; exit 1; }
+docker rm "$container" >/dev/null
+container=""
+docker rmi -f "$image" >/dev/null
+echo "container: 1 passed, 0 failed"
