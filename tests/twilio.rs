@@ -180,7 +180,7 @@ fn auth_routes_and_formats_answer_in_twilio_shape() {
     assert_eq!(res.header("www-authenticate"), Some("Basic realm=\"Twilio API\""));
     assert!(res.header("twilio-request-id").is_some());
     assert_json_snapshot!("unauthorized", res.snap());
-    let other = format!("/2010-04-01/Accounts/ACbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/OutgoingCallerIds.json");
+    let other = "/2010-04-01/Accounts/ACbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/OutgoingCallerIds.json".to_string();
     assert_eq!(s.request("GET", &other, &[("Authorization", TWILIO_BASIC)], "").status, 401);
 
     assert_json_snapshot!("list_put_not_allowed", s.twilio("PUT", "OutgoingCallerIds.json", "").snap());
@@ -229,7 +229,7 @@ fn busy_and_unanswered_calls_report_their_status() {
         (r.target.clone(), p.into_iter().find(|(k, _)| k == "CallStatus").unwrap().1)
     }).collect();
     assert_eq!(statuses, [("/busy".to_owned(), "busy".to_owned()), ("/silent".to_owned(), "no-answer".to_owned())]);
-    let code = &s.get(&format!("/_mock/codes?number=%2B12025551234")).json()["codes"][0];
+    let code = &s.get("/_mock/codes?number=%2B12025551234").json()["codes"][0];
     assert_eq!((code["state"].as_str(), code["call_status"].as_str()), (Some("failed"), Some("no-answer")));
     assert_eq!(code["id"], silent["call_sid"]);
     for bad in [json!({ "outcome": "completed" }), json!({ "outcome": "x" }), json!({}), json!({ "digits": "1", "outcome": "busy" })] {

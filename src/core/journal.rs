@@ -42,7 +42,7 @@ impl<T: Clone> Journal<T> {
             .values()
             .flat_map(|list| list.iter().filter(|(_, e)| keep(e)).cloned())
             .collect();
-        all.sort_by(|a, b| b.0.cmp(&a.0));
+        all.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
         all
     }
 

@@ -5,6 +5,10 @@
 //! an `.await` (lock, copy out, unlock). Before each operation the core runs the timer events
 //! that fell due, so a response never shows a state the clock has already passed.
 
+mod auth;
+mod calls;
+mod ops;
+
 pub mod callbacks;
 pub mod clock;
 pub mod faults;
@@ -28,8 +32,10 @@ use clock::Clock;
 use faults::{Faults, Target};
 use ids::Ids;
 use journal::{Journal, RequestRecord};
+pub use auth::Auth;
+pub use calls::{Answer, AnswerError};
 use magic::Magic;
-use store::{AccountKey, CallStatus, CallbackSpec, CallerId, Channel, Store, Verification, VerificationState};
+use store::{AccountKey, CallStatus, CallbackSpec, Channel, Store, Verification, VerificationState};
 use time::Timestamp;
 use timers::{Event, Timers};
 
@@ -79,27 +85,6 @@ pub struct NewVerification {
     pub callback: Option<CallbackSpec>,
 }
 
-/// What the person on the phone does.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// Picks up and keys in these digits.
-    Digits(String),
-    /// Never picks up: the call ends with this status (busy, no-answer, failed).
-    Unanswered(CallStatus),
-}
-
-/// Why a call can't be answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AnswerError {
-    NotFound,
-    /// A code the application submits (such as Plivo's), not a phone call.
-    NotACall,
-    /// The call waits for its `CallDelay` and rings at this time.
-    NotRinging(Timestamp),
-    /// The call already ended; its verification is in this state.
-    Ended(VerificationState),
-}
-
 /// What a provider contributes to the core without the core knowing it.
 pub trait Providers: Send + Sync {
     /// The static name of provider `name`, if this build has it.
@@ -129,16 +114,6 @@ pub struct CodeFilter {
 struct State {
     store: Store,
     timers: Timers,
-}
-
-/// The outcome of a credentials check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Auth {
-    Ok,
-    /// Missing, malformed or wrong credentials.
-    Unauthorized,
-    /// Good credentials of another account than the request names.
-    Forbidden,
 }
 
 /// Choices that shape the core's behaviour.
@@ -283,42 +258,6 @@ impl Core {
         }
     }
 
-    /// Plays the person on the phone for a ringing validation call (found by its id in any
-    /// account) and reports the call's end.
-    pub fn answer_call(&self, id: &str, answer: Answer) -> Result<(AccountKey, Verification), AnswerError> {
-        let (mut state, now) = self.locked();
-        let key = state
-            .store
-            .namespaces
-            .iter()
-            .find(|(_, ns)| ns.verification(id).is_some())
-            .map(|(k, _)| k.clone())
-            .ok_or(AnswerError::NotFound)?;
-        let v = state.store.namespaces[&key].verification(id).ok_or(AnswerError::NotFound)?;
-        let rings_at = v.rings_at.ok_or(AnswerError::NotACall)?;
-        if v.state != VerificationState::Pending {
-            return Err(AnswerError::Ended(v.state));
-        }
-        if now < rings_at {
-            return Err(AnswerError::NotRinging(rings_at));
-        }
-        let ended = match answer {
-            Answer::Digits(digits) => {
-                let right = digits == v.code;
-                if let Some(v) = state.store.namespace_mut(&key).verification_mut(id) {
-                    v.attempts += 1;
-                }
-                state.end_call(&key, id, CallStatus::Completed, right, now, self)
-            }
-            Answer::Unanswered(status) => state.end_call(&key, id, status, false, now, self),
-        };
-        drop(state);
-        self.changed();
-        let v = ended.as_ref().map(|e| e.verification.clone()).ok_or(AnswerError::NotFound)?;
-        self.report(ended);
-        Ok((key, v))
-    }
-
     /// Moves the clock forward and runs what fell due, in order.
     pub fn advance_clock(&self, by: Duration) -> Timestamp {
         let now = self.clock.advance(by);
@@ -378,182 +317,6 @@ impl Core {
         }
     }
 
-    /// Sends a code: records a pending verification and schedules its expiry. A pending
-    /// verification of the same number in the same account is superseded.
-    pub fn start_verification(&self, key: &AccountKey, new: NewVerification) -> Result<Verification, CoreError> {
-        let (mut state, now) = self.locked();
-        let seq = state.store.next_seq();
-        let magic = magic::lookup(&new.phone_number);
-        let ns = state.store.namespace_mut(key);
-        if magic == Some(Magic::AlreadyVerified) && !ns.caller_ids.contains_key(&new.phone_number) {
-            let id = self.providers.caller_id_id(key.provider, &self.ids);
-            let caller = CallerId {
-                seq,
-                id,
-                phone_number: new.phone_number.clone(),
-                country: new.country.clone(),
-                label: new.label.clone(),
-                subaccount: new.subaccount.clone(),
-                requested_channel: new.requested_channel,
-                created_at: now,
-                updated_at: now,
-            };
-            ns.caller_ids.insert(caller.phone_number.clone(), caller);
-            self.changed();
-        }
-        if ns.caller_ids.contains_key(&new.phone_number) {
-            return Err(CoreError::AlreadyVerified);
-        }
-        for old in ns.verifications_mut() {
-            if old.phone_number == new.phone_number && old.state == VerificationState::Pending {
-                old.state = VerificationState::Superseded;
-            }
-        }
-        let v = Verification {
-            seq,
-            id: new.id,
-            phone_number: new.phone_number,
-            country: new.country,
-            label: new.label,
-            subaccount: new.subaccount,
-            requested_channel: new.requested_channel,
-            channel: new.channel,
-            code: new.code,
-            state: VerificationState::Pending,
-            issued_at: now,
-            expires_at: None,
-            attempts: 0,
-            rings_at: new.rings_after.map(|d| now.saturating_add(d)),
-            call_status: None,
-            callback: new.callback,
-            caller_id: None,
-        };
-        let mut v = v;
-        let ttl = if magic == Some(Magic::ExpiresAtOnce) { Some(Duration::ZERO) } else { new.ttl };
-        v.expires_at = ttl.map(|ttl| v.rings_at.unwrap_or(now).saturating_add(ttl));
-        ns.insert_verification(v.clone());
-        if let Some(at) = v.rings_at {
-            state.timers.schedule(at, Event::Ring { key: key.clone(), id: v.id.clone() });
-        }
-        if let Some(at) = v.expires_at {
-            state.timers.schedule(at, Event::Expire { key: key.clone(), id: v.id.clone() });
-        }
-        drop(state);
-        self.changed();
-        self.timer_wake.notify_one();
-        self.issued.notify_waiters();
-        tracing::info!(provider = key.provider, account = %key.account, id = %v.id,
-            number = %v.phone_number, channel = v.channel.as_str(), "code issued");
-        Ok(v)
-    }
-
-    /// Checks a code against a verification. The right one turns the number into a caller ID
-    /// with id `caller_id` (the verification's own id when `None`) and returns it.
-    pub fn check_code(&self, key: &AccountKey, id: &str, code: &str, caller_id: Option<String>)
-        -> Result<CallerId, CoreError> {
-        let (mut state, now) = self.locked();
-        self.changed();
-        let seq = state.store.next_seq();
-        let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
-        let full = ns.caller_ids.len() >= store::MAX_CALLER_IDS_PER_ACCOUNT;
-        let v = ns.verification_mut(id).ok_or(CoreError::NotFound)?;
-        if v.is_call() {
-            return Err(CoreError::NotFound);
-        }
-        match v.state {
-            VerificationState::Pending => {}
-            VerificationState::Verified => return Err(CoreError::AlreadyVerified),
-            VerificationState::Expired => return Err(CoreError::Expired),
-            VerificationState::Failed => return Err(CoreError::Failed),
-            VerificationState::Superseded => return Err(CoreError::Superseded),
-        }
-        v.attempts += 1;
-        if v.code != code {
-            let remaining = MAX_WRONG_CODES.saturating_sub(v.attempts);
-            if remaining == 0 {
-                v.state = VerificationState::Failed;
-                tracing::info!(provider = key.provider, id, "verification failed: too many wrong codes");
-                return Err(CoreError::Failed);
-            }
-            return Err(CoreError::WrongCode { remaining });
-        }
-        if full {
-            return Err(CoreError::LimitReached);
-        }
-        let caller = v.mark_verified(caller_id.unwrap_or_else(|| v.id.clone()), seq, now);
-        ns.caller_ids.insert(caller.phone_number.clone(), caller.clone());
-        tracing::info!(provider = key.provider, account = %key.account, number = %caller.phone_number, "verified");
-        Ok(caller)
-    }
-
-    pub fn caller_id(&self, key: &AccountKey, number: &str) -> Option<CallerId> {
-        let (state, _) = self.locked();
-        state.store.namespace(key)?.caller_ids.get(number).cloned()
-    }
-
-    /// The number of the caller ID whose id is `id` (Twilio addresses caller IDs by SID).
-    pub fn caller_id_number(&self, key: &AccountKey, id: &str) -> Option<String> {
-        let (state, _) = self.locked();
-        let ns = state.store.namespace(key)?;
-        ns.caller_ids.values().find(|c| c.id == id).map(|c| c.phone_number.clone())
-    }
-
-    /// Every caller ID of an account, newest first.
-    pub fn caller_ids(&self, key: &AccountKey) -> Vec<CallerId> {
-        let (state, _) = self.locked();
-        let mut all: Vec<CallerId> = state
-            .store
-            .namespace(key)
-            .map(|ns| ns.caller_ids.values().cloned().collect())
-            .unwrap_or_default();
-        all.sort_by(|a, b| (b.created_at, b.seq).cmp(&(a.created_at, a.seq)));
-        all
-    }
-
-    /// Changes a caller ID's label and/or subaccount; `updated_at` moves.
-    pub fn update_caller_id(&self, key: &AccountKey, number: &str, label: Option<String>,
-        subaccount: Option<String>) -> Result<CallerId, CoreError> {
-        let (mut state, now) = self.locked();
-        let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
-        let c = ns.caller_ids.get_mut(number).ok_or(CoreError::NotFound)?;
-        if let Some(label) = label {
-            c.label = label;
-        }
-        if let Some(subaccount) = subaccount {
-            c.subaccount = subaccount;
-        }
-        c.updated_at = now;
-        self.changed();
-        Ok(c.clone())
-    }
-
-    pub fn delete_caller_id(&self, key: &AccountKey, number: &str) -> Result<CallerId, CoreError> {
-        let (mut state, _) = self.locked();
-        let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
-        let removed = ns.caller_ids.remove(number).ok_or(CoreError::NotFound)?;
-        self.changed();
-        tracing::info!(provider = key.provider, account = %key.account, number, "caller ID deleted");
-        Ok(removed)
-    }
-
-    /// Every code sent that matches `filter`, newest first, with its account.
-    pub fn codes(&self, filter: &CodeFilter) -> Vec<(AccountKey, Verification)> {
-        let (state, _) = self.locked();
-        let mut out: Vec<(AccountKey, Verification)> = state
-            .store
-            .namespaces
-            .iter()
-            .filter(|(k, _)| filter.provider.as_deref().is_none_or(|p| p == k.provider))
-            .filter(|(k, _)| filter.account.as_deref().is_none_or(|a| a == k.account))
-            .flat_map(|(k, ns)| ns.verifications().map(move |v| (k, v)))
-            .filter(|(_, v)| filter.number.as_deref().is_none_or(|n| n == v.phone_number))
-            .filter(|(_, v)| filter.state.is_none_or(|s| s == v.state))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        out.sort_by(|a, b| b.1.seq.cmp(&a.1.seq));
-        out
-    }
-
     /// Wipes every namespace, or one account's (with its timers); returns namespaces removed.
     pub fn reset(&self, account: Option<&str>) -> usize {
         let (mut state, _) = self.locked();
@@ -566,49 +329,5 @@ impl Core {
         removed
     }
 
-    /// Checks credentials: `user` (with `secret`, when the provider has one) claims to act for
-    /// the account the request names (`path_account`). By default any well-formed credentials
-    /// of the named account pass; with strict auth only declared accounts, with their token.
-    pub fn check_auth(&self, provider: &'static str, path_account: &str, user: &str, secret: Option<&str>) -> Auth {
-        if !self.strict_auth {
-            return if user == path_account { Auth::Ok } else { Auth::Unauthorized };
-        }
-        let state = self.state.lock();
-        let Some(ns) = state.store.namespace(&AccountKey::new(provider, user)).filter(|ns| ns.declared) else {
-            return Auth::Unauthorized;
-        };
-        if ns.auth_token.as_deref().is_some_and(|token| Some(token) != secret) {
-            return Auth::Unauthorized;
-        }
-        if user == path_account { Auth::Ok } else { Auth::Forbidden }
-    }
-
-    /// The token an account was given in fixtures, if any.
-    pub fn auth_token(&self, key: &AccountKey) -> Option<String> {
-        self.state.lock().store.namespace(key)?.auth_token.clone()
-    }
 }
 
-impl State {
-    /// Ends a pending validation call with `status`; `verified` turns its number into a
-    /// caller ID. Returns the call to report.
-    fn end_call(&mut self, key: &AccountKey, id: &str, status: CallStatus, verified: bool, now: Timestamp,
-        core: &Core) -> Option<Ended> {
-        let seq = self.store.next_seq();
-        let ns = self.store.namespaces.get_mut(key)?;
-        let already = ns.verification(id).is_some_and(|v| ns.caller_ids.contains_key(&v.phone_number));
-        let full = ns.caller_ids.len() >= store::MAX_CALLER_IDS_PER_ACCOUNT;
-        let v = ns.verification_mut(id)?;
-        v.call_status = Some(status);
-        if verified && !already && !full {
-            let caller = v.mark_verified(core.providers.caller_id_id(key.provider, &core.ids), seq, now);
-            tracing::info!(provider = key.provider, account = %key.account, number = %caller.phone_number, "verified");
-            let verification = v.clone();
-            ns.caller_ids.insert(caller.phone_number.clone(), caller);
-            return Some(Ended { key: key.clone(), verification });
-        }
-        v.state = VerificationState::Failed;
-        tracing::info!(provider = key.provider, id, status = status.as_str(), "call ended without verification");
-        Some(Ended { key: key.clone(), verification: v.clone() })
-    }
-}

@@ -55,6 +55,10 @@ impl Timers {
         self.queue.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     /// Drops every event, or those of one account name.
     pub fn reset(&mut self, account: Option<&str>) {
         match account {
