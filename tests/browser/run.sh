@@ -5,6 +5,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/lib.sh"
 here="$root/tests/browser"
 out="$root/.sdk/browser"
 mkdir -p "$out"
@@ -24,13 +25,7 @@ if [ ! -x "$chromium" ]; then
   exit 0
 fi
 
-if ! cmp -s "$here/package-lock.json" "$out/node/package-lock.json" 2>/dev/null; then
-  echo "browser: installing playwright-core into .sdk/browser/node"
-  rm -rf "$out/node"
-  mkdir -p "$out/node"
-  cp "$here/package.json" "$here/package-lock.json" "$out/node/"
-  (cd "$out/node" && npm ci --silent --no-audit --no-fund)
-fi
+install_npm "$here" "$out/node"
 
 cargo build --locked --quiet
 CALLERID_MOCK_BIN="$root/target/debug/callerid-mock" BROWSER_TEST_OUT="$out" CHROMIUM="$chromium" \

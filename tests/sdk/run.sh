@@ -5,6 +5,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/lib.sh"
 sdk="$root/.sdk"
 here="$root/tests/sdk"
 mkdir -p "$sdk"
@@ -17,13 +18,7 @@ if ! cmp -s "$here/requirements.txt" "$sdk/venv/requirements.txt" 2>/dev/null; t
   cp "$here/requirements.txt" "$sdk/venv/requirements.txt"
 fi
 
-if ! cmp -s "$here/package-lock.json" "$sdk/node/package-lock.json" 2>/dev/null; then
-  echo "sdk: installing Node SDKs into .sdk/node"
-  rm -rf "$sdk/node"
-  mkdir -p "$sdk/node"
-  cp "$here/package.json" "$here/package-lock.json" "$sdk/node/"
-  (cd "$sdk/node" && npm ci --silent --no-audit --no-fund)
-fi
+install_npm "$here" "$sdk/node"
 
 cargo build --locked --quiet
 log="$sdk/server.log"
