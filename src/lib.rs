@@ -6,14 +6,18 @@
 //!
 //! # Layout
 //! - [`config`]: the one [`Config`] of a server.
-//! - `server`: the hyper accept loop and graceful shutdown.
-//! - `router`: reads a request whole and sends it to the provider its first path segment names.
+//! - `server`: the hyper accept loop, graceful shutdown, connections an injected fault resets.
+//! - `router`: reads a request whole, sends it to the provider its first path segment names,
+//!   applies fault rules and writes the request journal.
 //! - `http`: request/response helpers shared by every provider.
-//! - [`core`]: provider-neutral state (`store`), time (`clock`, `timers`, `time`) and
-//!   randomness (`ids`); it knows no provider's JSON.
+//! - [`core`]: provider-neutral state (`store`, `ops`, `calls`, `auth`), time (`clock`,
+//!   `timers`, `time`), randomness (`ids`), webhooks (`callbacks`), `faults`, `journal`,
+//!   `magic` numbers and the state file format (`snapshot`); it knows no provider's JSON.
 //! - `phone`: E.164 parsing and formatting through the `phonenumber` crate.
-//! - `providers`: one folder per provider, each owning its wire format (Plivo so far).
-//! - `control`: the `/_mock/` API.
+//! - `providers`: one folder per provider (Plivo, Twilio, seven), each owning its wire format,
+//!   registered in `providers::ALL`.
+//! - `control`: the `/_mock/` API, its OpenAPI document and the web inbox.
+//! - `persist`: `--state FILE`, saved atomically.
 //!
 //! # Use from a test
 //! ```no_run
