@@ -1,10 +1,14 @@
 //! Bounded journals, kept per account: each account holds at most `cap` entries and drops its
-//! oldest past that, so one busy test never pushes another's history out, and memory stays
-//! bounded by the cap times the accounts in use.
+//! oldest past that, so one busy test never pushes another's history out. At most
+//! [`MAX_ACCOUNTS`] accounts are kept (the least recently active goes first), so memory stays
+//! bounded however many accounts a long run sees.
 
 use std::collections::{HashMap, VecDeque};
 
 use super::time::Timestamp;
+
+/// Most accounts a journal keeps entries for.
+pub const MAX_ACCOUNTS: usize = 1_000;
 
 /// Entries of type `T` by account, each with a global sequence number.
 #[derive(Debug)]
@@ -21,6 +25,16 @@ impl<T: Clone> Journal<T> {
 
     /// Adds an entry for `account` (`""` for none); returns its id.
     pub fn push(&mut self, account: &str, entry: T) -> u64 {
+        if !self.by_account.contains_key(account) && self.by_account.len() >= MAX_ACCOUNTS {
+            let stalest = self
+                .by_account
+                .iter()
+                .min_by_key(|(_, list)| list.back().map_or(0, |(id, _)| *id))
+                .map(|(a, _)| a.clone());
+            if let Some(stalest) = stalest {
+                self.by_account.remove(&stalest);
+            }
+        }
         self.next_id += 1;
         let list = self.by_account.entry(account.to_owned()).or_default();
         list.push_back((self.next_id, entry));
@@ -102,6 +116,19 @@ mod tests {
         assert_eq!(all, [10, 3, 2]);
         j.reset(Some("A"));
         assert_eq!(j.list(|_| true).len(), 1);
+    }
+
+    #[test]
+    fn the_least_recently_active_account_goes_first_past_the_account_cap() {
+        let mut j = Journal::new(1);
+        for n in 0..MAX_ACCOUNTS {
+            j.push(&format!("A{n}"), n);
+        }
+        j.push("A0", 0); // A0 is active again, so A1 is now the stalest
+        j.push("new", 1);
+        let accounts: std::collections::HashSet<_> = j.by_account.keys().cloned().collect();
+        assert_eq!(accounts.len(), MAX_ACCOUNTS);
+        assert!(accounts.contains("A0") && accounts.contains("new") && !accounts.contains("A1"));
     }
 
     #[test]
