@@ -312,3 +312,25 @@ fn answer_refuses_what_is_not_a_ringing_call() {
     let (uuid, _) = s.latest_code("+12025551234");
     assert_json_snapshot!("answer_not_a_call", answer(&s, &uuid, json!({ "digits": "1" })).snap());
 }
+
+/// Asserts `keys` appear in `body` in this order.
+fn assert_key_order(body: &str, keys: &[&str]) {
+    let positions: Vec<usize> = keys.iter().map(|k| body.find(&format!("\"{k}\"")).unwrap_or_else(|| panic!("{k} in {body}"))).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{keys:?} in {body}");
+}
+
+#[test]
+fn keys_come_in_the_order_of_twilios_examples() {
+    let s = TestServer::start();
+    let res = s.twilio("POST", "OutgoingCallerIds.json", "PhoneNumber=%2B14158675309");
+    assert_key_order(&res.body, &["account_sid", "call_sid", "friendly_name", "phone_number", "validation_code"]);
+    let pn = verify(&s, "+12025551234", None);
+    let res = s.twilio("GET", &format!("OutgoingCallerIds/{pn}.json"), "");
+    assert_key_order(&res.body, &["sid", "account_sid", "friendly_name", "phone_number", "date_created", "date_updated", "uri"]);
+    let res = s.twilio("GET", "OutgoingCallerIds.json", "");
+    assert_key_order(&res.body, &["end", "first_page_uri", "next_page_uri", "outgoing_caller_ids"]);
+    let tail = format!(r#"],"page":0,"page_size":50,"previous_page_uri":null,"start":0,"uri":"/2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds.json?PageSize=50&Page=0"}}"#);
+    assert!(res.body.ends_with(&tail), "{}", res.body);
+    let res = s.twilio("GET", "OutgoingCallerIds/PNnope.json", "");
+    assert_key_order(&res.body, &["code", "message", "more_info", "status"]);
+}
