@@ -12,6 +12,9 @@ use super::time::Timestamp;
 pub const MAX_VERIFICATIONS_PER_ACCOUNT: usize = 1_000;
 /// Most verified caller IDs per account; creating one more is refused.
 pub const MAX_CALLER_IDS_PER_ACCOUNT: usize = 10_000;
+/// Most accounts with state; past this the undeclared one that least recently had a code issued
+/// is dropped.
+pub const MAX_ACCOUNTS: usize = 10_000;
 
 /// A namespace: the provider and the account the request named (Plivo `auth_id`, Twilio
 /// `AccountSid`, seven API key).
@@ -189,6 +192,9 @@ pub struct CallerId {
 pub struct Namespace {
     /// Declared in fixtures or a state file: a known account for `--strict-auth`.
     pub declared: bool,
+    /// When a code was last issued to it or it was loaded (a store sequence number), to pick
+    /// what to drop at the cap.
+    touched: u64,
     /// The token this account authenticates with, when known (fixtures, strict auth).
     pub auth_token: Option<String>,
     /// Verified caller IDs by E.164 number.
@@ -255,8 +261,19 @@ impl Store {
         self.namespaces.get(key)
     }
 
+    /// The namespace of `key`, created if need be, marked as just used (codes are issued and
+    /// state files loaded through here).
     pub fn namespace_mut(&mut self, key: &AccountKey) -> &mut Namespace {
-        self.namespaces.entry(key.clone()).or_default()
+        if !self.namespaces.contains_key(key) && self.namespaces.len() >= MAX_ACCOUNTS {
+            let stalest = self.namespaces.iter().filter(|(_, ns)| !ns.declared).min_by_key(|(_, ns)| ns.touched);
+            if let Some(stalest) = stalest.map(|(k, _)| k.clone()) {
+                self.namespaces.remove(&stalest);
+            }
+        }
+        let touched = self.next_seq;
+        let ns = self.namespaces.entry(key.clone()).or_default();
+        ns.touched = touched;
+        ns
     }
 
     /// Empties every namespace, or those of one account name (any provider); returns how many.
@@ -312,6 +329,25 @@ mod tests {
         assert!(ns.verification("v1").is_some(), "a pending one outlives finished ones");
         assert!(ns.verification("v2").is_none());
         assert!(ns.verification("v1005").is_some());
+    }
+
+    #[test]
+    fn past_the_account_cap_the_least_recently_used_undeclared_account_goes() {
+        let mut store = Store::default();
+        store.namespace_mut(&AccountKey::new("plivo", "declared")).declared = true;
+        for n in 1..MAX_ACCOUNTS {
+            store.next_seq();
+            store.namespace_mut(&AccountKey::new("plivo", format!("A{n}")));
+        }
+        store.next_seq();
+        store.namespace_mut(&AccountKey::new("plivo", "A1")); // written again: no longer the stalest
+        store.next_seq();
+        store.namespace_mut(&AccountKey::new("plivo", "new"));
+        assert_eq!(store.namespaces.len(), MAX_ACCOUNTS);
+        for kept in ["declared", "A1", "new"] {
+            assert!(store.namespace(&AccountKey::new("plivo", kept)).is_some(), "{kept}");
+        }
+        assert!(store.namespace(&AccountKey::new("plivo", "A2")).is_none());
     }
 
     #[test]
