@@ -48,9 +48,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
+use core::Core;
 use core::clock::Clock;
 use core::ids::Ids;
-use core::Core;
 
 /// What every request handler can reach.
 pub(crate) struct App {
@@ -96,9 +96,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         (_, Some(path)) => load_file(&core, path, "fixtures", false)?,
         _ => {}
     }
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
+    let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // Load phone metadata now, off the runtime: neither start-up nor the first request pays.
     tokio::task::spawn_blocking(phone::warm_up);
@@ -123,7 +121,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
 /// Loads a state file (`what` names it in errors); `replace` as [`Core::load_state`].
 fn load_file(core: &Core, path: &std::path::Path, what: &str, replace: bool) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
-    let file = serde_json::from_str(&text).map_err(|e| format!("{what} {} is not a state file: {e}", path.display()))?;
+    let file =
+        serde_json::from_str(&text).map_err(|e| format!("{what} {} is not a state file: {e}", path.display()))?;
     let n = core.load_state(file, replace).map_err(|e| format!("{what} {}: {e}", path.display()))?;
     tracing::info!(entries = n, path = %path.display(), "{what} loaded");
     Ok(())

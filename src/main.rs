@@ -7,12 +7,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use callerid_mock::core::time::Timestamp;
 use callerid_mock::Config;
+use callerid_mock::core::time::Timestamp;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "callerid-mock", version, about = "A local, stateful emulator of Twilio, Plivo and seven.io caller-ID verification APIs")]
+#[command(
+    name = "callerid-mock",
+    version,
+    about = "A local, stateful emulator of Twilio, Plivo and seven.io caller-ID verification APIs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -95,11 +99,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let filter = args
-        .log_level
-        .clone()
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .unwrap_or_else(|| "info".to_owned());
+    let filter = args.log_level.clone().or_else(|| std::env::var("RUST_LOG").ok()).unwrap_or_else(|| "info".to_owned());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
@@ -117,10 +117,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         max_journal: args.max_journal as usize,
         strict_auth: args.strict_auth,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     runtime.block_on(async move {
         let server = match callerid_mock::start(config).await {
             Ok(server) => server,
@@ -188,7 +185,8 @@ fn check(url: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
         .next()
         .ok_or(format!("{host} resolves to nothing"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     let path = format!("/{}/_mock/health", prefix.trim_end_matches('/')).replace("//", "/");

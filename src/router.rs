@@ -5,15 +5,15 @@
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use hyper::StatusCode;
+use hyper::body::Incoming;
 use serde_json::json;
 
 use crate::core::faults::{Action, Target};
-use crate::core::journal::{redact_query, RequestRecord};
+use crate::core::journal::{RequestRecord, redact_query};
 use crate::http::{self, Request, Response};
 use crate::providers::{self, Entry, InjectedError};
-use crate::{control, App};
+use crate::{App, control};
 
 /// The largest request body accepted; larger ones get 413.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -40,8 +40,10 @@ pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Result<R
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            return Ok(http::json(StatusCode::PAYLOAD_TOO_LARGE,
-                &json!({"error": "request body too large or unreadable", "status": 413})));
+            return Ok(http::json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &json!({"error": "request body too large or unreadable", "status": 413}),
+            ));
         }
     };
     let req = Request::new(parts.method, &path_and_query, parts.headers, body);
@@ -60,8 +62,13 @@ pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Result<R
     Ok(res)
 }
 
-async fn provider_request(app: &App, provider: &Entry, req: &Request, segs: &[&str], started: Instant)
-    -> Result<Response, Abort> {
+async fn provider_request(
+    app: &App,
+    provider: &Entry,
+    req: &Request,
+    segs: &[&str],
+    started: Instant,
+) -> Result<Response, Abort> {
     let target = (provider.classify)(req, segs);
     let res = match app.core.faults.check(&target, &app.core.ids) {
         None => (provider.handle)(app, req, segs),

@@ -21,13 +21,19 @@ fn strict_server() -> TestServer {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!("callerid-mock-auth-{}-{n}.json", std::process::id()));
-    std::fs::write(&path, format!(r#"{{"accounts": [
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"accounts": [
         {{"provider": "plivo", "account": "{PLIVO_A}", "auth_token": "tokenA"}},
         {{"provider": "plivo", "account": "{PLIVO_B}", "auth_token": "tokenB"}},
         {{"provider": "twilio", "account": "{TWILIO_A}", "auth_token": "tokenA"}},
         {{"provider": "twilio", "account": "{TWILIO_B}", "auth_token": "tokenB"}},
         {{"provider": "seven", "account": "SEVENKEY"}}
-    ]}}"#)).unwrap();
+    ]}}"#
+        ),
+    )
+    .unwrap();
     let mut config = common::config();
     config.fixtures = Some(path);
     config.strict_auth = true;
@@ -35,12 +41,21 @@ fn strict_server() -> TestServer {
 }
 
 fn plivo_list(s: &TestServer, path_account: &str, user: &str, token: &str) -> common::Resp {
-    s.request("GET", &format!("/v1/Account/{path_account}/VerifiedCallerId/"), &[("Authorization", &basic(user, token))], "")
+    s.request(
+        "GET",
+        &format!("/v1/Account/{path_account}/VerifiedCallerId/"),
+        &[("Authorization", &basic(user, token))],
+        "",
+    )
 }
 
 fn twilio_list(s: &TestServer, path_account: &str, user: &str, token: &str) -> common::Resp {
-    s.request("GET", &format!("/2010-04-01/Accounts/{path_account}/OutgoingCallerIds.json"),
-        &[("Authorization", &basic(user, token))], "")
+    s.request(
+        "GET",
+        &format!("/2010-04-01/Accounts/{path_account}/OutgoingCallerIds.json"),
+        &[("Authorization", &basic(user, token))],
+        "",
+    )
 }
 
 fn seven(s: &TestServer, key: &str) -> common::Resp {

@@ -35,9 +35,18 @@ fn healthcheck(url: &str) -> std::process::Output {
 fn help_and_version_describe_the_binary() {
     let help = Command::new(BIN).arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
-    for flag in ["--bind", "--seed", "--start-time", "--frozen-clock", "--fixtures", "--log-level", "--auto-answer",
-        "--seven-region", "--plivo-otp-length", "healthcheck"]
-    {
+    for flag in [
+        "--bind",
+        "--seed",
+        "--start-time",
+        "--frozen-clock",
+        "--fixtures",
+        "--log-level",
+        "--auto-answer",
+        "--seven-region",
+        "--plivo-otp-length",
+        "healthcheck",
+    ] {
         assert!(text.contains(flag), "--help mentions {flag}");
     }
     let version = Command::new(BIN).arg("--version").output().unwrap();
@@ -64,7 +73,8 @@ fn banner_names_each_provider_base_url_and_healthcheck_passes() {
 fn healthcheck_reads_the_bind_address_from_the_environment() {
     let (mut child, url, _) = spawn(&[]);
     let port = addr_of(&url).port();
-    let out = Command::new(BIN).arg("healthcheck").env("CALLERID_MOCK_BIND", format!("0.0.0.0:{port}")).output().unwrap();
+    let out =
+        Command::new(BIN).arg("healthcheck").env("CALLERID_MOCK_BIND", format!("0.0.0.0:{port}")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     child.kill().unwrap();
     child.wait().unwrap();
@@ -82,7 +92,12 @@ fn healthcheck_fails_when_nothing_answers() {
 
 #[test]
 fn bad_flags_are_refused() {
-    for args in [&["--start-time", "yesterday"][..], &["--plivo-otp-length", "3"], &["--bind", "nowhere"], &["--seven-region", "XX"]] {
+    for args in [
+        &["--start-time", "yesterday"][..],
+        &["--plivo-otp-length", "3"],
+        &["--bind", "nowhere"],
+        &["--seven-region", "XX"],
+    ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
@@ -97,8 +112,13 @@ fn addr_of(url: &str) -> SocketAddr {
 
 fn initiate(addr: SocketAddr, number: &str) {
     let body = format!(r#"{{"phone_number":"{number}"}}"#);
-    let res = common::send(addr, "POST", &format!("/v1/Account/{}/VerifiedCallerId/", common::AUTH_ID),
-        &[("Authorization", common::BASIC)], body.as_bytes());
+    let res = common::send(
+        addr,
+        "POST",
+        &format!("/v1/Account/{}/VerifiedCallerId/", common::AUTH_ID),
+        &[("Authorization", common::BASIC)],
+        body.as_bytes(),
+    );
     assert_eq!(res.status, 200, "{}", res.body);
 }
 
@@ -127,7 +147,8 @@ fn state_survives_a_kill_9_and_a_graceful_restart() {
     wait_for_save(&path, "+12025551234");
     first.kill().unwrap(); // SIGKILL: no chance to save again
     first.wait().unwrap();
-    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("the last save is whole");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).expect("the last save is whole");
     assert_eq!(saved["accounts"][0]["verifications"][0]["phone_number"], "+12025551234");
 
     let (mut second, url, _) = spawn(&["--state", state]);

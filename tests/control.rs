@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestServer, AUTH_ID, BASIC};
+use common::{AUTH_ID, BASIC, TestServer};
 use insta::assert_json_snapshot;
 use serde_json::json;
 
@@ -46,8 +46,12 @@ fn setting_the_clock_runs_expiries_in_order() {
     assert_eq!(s.get("/_mock/clock").json()["pending_events"], 2);
     // 00:17 passes the first expiry (00:15) but not the second (00:20).
     s.post_json("/_mock/clock", json!({ "set": "2026-01-01T00:17:00Z" }));
-    let states: Vec<_> = s.get("/_mock/codes").json()["codes"].as_array().unwrap()
-        .iter().map(|c| c["state"].as_str().unwrap().to_owned()).collect();
+    let states: Vec<_> = s.get("/_mock/codes").json()["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(states, ["pending", "expired"]);
     assert_eq!(s.get("/_mock/clock").json()["pending_events"], 1);
 }
@@ -77,8 +81,12 @@ fn reset_wipes_everything_or_one_account() {
     initiate(&s, "+12025551234");
     let other = "SAXXXXXXXXXXXXXXXXXX";
     let auth = "Basic U0FYWFhYWFhYWFhYWFhYWFhYWFg6dG9rZW4xMjM=";
-    let res = s.request("POST", &format!("/v1/Account/{other}/VerifiedCallerId/"),
-        &[("Authorization", auth)], r#"{"phone_number":"+14155552671"}"#);
+    let res = s.request(
+        "POST",
+        &format!("/v1/Account/{other}/VerifiedCallerId/"),
+        &[("Authorization", auth)],
+        r#"{"phone_number":"+14155552671"}"#,
+    );
     assert_eq!(res.status, 200);
 
     let res = s.request("POST", &format!("/_mock/reset?account={other}"), &[], "");
@@ -131,7 +139,8 @@ fn same_seed_and_start_time_give_byte_identical_responses() {
 fn keys_come_in_the_sdk_fixtures_order() {
     let s = TestServer::start();
     let body = scripted_flow(&s).pop().unwrap();
-    let keys = ["alias", "api_id", "country", "created_at", "modified_at", "phone_number", "subaccount", "verification_uuid"];
+    let keys =
+        ["alias", "api_id", "country", "created_at", "modified_at", "phone_number", "subaccount", "verification_uuid"];
     let positions: Vec<usize> = keys.iter().map(|k| body.find(&format!("\"{k}\"")).unwrap()).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{body}");
 }
@@ -159,7 +168,11 @@ fn bad_fixtures_stop_the_start_with_a_reason() {
     for (name, text, expected) in [
         ("syntax.json", "{", "not a state file"),
         ("provider.json", r#"{"accounts":[{"provider":"nope","account":"x"}]}"#, "unknown provider"),
-        ("number.json", r#"{"accounts":[{"provider":"plivo","account":"x","caller_ids":[{"phone_number":"123"}]}]}"#, "not a valid phone number"),
+        (
+            "number.json",
+            r#"{"accounts":[{"provider":"plivo","account":"x","caller_ids":[{"phone_number":"123"}]}]}"#,
+            "not a valid phone number",
+        ),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
@@ -174,15 +187,41 @@ fn bad_fixtures_stop_the_start_with_a_reason() {
 #[test]
 fn garbage_never_gets_a_5xx_and_the_server_keeps_serving() {
     let s = TestServer::start();
-    let paths = ["/", "/v1", "/v1/Account", "/v1/Account//VerifiedCallerId/", "/v1/Account/MA/VerifiedCallerId/%ZZ/",
-        "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/Verification/", "/_mock/codes?number=%FF", "/_mock/clock",
-        "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/?limit=abc&offset=%%", "/%00",
-        "/2010-04-01/Accounts/MAXXXXXXXXXXXXXXXXXX/OutgoingCallerIds.json", "/2010-04-01/Accounts/MAXXXXXXXXXXXXXXXXXX/OutgoingCallerIds/..json",
-        "/2010-04-01/Accounts/MAXXXXXXXXXXXXXXXXXX/OutgoingCallerIds.json?PageSize=%FF&PageToken=PA", "/2010-04-01/Accounts",
-        "/api/validate_for_voice?p=K&number=%00", "/api/validate_for_voice?p=K&callback=ftp://x&number=491632429751",
-        "/_mock/calls/x/answer", "/_mock/faults", "/_mock/state", "/_mock/codes/latest?wait=%FF"];
-    let bodies = ["", "{", "[1,2]", "\"\"", "null", "{\"phone_number\":{\"a\":1}}", "{\"otp\":123456}", "\u{0}\u{1}",
-        "PhoneNumber=%2B1&CallDelay=-1&StatusCallback=x", "{\"accounts\":[{}]}", "{\"action\":\"error\",\"status\":700}"];
+    let paths = [
+        "/",
+        "/v1",
+        "/v1/Account",
+        "/v1/Account//VerifiedCallerId/",
+        "/v1/Account/MA/VerifiedCallerId/%ZZ/",
+        "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/Verification/",
+        "/_mock/codes?number=%FF",
+        "/_mock/clock",
+        "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/?limit=abc&offset=%%",
+        "/%00",
+        "/2010-04-01/Accounts/MAXXXXXXXXXXXXXXXXXX/OutgoingCallerIds.json",
+        "/2010-04-01/Accounts/MAXXXXXXXXXXXXXXXXXX/OutgoingCallerIds/..json",
+        "/2010-04-01/Accounts/MAXXXXXXXXXXXXXXXXXX/OutgoingCallerIds.json?PageSize=%FF&PageToken=PA",
+        "/2010-04-01/Accounts",
+        "/api/validate_for_voice?p=K&number=%00",
+        "/api/validate_for_voice?p=K&callback=ftp://x&number=491632429751",
+        "/_mock/calls/x/answer",
+        "/_mock/faults",
+        "/_mock/state",
+        "/_mock/codes/latest?wait=%FF",
+    ];
+    let bodies = [
+        "",
+        "{",
+        "[1,2]",
+        "\"\"",
+        "null",
+        "{\"phone_number\":{\"a\":1}}",
+        "{\"otp\":123456}",
+        "\u{0}\u{1}",
+        "PhoneNumber=%2B1&CallDelay=-1&StatusCallback=x",
+        "{\"accounts\":[{}]}",
+        "{\"action\":\"error\",\"status\":700}",
+    ];
     for path in paths {
         for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
             for body in bodies {
@@ -192,7 +231,11 @@ fn garbage_never_gets_a_5xx_and_the_server_keeps_serving() {
         }
     }
     let big = "x".repeat(100 * 1024);
-    assert_eq!(s.request("POST", "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/", &[("Authorization", BASIC)], &big).status, 413);
+    assert_eq!(
+        s.request("POST", "/v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/", &[("Authorization", BASIC)], &big)
+            .status,
+        413
+    );
     assert_eq!(s.get("/_mock/health").status, 200);
 }
 
@@ -250,7 +293,8 @@ fn resetting_one_account_mid_flow_leaves_another_accounts_flow_intact() {
     s.request("POST", &format!("/_mock/reset?account={}", common::ACCOUNT_SID), &[], "");
     assert_eq!(s.get("/_mock/clock").json()["pending_events"], 1, "only B's expiry is left");
     s.advance("30s");
-    let answer = s.post_json(&format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()), json!({ "digits": "1" }));
+    let answer =
+        s.post_json(&format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()), json!({ "digits": "1" }));
     assert_eq!(answer.status, 404, "A's call is gone");
 
     let res = s.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), &json!({ "otp": otp }).to_string());
@@ -278,7 +322,8 @@ fn every_shipped_fixture_file_loads() {
     config.start_time = callerid_mock::core::time::Timestamp::parse_rfc3339("2026-01-01T00:05:00Z");
     config.fixtures = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pending.json").into());
     let s = TestServer::with(config);
-    let res = s.plivo("POST", "VerifiedCallerId/Verification/2e68eb73-4d54-4391-bc98-71cd380911a4/", r#"{"otp":"123456"}"#);
+    let res =
+        s.plivo("POST", "VerifiedCallerId/Verification/2e68eb73-4d54-4391-bc98-71cd380911a4/", r#"{"otp":"123456"}"#);
     assert_eq!((res.status, res.json()["alias"].as_str()), (200, Some("abhishek")));
     let res = s.post_json("/_mock/calls/CA378358ccf6a2c88abc67859aa2e0bffa/answer", json!({ "outcome": "busy" }));
     assert_eq!(res.json()["call_status"], "busy");

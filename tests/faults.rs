@@ -7,9 +7,9 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 
 use common::receiver::Receiver;
-use common::{TestServer, AUTH_ID, BASIC};
+use common::{AUTH_ID, BASIC, TestServer};
 use insta::assert_json_snapshot;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn add_fault(s: &TestServer, rule: Value) -> common::Resp {
     s.post_json("/_mock/faults", rule)
@@ -22,7 +22,9 @@ fn initiate(s: &TestServer, number: &str) -> common::Resp {
 /// Sends a Plivo list request on a raw connection; returns what reading the answer gave.
 fn raw_list(s: &TestServer) -> std::io::Result<usize> {
     let mut stream = TcpStream::connect(s.addr)?;
-    let req = format!("GET /v1/Account/{AUTH_ID}/VerifiedCallerId/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {BASIC}\r\n\r\n");
+    let req = format!(
+        "GET /v1/Account/{AUTH_ID}/VerifiedCallerId/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {BASIC}\r\n\r\n"
+    );
     stream.write_all(req.as_bytes())?;
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf)
@@ -31,13 +33,19 @@ fn raw_list(s: &TestServer) -> std::io::Result<usize> {
 #[test]
 fn an_error_rule_answers_in_each_providers_shape_for_the_next_n_requests() {
     let s = TestServer::start();
-    let rule = add_fault(&s, json!({ "provider": "plivo", "operation": "initiate", "action": "error", "status": 500,
-        "message": "service unavailable", "times": 1 }));
+    let rule = add_fault(
+        &s,
+        json!({ "provider": "plivo", "operation": "initiate", "action": "error", "status": 500,
+        "message": "service unavailable", "times": 1 }),
+    );
     assert_json_snapshot!("rule_created", rule.snap());
     assert_json_snapshot!("plivo_injected_error", initiate(&s, "+12025551234").snap());
     assert_eq!(initiate(&s, "+12025551234").status, 200, "only the next one");
 
-    add_fault(&s, json!({ "provider": "twilio", "action": "error", "status": 429, "code": 20429, "message": "Too Many Requests" }));
+    add_fault(
+        &s,
+        json!({ "provider": "twilio", "action": "error", "status": 429, "code": 20429, "message": "Too Many Requests" }),
+    );
     let res = s.twilio("GET", "OutgoingCallerIds.json", "");
     assert!(res.header("twilio-request-id").is_some());
     assert_json_snapshot!("twilio_injected_error", res.snap());
@@ -58,7 +66,10 @@ fn an_error_rule_answers_in_each_providers_shape_for_the_next_n_requests() {
 fn rules_match_on_account_and_number() {
     let s = TestServer::start();
     add_fault(&s, json!({ "number": "+14155552671", "action": "error", "status": 400, "message": "no" }));
-    add_fault(&s, json!({ "account": "MAOTHERXXXXXXXXXXXXX", "action": "error", "status": 403, "message": "forbidden" }));
+    add_fault(
+        &s,
+        json!({ "account": "MAOTHERXXXXXXXXXXXXX", "action": "error", "status": 403, "message": "forbidden" }),
+    );
     assert_eq!(initiate(&s, "+12025551234").status, 200);
     assert_eq!(initiate(&s, "+14155552671").status, 400);
     let res = s.plivo("GET", "VerifiedCallerId/+14155552671/", "");
@@ -118,17 +129,23 @@ fn callback_faults_fail_the_next_webhooks_of_an_account() {
     let account = common::ACCOUNT_SID;
     add_fault(&s, json!({ "operation": "callback", "account": account, "action": "error", "status": 500, "times": 1 }));
     for number in ["+14158675309", "+12025551234"] {
-        let form = serde_urlencoded::to_string([("PhoneNumber", number), ("StatusCallback", &receiver.url("/cb"))]).unwrap();
+        let form =
+            serde_urlencoded::to_string([("PhoneNumber", number), ("StatusCallback", &receiver.url("/cb"))]).unwrap();
         let vr = s.twilio("POST", "OutgoingCallerIds.json", &form).json();
-        let res = s.post_json(&format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()),
-            json!({ "digits": vr["validation_code"] }));
+        let res = s.post_json(
+            &format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()),
+            json!({ "digits": vr["validation_code"] }),
+        );
         assert_eq!(res.status, 200);
     }
     let journal = s.settled_callbacks();
     let states: Vec<_> = journal["callbacks"].as_array().unwrap().iter().map(|c| c["state"].clone()).collect();
     assert_eq!(states, [json!("delivered"), json!("failed")]);
     let injected = &journal["callbacks"][1]["attempts"][0];
-    assert_eq!((injected["status"].as_u64(), injected["error"].as_str()), (Some(500), Some("injected fault: error status")));
+    assert_eq!(
+        (injected["status"].as_u64(), injected["error"].as_str()),
+        (Some(500), Some("injected fault: error status"))
+    );
     assert_eq!(receiver.wait_for(1).len(), 1, "the failed one never reached the receiver");
 }
 
@@ -136,11 +153,16 @@ fn callback_faults_fail_the_next_webhooks_of_an_account() {
 fn bad_rules_are_refused() {
     let s = TestServer::start();
     assert_json_snapshot!("bad_rule", add_fault(&s, json!({ "action": "explode" })).snap());
-    for rule in [json!({}), json!({ "action": "error", "status": 42 }), json!({ "action": "latency" }),
-        json!({ "action": "latency", "latency_ms": [5, 1] }), json!({ "action": "reset", "probability": 2 }),
-        json!({ "action": "reset", "times": 0 }), json!({ "action": "reset", "provider": "nope" }),
-        json!({ "action": "reset", "colour": "red" })]
-    {
+    for rule in [
+        json!({}),
+        json!({ "action": "error", "status": 42 }),
+        json!({ "action": "latency" }),
+        json!({ "action": "latency", "latency_ms": [5, 1] }),
+        json!({ "action": "reset", "probability": 2 }),
+        json!({ "action": "reset", "times": 0 }),
+        json!({ "action": "reset", "provider": "nope" }),
+        json!({ "action": "reset", "colour": "red" }),
+    ] {
         assert_eq!(add_fault(&s, rule.clone()).status, 400, "{rule}");
     }
     assert_eq!(s.get("/_mock/faults").json()["faults"], json!([]));

@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::receiver::Receiver;
 use common::TestServer;
+use common::receiver::Receiver;
 use serde_json::json;
 
 fn plivo_initiate(s: &TestServer, number: &str) -> common::Resp {
@@ -63,7 +63,10 @@ fn the_callback_of_a_magic_number_fails_without_reaching_the_receiver() {
     let s = TestServer::start();
     let receiver = Receiver::start(200);
     let vr = twilio_create(&s, "+15005550007", Some(&receiver.url("/cb"))).json();
-    s.post_json(&format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()), json!({ "digits": vr["validation_code"] }));
+    s.post_json(
+        &format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()),
+        json!({ "digits": vr["validation_code"] }),
+    );
     let journal = s.settled_callbacks();
     assert_eq!(journal["callbacks"][0]["state"], "failed");
     assert_eq!(journal["callbacks"][0]["attempts"][0]["status"], 500);

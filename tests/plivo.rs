@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, AUTH_ID, BASIC};
+use common::{AUTH_ID, BASIC, TestServer};
 use insta::assert_json_snapshot;
 use serde_json::json;
 
@@ -29,8 +29,11 @@ fn the_whole_flow_from_initiate_to_delete() {
     let s = TestServer::start();
 
     // Initiate: the SDK fixture's shape, and a pending 6-digit code valid 15 minutes.
-    let res = s.plivo("POST", "VerifiedCallerId/",
-        r#"{"phone_number": "+12025551234", "alias": "Main Office", "channel": "call"}"#);
+    let res = s.plivo(
+        "POST",
+        "VerifiedCallerId/",
+        r#"{"phone_number": "+12025551234", "alias": "Main Office", "channel": "call"}"#,
+    );
     assert_json_snapshot!("initiate", res.snap());
     let codes = s.get("/_mock/codes?provider=plivo").json();
     assert_json_snapshot!("codes_after_initiate", codes);
@@ -55,8 +58,11 @@ fn the_whole_flow_from_initiate_to_delete() {
     assert_json_snapshot!("list", res.snap());
 
     s.advance("1m");
-    let res = s.plivo("POST", "VerifiedCallerId/+12025551234/",
-        r#"{"phone_number": "+12025551234", "alias": "New", "subaccount": "SAXXXXXXXXXXXXXXXXXX"}"#);
+    let res = s.plivo(
+        "POST",
+        "VerifiedCallerId/+12025551234/",
+        r#"{"phone_number": "+12025551234", "alias": "New", "subaccount": "SAXXXXXXXXXXXXXXXXXX"}"#,
+    );
     assert_json_snapshot!("update", res.snap());
 
     let res = s.plivo("DELETE", "VerifiedCallerId/+12025551234/", r#"{"phone_number": "+12025551234"}"#);
@@ -92,7 +98,8 @@ fn an_otp_is_still_good_just_before_it_expires() {
 #[test]
 fn verify_errors_have_plivo_shape() {
     let s = TestServer::start();
-    let res = s.plivo("POST", "VerifiedCallerId/Verification/2e68eb73-4d54-4391-bc98-71cd380911a4/", r#"{"otp":"123456"}"#);
+    let res =
+        s.plivo("POST", "VerifiedCallerId/Verification/2e68eb73-4d54-4391-bc98-71cd380911a4/", r#"{"otp":"123456"}"#);
     assert_json_snapshot!("verify_unknown_uuid", res.snap());
 
     let (uuid, otp) = initiate(&s, NUMBER, json!({}));
@@ -133,9 +140,11 @@ fn a_new_initiate_supersedes_the_pending_one() {
     let (first, first_otp) = initiate(&s, NUMBER, json!({}));
     let (second, second_otp) = initiate(&s, NUMBER, json!({}));
     assert_ne!(first, second);
-    let res = s.plivo("POST", &format!("VerifiedCallerId/Verification/{first}/"), &json!({ "otp": first_otp }).to_string());
+    let res =
+        s.plivo("POST", &format!("VerifiedCallerId/Verification/{first}/"), &json!({ "otp": first_otp }).to_string());
     assert_json_snapshot!("verify_superseded", res.snap());
-    let res = s.plivo("POST", &format!("VerifiedCallerId/Verification/{second}/"), &json!({ "otp": second_otp }).to_string());
+    let res =
+        s.plivo("POST", &format!("VerifiedCallerId/Verification/{second}/"), &json!({ "otp": second_otp }).to_string());
     assert_eq!(res.status, 200);
 }
 
@@ -178,9 +187,13 @@ fn initiate_accepts_what_each_sdk_sends() {
 fn every_path_variant_reaches_the_same_caller_id() {
     let s = TestServer::start();
     verify_number(&s, NUMBER, json!({}));
-    for path in ["VerifiedCallerId/+12025551234/", "VerifiedCallerId/+12025551234",
-        "VerifiedCallerId/12025551234/", "VerifiedCallerId/12025551234", "VerifiedCallerId/%2B12025551234/"]
-    {
+    for path in [
+        "VerifiedCallerId/+12025551234/",
+        "VerifiedCallerId/+12025551234",
+        "VerifiedCallerId/12025551234/",
+        "VerifiedCallerId/12025551234",
+        "VerifiedCallerId/%2B12025551234/",
+    ] {
         let res = s.plivo("GET", path, "");
         assert_eq!((res.status, res.json()["phone_number"].as_str()), (200, Some(NUMBER)), "{path}");
     }
@@ -226,7 +239,10 @@ fn update_changes_only_what_is_given() {
     assert_eq!((res["alias"].as_str(), res["subaccount"].as_str()), (Some("New"), Some("SA1")));
     let res = s.plivo("POST", "VerifiedCallerId/+12025551234/", r#"{"subaccount":"SA2"}"#).json();
     assert_eq!((res["alias"].as_str(), res["subaccount"].as_str()), (Some("New"), Some("SA2")));
-    assert_json_snapshot!("update_unknown", s.plivo("POST", "VerifiedCallerId/+14155552671/", r#"{"alias":"x"}"#).snap());
+    assert_json_snapshot!(
+        "update_unknown",
+        s.plivo("POST", "VerifiedCallerId/+14155552671/", r#"{"alias":"x"}"#).snap()
+    );
     assert_eq!(s.plivo("DELETE", "VerifiedCallerId/+14155552671/", "").status, 404);
 }
 
@@ -261,6 +277,11 @@ fn accounts_are_separate_namespaces() {
     let auth = "Basic U0FYWFhYWFhYWFhYWFhYWFhYWFg6dG9rZW4xMjM=";
     let res = s.request("GET", &format!("/v1/Account/{other}/VerifiedCallerId/"), &[("Authorization", auth)], "");
     assert_eq!(res.json()["meta"]["total_count"], 0);
-    let res = s.request("GET", &format!("/v1/Account/{other}/VerifiedCallerId/+12025551234/"), &[("Authorization", auth)], "");
+    let res = s.request(
+        "GET",
+        &format!("/v1/Account/{other}/VerifiedCallerId/+12025551234/"),
+        &[("Authorization", auth)],
+        "",
+    );
     assert_eq!(res.status, 404);
 }

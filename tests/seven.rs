@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::receiver::Receiver;
 use common::TestServer;
+use common::receiver::Receiver;
 use insta::assert_json_snapshot;
 use serde_json::json;
 
@@ -31,8 +31,10 @@ fn a_new_number_gets_a_code_then_the_dtmf_entry_saves_it_and_calls_back() {
     assert_json_snapshot!("code_issued", res.snap());
     let code = res.json()["code"].as_str().unwrap().to_owned();
     let pending = &s.get("/_mock/codes?provider=seven").json()["codes"][0];
-    assert_eq!((pending["code"].as_str(), pending["channel"].as_str(), pending["account"].as_str()),
-        (Some(code.as_str()), Some("call"), Some(KEY)));
+    assert_eq!(
+        (pending["code"].as_str(), pending["channel"].as_str(), pending["account"].as_str()),
+        (Some(code.as_str()), Some("call"), Some(KEY))
+    );
     assert_eq!(pending["phone_number"], "+491632429751");
 
     let res = answer(&s, pending["id"].as_str().unwrap(), json!({ "digits": code }));
@@ -41,13 +43,21 @@ fn a_new_number_gets_a_code_then_the_dtmf_entry_saves_it_and_calls_back() {
 
     let got = receiver.wait_for(1);
     assert_eq!(got[0].method, "GET");
-    assert_eq!(got[0].target, format!(
-        "/validate.php?token=abc&id={caller_id}&sender=491632429751&formatted_output=%2B49+163+2429751&success=1&error=&voice=1"));
+    assert_eq!(
+        got[0].target,
+        format!(
+            "/validate.php?token=abc&id={caller_id}&sender=491632429751&formatted_output=%2B49+163+2429751&success=1&error=&voice=1"
+        )
+    );
 
     // The same number again: the "already saved" record, byte for byte.
     let res = validate(&s, "number=0163-2429751");
-    assert_eq!(res.body, format!(
-        r#"{{"id":{caller_id},"sender":"491632429751","formatted_output":"+49 163 2429751","success":true,"error":"The caller ID has already been saved.","voice":true}}"#));
+    assert_eq!(
+        res.body,
+        format!(
+            r#"{{"id":{caller_id},"sender":"491632429751","formatted_output":"+49 163 2429751","success":true,"error":"The caller ID has already been saved.","voice":true}}"#
+        )
+    );
     assert_json_snapshot!("already_saved", res.snap());
 }
 
@@ -56,8 +66,12 @@ fn an_invalid_number_echoes_the_input() {
     let s = TestServer::start();
     for (input, name) in [("ThisAintGonnaWork!", "invalid_number"), ("0", "invalid_zero")] {
         let res = validate(&s, &format!("number={}", urlencode(input)));
-        assert_eq!(res.body, format!(
-            r#"{{"id":null,"sender":"{input}","formatted_output":null,"success":false,"error":"Number is invalid","voice":false}}"#));
+        assert_eq!(
+            res.body,
+            format!(
+                r#"{{"id":null,"sender":"{input}","formatted_output":null,"success":false,"error":"Number is invalid","voice":false}}"#
+            )
+        );
         assert_json_snapshot!(name, res.snap());
     }
     assert_json_snapshot!("missing_number", validate(&s, "").snap());
@@ -77,26 +91,59 @@ fn numbers_are_read_almost_arbitrarily() {
     assert_eq!(s.get("/_mock/codes").json()["codes"][0]["phone_number"], "+12025551234");
 }
 
+/// Method, path and query, headers, body.
+type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, &'a str);
+
 #[test]
 fn every_way_of_passing_the_key_and_the_parameters_works() {
     let s = TestServer::start();
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         // @seven.io/client: JSON body, X-Api-Key.
-        ("POST", PATH.to_owned(), vec![("X-Api-Key", KEY), ("Content-Type", "application/json")], r#"{"number":"491711111111"}"#),
+        (
+            "POST",
+            PATH.to_owned(),
+            vec![("X-Api-Key", KEY), ("Content-Type", "application/json")],
+            r#"{"number":"491711111111"}"#,
+        ),
         // sms77api (Python): everything in the query, p=key, empty body.
         ("POST", format!("{PATH}?number=491712222222&p={KEY}"), vec![], ""),
         // Go: GET, Authorization: Basic <raw key>, an empty callback.
         ("GET", format!("{PATH}?callback=&number=491713333333"), vec![("Authorization", "Basic TESTKEY")], ""),
         // Bearer token, lowercase basic, X-API-KEY.
-        ("POST", PATH.to_owned(), vec![("Authorization", "Bearer TESTKEY"), ("Content-Type", "application/x-www-form-urlencoded")], "number=491714444444"),
-        ("POST", PATH.to_owned(), vec![("authorization", "basic TESTKEY"), ("Content-Type", "application/x-www-form-urlencoded")], "number=491715555555"),
-        ("POST", PATH.to_owned(), vec![("X-API-KEY", KEY), ("Content-Type", "application/x-www-form-urlencoded")], "number=491716666666&sentWith=CSharp"),
+        (
+            "POST",
+            PATH.to_owned(),
+            vec![("Authorization", "Bearer TESTKEY"), ("Content-Type", "application/x-www-form-urlencoded")],
+            "number=491714444444",
+        ),
+        (
+            "POST",
+            PATH.to_owned(),
+            vec![("authorization", "basic TESTKEY"), ("Content-Type", "application/x-www-form-urlencoded")],
+            "number=491715555555",
+        ),
+        (
+            "POST",
+            PATH.to_owned(),
+            vec![("X-API-KEY", KEY), ("Content-Type", "application/x-www-form-urlencoded")],
+            "number=491716666666&sentWith=CSharp",
+        ),
         // .NET: p in the form body.
-        ("POST", PATH.to_owned(), vec![("Content-Type", "application/x-www-form-urlencoded")], "p=TESTKEY&sentWith=CSharp&number=491717777777"),
+        (
+            "POST",
+            PATH.to_owned(),
+            vec![("Content-Type", "application/x-www-form-urlencoded")],
+            "p=TESTKEY&sentWith=CSharp&number=491717777777",
+        ),
     ];
     for (method, path, headers, body) in &cases {
         let res = s.request(method, path, headers, body);
-        assert_eq!((res.status, res.json()["success"].as_bool()), (200, Some(true)), "{method} {path} {headers:?}: {}", res.body);
+        assert_eq!(
+            (res.status, res.json()["success"].as_bool()),
+            (200, Some(true)),
+            "{method} {path} {headers:?}: {}",
+            res.body
+        );
     }
     let codes = s.get(&format!("/_mock/codes?account={KEY}")).json();
     assert_eq!(codes["codes"].as_array().unwrap().len(), cases.len(), "all in the key's namespace");
@@ -108,7 +155,11 @@ fn a_missing_or_bad_key_answers_900_with_http_200() {
     let s = TestServer::start();
     for headers in [vec![], vec![("X-Api-Key", "bad key!")], vec![("Authorization", "Digest x")]] {
         let res = s.request("POST", &format!("{PATH}?number=491632429751"), &headers, "");
-        assert_eq!((res.status, res.body.as_str(), res.header("content-type")), (200, "900", Some("application/json")), "{headers:?}");
+        assert_eq!(
+            (res.status, res.body.as_str(), res.header("content-type")),
+            (200, "900", Some("application/json")),
+            "{headers:?}"
+        );
     }
     assert_eq!(s.get("/_mock/codes").json()["codes"], json!([]));
     assert_eq!(s.request("GET", "/api/sms", &[("X-Api-Key", KEY)], "").status, 404);
@@ -124,8 +175,10 @@ fn a_failed_validation_calls_back_with_success_0() {
     let id = s.get("/_mock/codes").json()["codes"][0]["id"].as_str().unwrap().to_owned();
     let wrong = if code == "100000" { "100001" } else { "100000" };
     assert_eq!(answer(&s, &id, json!({ "digits": wrong })).json()["state"], "failed");
-    assert_eq!(receiver.wait_for(1)[0].target,
-        "/cb?id=&sender=491632429751&formatted_output=%2B49+163+2429751&success=0&error=The+code+entered+was+wrong&voice=0");
+    assert_eq!(
+        receiver.wait_for(1)[0].target,
+        "/cb?id=&sender=491632429751&formatted_output=%2B49+163+2429751&success=0&error=The+code+entered+was+wrong&voice=0"
+    );
 
     // No caller ID was saved: the next request gets a new code.
     assert_eq!(validate(&s, "number=491632429751").json()["success"], true);

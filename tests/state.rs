@@ -4,18 +4,28 @@ mod common;
 
 use common::TestServer;
 use insta::assert_json_snapshot;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// A flow touching every provider: verified and pending entries, a call with a callback.
 fn populate(s: &TestServer) {
-    let res = s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+12025551234","alias":"Office","channel":"call"}"#);
+    let res =
+        s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+12025551234","alias":"Office","channel":"call"}"#);
     assert_eq!(res.status, 200);
     let (uuid, otp) = s.latest_code("+12025551234");
     s.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), &json!({ "otp": otp }).to_string());
     s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+14155552671"}"#);
-    let vr = s.twilio("POST", "OutgoingCallerIds.json", "PhoneNumber=%2B14158675309&CallDelay=10&StatusCallback=http%3A%2F%2F127.0.0.1%3A9%2Fcb").json();
+    let vr = s
+        .twilio(
+            "POST",
+            "OutgoingCallerIds.json",
+            "PhoneNumber=%2B14158675309&CallDelay=10&StatusCallback=http%3A%2F%2F127.0.0.1%3A9%2Fcb",
+        )
+        .json();
     s.advance("10s");
-    s.post_json(&format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()), json!({ "digits": vr["validation_code"] }));
+    s.post_json(
+        &format!("/_mock/calls/{}/answer", vr["call_sid"].as_str().unwrap()),
+        json!({ "digits": vr["validation_code"] }),
+    );
     s.twilio("POST", "OutgoingCallerIds.json", "PhoneNumber=%2B12025550123");
     s.request("POST", "/api/validate_for_voice?p=KEY&number=491632429751", &[], "");
 }
@@ -80,10 +90,12 @@ fn a_bad_import_changes_nothing() {
     let s = TestServer::start();
     populate(&s);
     let before = s.get("/_mock/state").body;
-    for body in ["{", r#"{"accounts":[{"provider":"nope","account":"x"}]}"#,
+    for body in [
+        "{",
+        r#"{"accounts":[{"provider":"nope","account":"x"}]}"#,
         r#"{"accounts":[{"provider":"plivo","account":"x","verifications":[{"id":"v","phone_number":"+12025551234","code":"1","state":"bogus"}]}]}"#,
-        r#"{"accounts":[{"provider":"plivo","account":"x","caller_ids":[{"phone_number":"12"}]}]}"#]
-    {
+        r#"{"accounts":[{"provider":"plivo","account":"x","caller_ids":[{"phone_number":"12"}]}]}"#,
+    ] {
         let res = s.request("PUT", "/_mock/state", &[], body);
         assert_eq!(res.status, 400, "{body}: {}", res.body);
     }
@@ -93,7 +105,12 @@ fn a_bad_import_changes_nothing() {
 #[test]
 fn a_frozen_clock_takes_the_imported_reading() {
     let s = TestServer::start();
-    let res = s.request("PUT", "/_mock/state", &[], r#"{"clock":{"now":"2030-05-05T10:00:00Z","frozen":true},"accounts":[]}"#);
+    let res = s.request(
+        "PUT",
+        "/_mock/state",
+        &[],
+        r#"{"clock":{"now":"2030-05-05T10:00:00Z","frozen":true},"accounts":[]}"#,
+    );
     assert_eq!(res.json()["clock"]["now"], "2030-05-05T10:00:00Z");
     assert_eq!(s.get("/_mock/clock").json()["now"], "2030-05-05T10:00:00Z");
 }

@@ -4,11 +4,11 @@
 mod common;
 
 use base64::Engine as _;
-use common::receiver::{dead_url, Receiver};
-use common::{TestServer, ACCOUNT_SID, AUTH_TOKEN, TWILIO_BASIC};
+use common::receiver::{Receiver, dead_url};
+use common::{ACCOUNT_SID, AUTH_TOKEN, TWILIO_BASIC, TestServer};
 use hmac::{Hmac, KeyInit, Mac};
 use insta::assert_json_snapshot;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const NUMBER: &str = "+14158675309";
 
@@ -53,8 +53,11 @@ fn a_validation_call_answered_right_creates_the_caller_id_and_calls_back_signed(
     let receiver = Receiver::start(200);
     let callback = receiver.url("/status");
 
-    let res = s.twilio("POST", "OutgoingCallerIds.json",
-        &form(&[("PhoneNumber", NUMBER), ("FriendlyName", "My Home Phone"), ("StatusCallback", &callback)]));
+    let res = s.twilio(
+        "POST",
+        "OutgoingCallerIds.json",
+        &form(&[("PhoneNumber", NUMBER), ("FriendlyName", "My Home Phone"), ("StatusCallback", &callback)]),
+    );
     assert!(res.header("twilio-request-id").is_some_and(|id| id.len() == 34 && id.starts_with("RQ")));
     assert_json_snapshot!("create", res.snap());
     let vr = res.json();
@@ -99,7 +102,10 @@ fn list_fetch_update_delete() {
     assert_eq!(filtered["outgoing_caller_ids"][0]["friendly_name"], "(415) 867-5309");
     let by_name = s.twilio("GET", "OutgoingCallerIds.json?FriendlyName=Office", "").json();
     assert_eq!(by_name["outgoing_caller_ids"][0]["phone_number"], "+12025551234");
-    assert_eq!(by_name["first_page_uri"], format!("/2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds.json?FriendlyName=Office&PageSize=50&Page=0"));
+    assert_eq!(
+        by_name["first_page_uri"],
+        format!("/2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds.json?FriendlyName=Office&PageSize=50&Page=0")
+    );
     let none = s.twilio("GET", "OutgoingCallerIds.json?FriendlyName=office", "").json();
     assert_eq!(none["outgoing_caller_ids"], json!([]), "filters are exact and case-sensitive");
 
@@ -142,7 +148,9 @@ fn paging_walks_every_record_once_by_next_page_uri() {
     assert_json_snapshot!("list_second_page", pages[1]);
     assert_eq!((pages[2]["start"].as_u64(), pages[2]["end"].as_u64()), (Some(4), Some(4)));
     // previous_page_uri leads back to the first page.
-    let back = s.request("GET", pages[1]["previous_page_uri"].as_str().unwrap(), &[("Authorization", TWILIO_BASIC)], "").json();
+    let back = s
+        .request("GET", pages[1]["previous_page_uri"].as_str().unwrap(), &[("Authorization", TWILIO_BASIC)], "")
+        .json();
     assert_eq!(back["outgoing_caller_ids"], pages[0]["outgoing_caller_ids"]);
     // Page without a token works too.
     let page2 = s.twilio("GET", "OutgoingCallerIds.json?PageSize=2&Page=2", "").json();
@@ -159,7 +167,10 @@ fn create_validates_like_twilio() {
         ("create_invalid_number", vec![("PhoneNumber", "+1234")]),
         ("create_bad_call_delay", vec![("PhoneNumber", NUMBER), ("CallDelay", "61")]),
         ("create_long_friendly_name", vec![("PhoneNumber", NUMBER), ("FriendlyName", long.as_str())]),
-        ("create_bad_callback_method", vec![("PhoneNumber", NUMBER), ("StatusCallback", "http://x/cb"), ("StatusCallbackMethod", "PUT")]),
+        (
+            "create_bad_callback_method",
+            vec![("PhoneNumber", NUMBER), ("StatusCallback", "http://x/cb"), ("StatusCallbackMethod", "PUT")],
+        ),
     ] {
         assert_json_snapshot!(name, s.twilio("POST", "OutgoingCallerIds.json", &form(&pairs)).snap());
     }
@@ -169,7 +180,10 @@ fn create_validates_like_twilio() {
         assert_eq!(vr["phone_number"], NUMBER, "{raw}");
     }
     verify(&s, NUMBER, None);
-    assert_json_snapshot!("create_already_verified", s.twilio("POST", "OutgoingCallerIds.json", &form(&[("PhoneNumber", NUMBER)])).snap());
+    assert_json_snapshot!(
+        "create_already_verified",
+        s.twilio("POST", "OutgoingCallerIds.json", &form(&[("PhoneNumber", NUMBER)])).snap()
+    );
 }
 
 #[test]
@@ -185,7 +199,10 @@ fn auth_routes_and_formats_answer_in_twilio_shape() {
 
     assert_json_snapshot!("list_put_not_allowed", s.twilio("PUT", "OutgoingCallerIds.json", "").snap());
     assert_eq!(s.twilio("DELETE", "OutgoingCallerIds.json", "").status, 405);
-    assert_json_snapshot!("fetch_unknown", s.twilio("GET", "OutgoingCallerIds/PNdeadbeefdeadbeefdeadbeefdeadbeef.json", "").snap());
+    assert_json_snapshot!(
+        "fetch_unknown",
+        s.twilio("GET", "OutgoingCallerIds/PNdeadbeefdeadbeefdeadbeefdeadbeef.json", "").snap()
+    );
     assert_eq!(s.twilio("GET", "Calls.json", "").status, 404);
     assert_json_snapshot!("xml_not_supported", s.twilio("GET", "OutgoingCallerIds", "").snap());
     assert_eq!(s.twilio("GET", "OutgoingCallerIds.xml", "").status, 406);
@@ -224,15 +241,23 @@ fn busy_and_unanswered_calls_report_their_status() {
     assert_eq!(receiver.wait_for(1).len(), 1, "still ringing");
     s.advance("1s");
     let got = receiver.wait_for(2);
-    let statuses: Vec<_> = got.iter().map(|r| {
-        let p: Vec<(String, String)> = serde_urlencoded::from_str(&r.body).unwrap();
-        (r.target.clone(), p.into_iter().find(|(k, _)| k == "CallStatus").unwrap().1)
-    }).collect();
+    let statuses: Vec<_> = got
+        .iter()
+        .map(|r| {
+            let p: Vec<(String, String)> = serde_urlencoded::from_str(&r.body).unwrap();
+            (r.target.clone(), p.into_iter().find(|(k, _)| k == "CallStatus").unwrap().1)
+        })
+        .collect();
     assert_eq!(statuses, [("/busy".to_owned(), "busy".to_owned()), ("/silent".to_owned(), "no-answer".to_owned())]);
     let code = &s.get("/_mock/codes?number=%2B12025551234").json()["codes"][0];
     assert_eq!((code["state"].as_str(), code["call_status"].as_str()), (Some("failed"), Some("no-answer")));
     assert_eq!(code["id"], silent["call_sid"]);
-    for bad in [json!({ "outcome": "completed" }), json!({ "outcome": "x" }), json!({}), json!({ "digits": "1", "outcome": "busy" })] {
+    for bad in [
+        json!({ "outcome": "completed" }),
+        json!({ "outcome": "x" }),
+        json!({}),
+        json!({ "digits": "1", "outcome": "busy" }),
+    ] {
         assert_eq!(answer(&s, "CAx", bad.clone()).status, 400, "{bad}");
     }
 }
@@ -254,8 +279,15 @@ fn auto_answer_verifies_when_the_call_rings() {
     config.auto_answer = true;
     let s = TestServer::with(config);
     let receiver = Receiver::start(200);
-    let vr = create(&s, &[("PhoneNumber", NUMBER), ("CallDelay", "5"), ("StatusCallback", &receiver.url("/cb")),
-        ("StatusCallbackMethod", "GET")]);
+    let vr = create(
+        &s,
+        &[
+            ("PhoneNumber", NUMBER),
+            ("CallDelay", "5"),
+            ("StatusCallback", &receiver.url("/cb")),
+            ("StatusCallbackMethod", "GET"),
+        ],
+    );
     assert_eq!(s.twilio("GET", "OutgoingCallerIds.json", "").json()["outgoing_caller_ids"], json!([]));
     s.advance("5s");
     let list = s.twilio("GET", "OutgoingCallerIds.json", "").json();
@@ -286,7 +318,11 @@ fn a_dead_or_failing_receiver_is_retried_and_journaled_without_slowing_the_api()
     }
     let dead = &journal["callbacks"][0]["attempts"][0];
     assert!(dead["status"].is_null() && dead["error"].as_str().unwrap().contains("request failed"), "{dead}");
-    assert_eq!(s.get(&format!("/_mock/callbacks?id={}", a["call_sid"].as_str().unwrap())).json()["callbacks"][0]["attempts"][0]["status"], 500);
+    assert_eq!(
+        s.get(&format!("/_mock/callbacks?id={}", a["call_sid"].as_str().unwrap())).json()["callbacks"][0]["attempts"]
+            [0]["status"],
+        500
+    );
 }
 
 #[test]
@@ -315,7 +351,8 @@ fn answer_refuses_what_is_not_a_ringing_call() {
 
 /// Asserts `keys` appear in `body` in this order.
 fn assert_key_order(body: &str, keys: &[&str]) {
-    let positions: Vec<usize> = keys.iter().map(|k| body.find(&format!("\"{k}\"")).unwrap_or_else(|| panic!("{k} in {body}"))).collect();
+    let positions: Vec<usize> =
+        keys.iter().map(|k| body.find(&format!("\"{k}\"")).unwrap_or_else(|| panic!("{k} in {body}"))).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{keys:?} in {body}");
 }
 
@@ -326,10 +363,15 @@ fn keys_come_in_the_order_of_twilios_examples() {
     assert_key_order(&res.body, &["account_sid", "call_sid", "friendly_name", "phone_number", "validation_code"]);
     let pn = verify(&s, "+12025551234", None);
     let res = s.twilio("GET", &format!("OutgoingCallerIds/{pn}.json"), "");
-    assert_key_order(&res.body, &["sid", "account_sid", "friendly_name", "phone_number", "date_created", "date_updated", "uri"]);
+    assert_key_order(
+        &res.body,
+        &["sid", "account_sid", "friendly_name", "phone_number", "date_created", "date_updated", "uri"],
+    );
     let res = s.twilio("GET", "OutgoingCallerIds.json", "");
     assert_key_order(&res.body, &["end", "first_page_uri", "next_page_uri", "outgoing_caller_ids"]);
-    let tail = format!(r#"],"page":0,"page_size":50,"previous_page_uri":null,"start":0,"uri":"/2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds.json?PageSize=50&Page=0"}}"#);
+    let tail = format!(
+        r#"],"page":0,"page_size":50,"previous_page_uri":null,"start":0,"uri":"/2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds.json?PageSize=50&Page=0"}}"#
+    );
     assert!(res.body.ends_with(&tail), "{}", res.body);
     let res = s.twilio("GET", "OutgoingCallerIds/PNnope.json", "");
     assert_key_order(&res.body, &["code", "message", "more_info", "status"]);

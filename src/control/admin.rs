@@ -4,10 +4,10 @@ use hyper::StatusCode;
 use serde_json::Value;
 
 use super::wire::{Callbacks, ClockView, DeliveryView, Health, Reset};
-use super::{bad, query_param, Result};
-use crate::core::time::{parse_duration, Timestamp};
-use crate::http::{self, Request, Response};
+use super::{Result, bad, query_param};
 use crate::App;
+use crate::core::time::{Timestamp, parse_duration};
+use crate::http::{self, Request, Response};
 
 pub(super) fn health(app: &App) -> Response {
     let uptime_s = app.core.uptime().as_secs();
@@ -32,7 +32,9 @@ pub(super) fn move_clock(app: &App, req: &Request) -> Result {
             app.core.advance_clock(by);
         }
         (None, Some(set)) => {
-            let to = set.as_str().and_then(Timestamp::parse_rfc3339)
+            let to = set
+                .as_str()
+                .and_then(Timestamp::parse_rfc3339)
                 .ok_or_else(|| bad("set must be an RFC 3339 time such as \"2026-01-01T00:00:00Z\""))?;
             app.core.set_clock(to).ok_or_else(|| bad("the clock never runs backwards"))?;
         }

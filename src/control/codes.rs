@@ -7,12 +7,12 @@ use hyper::StatusCode;
 use serde_json::Value;
 
 use super::wire::{CodeView, Codes};
-use super::{bad, query_param, Result};
+use super::{Result, bad, query_param};
 use crate::core::store::{CallStatus, VerificationState};
 use crate::core::time::parse_duration;
 use crate::core::{Answer, AnswerError, CodeFilter};
 use crate::http::{self, Request};
-use crate::{phone, providers, App};
+use crate::{App, phone, providers};
 
 /// The longest a `codes/latest` request waits.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -87,11 +87,12 @@ pub(super) fn answer(app: &App, req: &Request, id: &str) -> Result {
     match app.core.answer_call(id, answer) {
         Ok((key, v)) => Ok(http::json(StatusCode::OK, &CodeView::new(&key, &v))),
         Err(AnswerError::NotFound) => Err((StatusCode::NOT_FOUND, format!("no call {id}"))),
-        Err(AnswerError::NotACall) => Err(conflict(format!("{id} is a code the application submits itself, not a call"))),
+        Err(AnswerError::NotACall) => {
+            Err(conflict(format!("{id} is a code the application submits itself, not a call")))
+        }
         Err(AnswerError::NotRinging(at)) => {
             Err(conflict(format!("call {id} rings at {}; advance the clock first", at.rfc3339_nanos())))
         }
         Err(AnswerError::Ended(state)) => Err(conflict(format!("call {id} already ended ({})", state.as_str()))),
     }
 }
-

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::wire::{FaultView, Faults, RequestView, Requests};
-use super::{bad, query_param, Result};
+use super::{Result, bad, query_param};
 use crate::core::faults::{Action, Rule};
 use crate::http::{self, Request, Response};
-use crate::{phone, providers, App};
+use crate::{App, phone, providers};
 
 /// The longest a `drop` rule may hold a connection.
 const MAX_HOLD_MS: u64 = 120_000;
@@ -96,7 +96,8 @@ pub(super) fn clear(app: &App) -> Response {
 }
 
 pub(super) fn requests(app: &App, req: &Request) -> Response {
-    let (provider, account, operation) = (query_param(req, "provider"), query_param(req, "account"), query_param(req, "operation"));
+    let (provider, account, operation) =
+        (query_param(req, "provider"), query_param(req, "account"), query_param(req, "operation"));
     let status = query_param(req, "status").and_then(|s| s.parse::<u16>().ok());
     let entries = app.core.requests.lock().list(|r| {
         provider.as_deref().is_none_or(|p| p == r.provider)

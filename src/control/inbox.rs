@@ -6,13 +6,13 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Channel};
-use hyper::body::Bytes;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::StatusCode;
+use hyper::body::Bytes;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::http::{self, Response};
 use crate::App;
+use crate::http::{self, Response};
 
 const PAGE: &str = include_str!("inbox.html");
 

@@ -11,8 +11,8 @@ mod wire;
 use hyper::StatusCode;
 use serde_json::json;
 
-use crate::http::{self, Request, Response};
 use crate::App;
+use crate::http::{self, Request, Response};
 
 /// A control operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -202,9 +202,12 @@ impl FaultView {
         };
         match &r.action {
             Action::Error { status, code, message } => {
-                (view.action, view.status, view.code, view.message) = ("error", Some(*status), *code, Some(message.clone()));
+                (view.action, view.status, view.code, view.message) =
+                    ("error", Some(*status), *code, Some(message.clone()));
             }
-            Action::Latency { min_ms, max_ms } => (view.action, view.latency_ms) = ("latency", Some([*min_ms, *max_ms])),
+            Action::Latency { min_ms, max_ms } => {
+                (view.action, view.latency_ms) = ("latency", Some([*min_ms, *max_ms]))
+            }
             Action::Reset => view.action = "reset",
             Action::Drop { hold_ms } => (view.action, view.hold_ms) = ("drop", Some(*hold_ms)),
         }

@@ -1,7 +1,7 @@
 //! Credentials: lenient by default, or only declared accounts and tokens (`--strict-auth`).
 
-use super::store::AccountKey;
 use super::Core;
+use super::store::AccountKey;
 
 /// The outcome of a credentials check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use parking_lot::Mutex;
-use tokio::sync::{broadcast, Semaphore};
+use tokio::sync::{Semaphore, broadcast};
 
 use super::clock::Clock;
 use super::faults::Action;
@@ -114,10 +114,8 @@ impl Webhooks {
     pub fn new(max_journal: usize, changed: broadcast::Sender<()>) -> Webhooks {
         // Title-Case header names on the wire (`X-Twilio-Signature`), as the providers send them;
         // no idle connections kept, so a receiver that shuts down is not held open by us.
-        let client = Client::builder(TokioExecutor::new())
-            .http1_title_case_headers(true)
-            .pool_max_idle_per_host(0)
-            .build_http();
+        let client =
+            Client::builder(TokioExecutor::new()).http1_title_case_headers(true).pool_max_idle_per_host(0).build_http();
         Webhooks {
             shared: Arc::new(Shared { journal: Mutex::new(Journal::new(max_journal)), changed }),
             client,
@@ -131,7 +129,13 @@ impl Webhooks {
         let id = {
             let mut journal = self.shared.journal.lock();
             let queued_at = clock.now();
-            let delivery = Delivery { id: 0, queued_at, webhook: webhook.clone(), state: DeliveryState::Pending, attempts: Vec::new() };
+            let delivery = Delivery {
+                id: 0,
+                queued_at,
+                webhook: webhook.clone(),
+                state: DeliveryState::Pending,
+                attempts: Vec::new(),
+            };
             let id = journal.push(&webhook.account, delivery);
             if let Some(d) = journal.get_mut(&webhook.account, id) {
                 d.id = id;
@@ -142,8 +146,12 @@ impl Webhooks {
         tracing::info!(provider = webhook.provider, url = %webhook.url, method = webhook.method, "callback queued");
         let permit = match (self.in_flight.clone().try_acquire_owned(), tokio::runtime::Handle::try_current()) {
             (Ok(permit), Ok(handle)) => (permit, handle),
-            (Err(_), _) => return fail(&self.shared, &clock, &webhook.account, id, None, "dropped: too many callbacks in flight"),
-            (_, Err(_)) => return fail(&self.shared, &clock, &webhook.account, id, None, "dropped: no runtime to deliver on"),
+            (Err(_), _) => {
+                return fail(&self.shared, &clock, &webhook.account, id, None, "dropped: too many callbacks in flight");
+            }
+            (_, Err(_)) => {
+                return fail(&self.shared, &clock, &webhook.account, id, None, "dropped: no runtime to deliver on");
+            }
         };
         let (permit, handle) = permit;
         let (journal, client) = (self.shared.clone(), self.client.clone());
@@ -152,7 +160,9 @@ impl Webhooks {
                 Some(Action::Error { status, .. }) => {
                     fail(&journal, &clock, &webhook.account, id, Some(status), "injected fault: error status")
                 }
-                Some(Action::Reset) => fail(&journal, &clock, &webhook.account, id, None, "injected fault: connection reset"),
+                Some(Action::Reset) => {
+                    fail(&journal, &clock, &webhook.account, id, None, "injected fault: connection reset")
+                }
                 Some(Action::Drop { .. }) => {
                     fail(&journal, &clock, &webhook.account, id, None, "injected fault: connection dropped")
                 }
@@ -185,7 +195,13 @@ fn fail(shared: &Shared, clock: &Clock, account: &str, id: u64, status: Option<u
     });
 }
 
-async fn deliver(client: &Client<HttpConnector, Full<Bytes>>, shared: &Shared, clock: &Clock, id: u64, webhook: &Webhook) {
+async fn deliver(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    shared: &Shared,
+    clock: &Clock,
+    id: u64,
+    webhook: &Webhook,
+) {
     let mut delays = RETRY_DELAYS.iter();
     loop {
         let at = clock.now();

@@ -2,7 +2,7 @@
 
 use super::store::{AccountKey, CallStatus, Verification, VerificationState};
 use super::time::Timestamp;
-use super::{store, Core, Ended, State};
+use super::{Core, Ended, State, store};
 
 /// What the person on the phone does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,8 +66,15 @@ impl Core {
 impl State {
     /// Ends a pending validation call with `status`; `verified` turns its number into a
     /// caller ID. Returns the call to report.
-    pub(super) fn end_call(&mut self, key: &AccountKey, id: &str, status: CallStatus, verified: bool, now: Timestamp,
-        core: &Core) -> Option<Ended> {
+    pub(super) fn end_call(
+        &mut self,
+        key: &AccountKey,
+        id: &str,
+        status: CallStatus,
+        verified: bool,
+        now: Timestamp,
+        core: &Core,
+    ) -> Option<Ended> {
         let seq = self.store.next_seq();
         let ns = self.store.namespaces.get_mut(key)?;
         let already = ns.verification(id).is_some_and(|v| ns.caller_ids.contains_key(&v.phone_number));

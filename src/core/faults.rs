@@ -111,8 +111,17 @@ mod tests {
     use super::*;
 
     fn rule(action: Action) -> Rule {
-        Rule { id: 0, provider: None, operation: None, account: None, number: None, action, remaining: None,
-            probability: None, hits: 0 }
+        Rule {
+            id: 0,
+            provider: None,
+            operation: None,
+            account: None,
+            number: None,
+            action,
+            remaining: None,
+            probability: None,
+            hits: 0,
+        }
     }
 
     fn target(provider: &'static str, account: &str) -> Target {

@@ -51,11 +51,8 @@ impl<T: Clone> Journal<T> {
 
     /// Every entry that `keep` accepts, newest first, with its id.
     pub fn list(&self, keep: impl Fn(&T) -> bool) -> Vec<(u64, T)> {
-        let mut all: Vec<(u64, T)> = self
-            .by_account
-            .values()
-            .flat_map(|list| list.iter().filter(|(_, e)| keep(e)).cloned())
-            .collect();
+        let mut all: Vec<(u64, T)> =
+            self.by_account.values().flat_map(|list| list.iter().filter(|(_, e)| keep(e)).cloned()).collect();
         all.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
         all
     }

@@ -20,20 +20,20 @@ pub mod store;
 pub mod time;
 pub mod timers;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{Notify, broadcast};
 
+pub use auth::Auth;
 use callbacks::{Webhook, Webhooks};
+pub use calls::{Answer, AnswerError};
 use clock::Clock;
 use faults::{Faults, Target};
 use ids::Ids;
 use journal::{Journal, RequestRecord};
-pub use auth::Auth;
-pub use calls::{Answer, AnswerError};
 use magic::Magic;
 use store::{AccountKey, CallStatus, CallbackSpec, Channel, Store, Verification, VerificationState};
 use time::Timestamp;
@@ -328,6 +328,4 @@ impl Core {
         tracing::info!(account = account.unwrap_or("*"), removed, "reset");
         removed
     }
-
 }
-

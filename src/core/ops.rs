@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::magic::{self, Magic};
 use super::store::{AccountKey, CallerId, Verification, VerificationState};
 use super::timers::Event;
-use super::{store, CodeFilter, Core, CoreError, NewVerification, MAX_WRONG_CODES};
+use super::{CodeFilter, Core, CoreError, MAX_WRONG_CODES, NewVerification, store};
 
 impl Core {
     /// Sends a code: records a pending verification and schedules its expiry. A pending
@@ -79,8 +79,13 @@ impl Core {
 
     /// Checks a code against a verification. The right one turns the number into a caller ID
     /// with id `caller_id` (the verification's own id when `None`) and returns it.
-    pub fn check_code(&self, key: &AccountKey, id: &str, code: &str, caller_id: Option<String>)
-        -> Result<CallerId, CoreError> {
+    pub fn check_code(
+        &self,
+        key: &AccountKey,
+        id: &str,
+        code: &str,
+        caller_id: Option<String>,
+    ) -> Result<CallerId, CoreError> {
         let (mut state, now) = self.locked();
         self.changed();
         let seq = state.store.next_seq();
@@ -131,18 +136,20 @@ impl Core {
     /// Every caller ID of an account, newest first.
     pub fn caller_ids(&self, key: &AccountKey) -> Vec<CallerId> {
         let (state, _) = self.locked();
-        let mut all: Vec<CallerId> = state
-            .store
-            .namespace(key)
-            .map(|ns| ns.caller_ids.values().cloned().collect())
-            .unwrap_or_default();
+        let mut all: Vec<CallerId> =
+            state.store.namespace(key).map(|ns| ns.caller_ids.values().cloned().collect()).unwrap_or_default();
         all.sort_by_key(|c| std::cmp::Reverse((c.created_at, c.seq)));
         all
     }
 
     /// Changes a caller ID's label and/or subaccount; `updated_at` moves.
-    pub fn update_caller_id(&self, key: &AccountKey, number: &str, label: Option<String>,
-        subaccount: Option<String>) -> Result<CallerId, CoreError> {
+    pub fn update_caller_id(
+        &self,
+        key: &AccountKey,
+        number: &str,
+        label: Option<String>,
+        subaccount: Option<String>,
+    ) -> Result<CallerId, CoreError> {
         let (mut state, now) = self.locked();
         let ns = state.store.namespaces.get_mut(key).ok_or(CoreError::NotFound)?;
         let c = ns.caller_ids.get_mut(number).ok_or(CoreError::NotFound)?;

@@ -12,10 +12,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Core;
 use super::store::{AccountKey, CallStatus, CallbackSpec, CallerId, Channel, Verification, VerificationState};
 use super::time::Timestamp;
 use super::timers::Event;
-use super::Core;
 use crate::phone;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -203,16 +203,15 @@ impl Core {
         // Parse everything before touching state: a bad file changes nothing.
         let mut accounts = Vec::with_capacity(file.accounts.len());
         for a in file.accounts {
-            let provider = self
-                .providers
-                .provider(&a.provider)
-                .ok_or_else(|| format!("unknown provider {:?}", a.provider))?;
+            let provider =
+                self.providers.provider(&a.provider).ok_or_else(|| format!("unknown provider {:?}", a.provider))?;
             let mut callers = Vec::with_capacity(a.caller_ids.len());
             for c in a.caller_ids {
                 let id = c.id.clone().unwrap_or_else(|| self.providers.caller_id_id(provider, &self.ids));
                 callers.push(caller_from(c, id, now)?);
             }
-            let verifications = a.verifications.into_iter().map(|v| verification_from(v, now)).collect::<Result<Vec<_>, _>>()?;
+            let verifications =
+                a.verifications.into_iter().map(|v| verification_from(v, now)).collect::<Result<Vec<_>, _>>()?;
             accounts.push((AccountKey::new(provider, a.account), a.auth_token, callers, verifications));
         }
         let clock = match (&file.clock, replace && self.clock.is_frozen()) {
@@ -244,7 +243,8 @@ impl Core {
         let loaded = callers.len() + verifications.len();
         // A whole state whose entries all carry distinct sequence numbers keeps them, so an
         // export of the import is the same file; otherwise entries are numbered afresh.
-        let mut given: Vec<u64> = callers.iter().map(|(_, c)| c.seq).chain(verifications.iter().map(|(_, v)| v.seq)).collect();
+        let mut given: Vec<u64> =
+            callers.iter().map(|(_, c)| c.seq).chain(verifications.iter().map(|(_, v)| v.seq)).collect();
         given.sort_unstable();
         let keep = replace && given.last() != Some(&u64::MAX) && given.windows(2).all(|w| w[0] < w[1]);
         if keep {
@@ -292,40 +292,46 @@ impl Core {
                     provider: key.provider.to_owned(),
                     account: key.account.clone(),
                     auth_token: ns.auth_token.clone(),
-                    caller_ids: callers.into_iter().map(|c| CallerIdState {
-                        seq: Some(c.seq),
-                        id: Some(c.id.clone()),
-                        phone_number: c.phone_number.clone(),
-                        label: c.label.clone(),
-                        country: Some(c.country.clone()),
-                        subaccount: c.subaccount.clone(),
-                        requested_channel: c.requested_channel.map(|ch| ch.as_str().to_owned()),
-                        created_at: Some(ts(c.created_at)),
-                        updated_at: Some(ts(c.updated_at)),
-                    }).collect(),
-                    verifications: ns.verifications().map(|v| VerificationRecord {
-                        seq: Some(v.seq),
-                        id: v.id.clone(),
-                        phone_number: v.phone_number.clone(),
-                        country: Some(v.country.clone()),
-                        label: v.label.clone(),
-                        subaccount: v.subaccount.clone(),
-                        requested_channel: v.requested_channel.map(|ch| ch.as_str().to_owned()),
-                        channel: v.channel.as_str().to_owned(),
-                        code: v.code.clone(),
-                        state: v.state.as_str().to_owned(),
-                        issued_at: Some(ts(v.issued_at)),
-                        expires_at: v.expires_at.map(ts),
-                        attempts: v.attempts,
-                        rings_at: v.rings_at.map(ts),
-                        call_status: v.call_status.map(|s| s.as_str().to_owned()),
-                        callback: v.callback.as_ref().map(|cb| CallbackRecord {
-                            url: cb.url.clone(),
-                            method: cb.method.to_owned(),
-                            signing_key: cb.signing_key.clone(),
-                        }),
-                        caller_id: v.caller_id.clone(),
-                    }).collect(),
+                    caller_ids: callers
+                        .into_iter()
+                        .map(|c| CallerIdState {
+                            seq: Some(c.seq),
+                            id: Some(c.id.clone()),
+                            phone_number: c.phone_number.clone(),
+                            label: c.label.clone(),
+                            country: Some(c.country.clone()),
+                            subaccount: c.subaccount.clone(),
+                            requested_channel: c.requested_channel.map(|ch| ch.as_str().to_owned()),
+                            created_at: Some(ts(c.created_at)),
+                            updated_at: Some(ts(c.updated_at)),
+                        })
+                        .collect(),
+                    verifications: ns
+                        .verifications()
+                        .map(|v| VerificationRecord {
+                            seq: Some(v.seq),
+                            id: v.id.clone(),
+                            phone_number: v.phone_number.clone(),
+                            country: Some(v.country.clone()),
+                            label: v.label.clone(),
+                            subaccount: v.subaccount.clone(),
+                            requested_channel: v.requested_channel.map(|ch| ch.as_str().to_owned()),
+                            channel: v.channel.as_str().to_owned(),
+                            code: v.code.clone(),
+                            state: v.state.as_str().to_owned(),
+                            issued_at: Some(ts(v.issued_at)),
+                            expires_at: v.expires_at.map(ts),
+                            attempts: v.attempts,
+                            rings_at: v.rings_at.map(ts),
+                            call_status: v.call_status.map(|s| s.as_str().to_owned()),
+                            callback: v.callback.as_ref().map(|cb| CallbackRecord {
+                                url: cb.url.clone(),
+                                method: cb.method.to_owned(),
+                                signing_key: cb.signing_key.clone(),
+                            }),
+                            caller_id: v.caller_id.clone(),
+                        })
+                        .collect(),
                 }
             })
             .collect();

@@ -357,11 +357,20 @@ mod tests {
         let ns = store.namespace_mut(&key);
         ns.declared = true;
         ns.auth_token = Some("t".into());
-        ns.caller_ids.insert("+1".into(), CallerId {
-            seq: 1, id: "PN1".into(), phone_number: "+1".into(), country: String::new(), label: String::new(),
-            subaccount: String::new(), requested_channel: None, created_at: Timestamp::from_nanos(0),
-            updated_at: Timestamp::from_nanos(0),
-        });
+        ns.caller_ids.insert(
+            "+1".into(),
+            CallerId {
+                seq: 1,
+                id: "PN1".into(),
+                phone_number: "+1".into(),
+                country: String::new(),
+                label: String::new(),
+                subaccount: String::new(),
+                requested_channel: None,
+                created_at: Timestamp::from_nanos(0),
+                updated_at: Timestamp::from_nanos(0),
+            },
+        );
         assert_eq!(store.reset(None), 1);
         let ns = store.namespace(&key).unwrap();
         assert!(ns.declared && ns.auth_token.as_deref() == Some("t") && ns.caller_ids.is_empty());

@@ -83,8 +83,7 @@ impl Timestamp {
     /// `Tue, 31 Aug 2010 20:36:28 +0000`.
     pub fn rfc2822(self) -> String {
         const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        const MONTHS: [&str; 12] =
-            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
         let (y, mo, d, h, mi, s, _) = self.parts();
         let weekday = DAYS[self.unix_seconds().div_euclid(SECS_PER_DAY).rem_euclid(7) as usize];
         let month = MONTHS[mo as usize - 1];
@@ -251,9 +250,16 @@ mod tests {
 
     #[test]
     fn refuses_malformed_rfc3339() {
-        for bad in ["", "2026-01-01", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-            "2026-01-01T00:00:00", "2026-01-01T24:00:00Z", "2026-01-01T00:00:00.Z", "x026-01-01T00:00:00Z"]
-        {
+        for bad in [
+            "",
+            "2026-01-01",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "x026-01-01T00:00:00Z",
+        ] {
             assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
         }
     }

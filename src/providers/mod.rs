@@ -7,13 +7,13 @@ pub(crate) mod plivo;
 pub(crate) mod seven;
 pub(crate) mod twilio;
 
+use crate::App;
+use crate::core::Providers;
 use crate::core::callbacks::Webhook;
 use crate::core::faults::Target;
 use crate::core::ids::Ids;
 use crate::core::store::{AccountKey, Verification};
-use crate::core::Providers;
 use crate::http::{Request, Response};
-use crate::App;
 
 /// An error a fault rule injects, to be rendered in the provider's own shape.
 pub(crate) struct InjectedError<'a> {

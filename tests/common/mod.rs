@@ -7,7 +7,7 @@ pub mod receiver;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub const START: &str = "2026-01-01T00:00:00Z";
 pub const AUTH_ID: &str = "MAXXXXXXXXXXXXXXXXXX";
@@ -43,11 +43,7 @@ impl TestServer {
     }
 
     pub fn with(config: callerid_mock::Config) -> TestServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let server = runtime.block_on(callerid_mock::start(config)).expect("server starts");
         TestServer { addr: server.addr(), server: Some(server), runtime: Some(runtime) }
     }

@@ -53,11 +53,19 @@ impl Receiver {
                         headers.push((k.trim().to_owned(), v.trim().to_owned()));
                     }
                 }
-                let len = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                    .and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+                let len = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
                 let mut body = vec![0; len];
                 let _ = reader.read_exact(&mut body);
-                sink.lock().unwrap().push(Received { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() });
+                sink.lock().unwrap().push(Received {
+                    method,
+                    target,
+                    headers,
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                });
                 let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             }
         });

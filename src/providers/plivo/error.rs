@@ -5,9 +5,9 @@
 use hyper::StatusCode;
 
 use super::wire::ErrorBody;
+use crate::App;
 use crate::core::CoreError;
 use crate::http::{self, Response};
-use crate::App;
 
 #[derive(Debug)]
 pub(crate) enum PlivoError {
@@ -35,18 +35,16 @@ impl PlivoError {
             PlivoError::Unauthorized => {
                 (StatusCode::UNAUTHORIZED, "authentication credentials were not provided".into())
             }
-            PlivoError::Forbidden => (StatusCode::FORBIDDEN, "forbidden: these credentials belong to another account".into()),
+            PlivoError::Forbidden => {
+                (StatusCode::FORBIDDEN, "forbidden: these credentials belong to another account".into())
+            }
             PlivoError::NotFound | PlivoError::Core(NotFound) => (StatusCode::NOT_FOUND, "not found".into()),
             PlivoError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method not allowed".into()),
             PlivoError::BadRequest(text) => (bad, text.clone()),
             PlivoError::Core(AlreadyVerified) => (bad, "this number is already a verified caller ID".into()),
             PlivoError::Core(Expired) => (bad, "OTP has expired; initiate the verification again".into()),
-            PlivoError::Core(WrongCode { remaining }) => {
-                (bad, format!("invalid OTP; {remaining} attempts remaining"))
-            }
-            PlivoError::Core(Failed) => {
-                (bad, "maximum OTP attempts exceeded; initiate the verification again".into())
-            }
+            PlivoError::Core(WrongCode { remaining }) => (bad, format!("invalid OTP; {remaining} attempts remaining")),
+            PlivoError::Core(Failed) => (bad, "maximum OTP attempts exceeded; initiate the verification again".into()),
             PlivoError::Core(Superseded) => {
                 (bad, "a newer verification was initiated for this number; use its verification_uuid".into())
             }

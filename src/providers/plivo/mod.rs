@@ -21,11 +21,11 @@ mod wire;
 use hyper::{Method, StatusCode};
 
 use super::{Entry, InjectedError};
-use crate::core::faults::Target;
 use crate::core::Auth;
+use crate::core::faults::Target;
 use crate::core::store::AccountKey;
 use crate::http::{Request, Response};
-use crate::{phone, App};
+use crate::{App, phone};
 use error::PlivoError;
 use params::Params;
 
@@ -154,8 +154,10 @@ mod tests {
     #[test]
     fn wrong_methods_and_paths_are_refused() {
         assert!(matches!(route(&Method::PUT, &["VerifiedCallerId"]), Err(PlivoError::MethodNotAllowed)));
-        assert!(matches!(route(&Method::GET, &["VerifiedCallerId", "Verification", "x"]),
-            Err(PlivoError::MethodNotAllowed)));
+        assert!(matches!(
+            route(&Method::GET, &["VerifiedCallerId", "Verification", "x"]),
+            Err(PlivoError::MethodNotAllowed)
+        ));
         assert!(matches!(route(&Method::GET, &["Call"]), Err(PlivoError::NotFound)));
         assert!(matches!(route(&Method::GET, &["VerifiedCallerId", "a", "b", "c"]), Err(PlivoError::NotFound)));
     }

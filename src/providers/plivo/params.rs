@@ -68,9 +68,9 @@ fn is_form(req: &Request) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::Method;
     use hyper::body::Bytes;
     use hyper::header::HeaderMap;
-    use hyper::Method;
 
     fn body(b: &'static str) -> Result<Params, PlivoError> {
         Params::from_body(&Request::new(Method::POST, "/", HeaderMap::new(), Bytes::from_static(b.as_bytes())))

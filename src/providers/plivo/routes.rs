@@ -2,14 +2,14 @@
 
 use hyper::StatusCode;
 
+use super::OTP_TTL;
 use super::error::PlivoError;
 use super::params::Params;
 use super::wire::{CallerIdBody, Initiated, ListBody, ListItem, Meta, Verified};
-use super::OTP_TTL;
-use crate::core::store::{AccountKey, Channel};
 use crate::core::NewVerification;
+use crate::core::store::{AccountKey, Channel};
 use crate::http::{self, Request, Response};
-use crate::{phone, App};
+use crate::{App, phone};
 
 type Result = std::result::Result<Response, PlivoError>;
 
@@ -19,8 +19,8 @@ const MAX_LIMIT: usize = 20;
 pub(super) fn initiate(app: &App, key: &AccountKey, req: &Request) -> Result {
     let p = Params::from_body(req)?;
     let raw = p.text("phone_number").ok_or_else(|| bad("phone_number is mandatory"))?;
-    let number = phone::parse_international(&raw)
-        .ok_or_else(|| bad(&format!("The number {raw} is not a valid number")))?;
+    let number =
+        phone::parse_international(&raw).ok_or_else(|| bad(&format!("The number {raw} is not a valid number")))?;
     let requested_channel = match p.text("channel").map(|c| c.to_ascii_lowercase()).as_deref() {
         None => None,
         Some("sms") => Some(Channel::Sms),
@@ -42,11 +42,14 @@ pub(super) fn initiate(app: &App, key: &AccountKey, req: &Request) -> Result {
         callback: None,
     };
     let v = core.start_verification(key, new)?;
-    Ok(http::json(StatusCode::OK, &Initiated {
-        api_id: core.ids.uuid_v4(),
-        message: format!("Verification code is sent to number {} which is valid for 15 minutes", v.phone_number),
-        verification_uuid: v.id,
-    }))
+    Ok(http::json(
+        StatusCode::OK,
+        &Initiated {
+            api_id: core.ids.uuid_v4(),
+            message: format!("Verification code is sent to number {} which is valid for 15 minutes", v.phone_number),
+            verification_uuid: v.id,
+        },
+    ))
 }
 
 pub(super) fn verify(app: &App, key: &AccountKey, req: &Request, uuid: &str) -> Result {

@@ -113,8 +113,11 @@ impl ListItem {
     pub fn new(key: &AccountKey, c: CallerId) -> ListItem {
         let created_at = c.created_at.rfc3339_micros();
         ListItem {
-            resource_uri: format!("/v1/Account/{}/VerifiedCallerId/{}", key.account,
-                c.phone_number.trim_start_matches('+')),
+            resource_uri: format!(
+                "/v1/Account/{}/VerifiedCallerId/{}",
+                key.account,
+                c.phone_number.trim_start_matches('+')
+            ),
             alias: c.label,
             country: c.country,
             modified_at: created_at.clone(),

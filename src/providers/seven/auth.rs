@@ -17,16 +17,15 @@ pub(crate) fn api_key(req: &Request, params: &Params) -> Option<String> {
 }
 
 fn well_formed(key: &str) -> bool {
-    (1..=128).contains(&key.len())
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.:/+=".contains(&b))
+    (1..=128).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.:/+=".contains(&b))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::Method;
     use hyper::body::Bytes;
     use hyper::header::{HeaderMap, HeaderValue};
-    use hyper::Method;
 
     fn req(header: Option<(&'static str, &'static str)>, query: &str) -> (Request, Params) {
         let mut headers = HeaderMap::new();

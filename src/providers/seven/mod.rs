@@ -15,10 +15,10 @@ mod wire;
 use hyper::{Method, StatusCode};
 
 use super::{Entry, InjectedError};
-use crate::core::faults::Target;
-use crate::core::Auth;
-use crate::http::{self, Request, Response};
 use crate::App;
+use crate::core::Auth;
+use crate::core::faults::Target;
+use crate::http::{self, Request, Response};
 
 /// The provider's name in the control plane and state files.
 pub(crate) const NAME: &str = "seven";
@@ -42,7 +42,8 @@ fn base_url(origin: &str) -> String {
 fn classify(req: &Request, segs: &[&str]) -> Target {
     let params = routes::Params::read(req);
     let operation = if segs == ["validate_for_voice"] { "validate_for_voice" } else { "" };
-    let number = params.get("number").and_then(|n| routes::parse_number(n, phonenumber::country::Id::DE)).map(|n| n.e164);
+    let number =
+        params.get("number").and_then(|n| routes::parse_number(n, phonenumber::country::Id::DE)).map(|n| n.e164);
     Target { provider: NAME, operation, account: auth::api_key(req, &params), number }
 }
 
@@ -66,10 +67,14 @@ fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
                 None => http::json_bytes(StatusCode::OK, b"900".to_vec()),
             }
         }
-        (["validate_for_voice"], _) => http::json(StatusCode::METHOD_NOT_ALLOWED,
-            &serde_json::json!({"success": false, "error": "method not allowed"})),
-        _ => http::json(StatusCode::NOT_FOUND,
-            &serde_json::json!({"success": false, "error": "callerid-mock emulates only /api/validate_for_voice of seven.io"})),
+        (["validate_for_voice"], _) => http::json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &serde_json::json!({"success": false, "error": "method not allowed"}),
+        ),
+        _ => http::json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"success": false, "error": "callerid-mock emulates only /api/validate_for_voice of seven.io"}),
+        ),
     }
 }
 

@@ -5,12 +5,12 @@ use std::time::Duration;
 use hyper::StatusCode;
 use serde_json::Value;
 
-use super::wire::{CodeIssued, SenderRecord, ALREADY_SAVED, INVALID_NUMBER};
+use super::wire::{ALREADY_SAVED, CodeIssued, INVALID_NUMBER, SenderRecord};
+use crate::App;
 use crate::core::store::{AccountKey, CallbackSpec, Channel};
 use crate::core::{CoreError, NewVerification, RING_TIMEOUT};
 use crate::http::{self, Request, Response};
 use crate::phone::{self, Number};
-use crate::App;
 
 /// Parameters merged from the query and the body (JSON when the content type says so, a form
 /// otherwise); `null` and `""` values count as absent. The first occurrence of a name wins.
@@ -54,18 +54,22 @@ pub(super) fn parse_number(raw: &str, region: phonenumber::country::Id) -> Optio
 pub(super) fn validate_for_voice(app: &App, api_key: &str, params: &Params) -> Response {
     let raw = params.get("number").map(str::trim).unwrap_or("");
     let Some(number) = parse_number(raw, app.config.seven_region) else {
-        return http::json(StatusCode::OK, &SenderRecord {
-            id: None,
-            sender: raw.to_owned(),
-            formatted_output: None,
-            success: false,
-            error: Some(INVALID_NUMBER.to_owned()),
-            voice: false,
-        });
+        return http::json(
+            StatusCode::OK,
+            &SenderRecord {
+                id: None,
+                sender: raw.to_owned(),
+                formatted_output: None,
+                success: false,
+                error: Some(INVALID_NUMBER.to_owned()),
+                voice: false,
+            },
+        );
     };
     let key = AccountKey::new(super::NAME, api_key);
     let core = &app.core;
-    let callback = params.get("callback").map(|url| CallbackSpec { url: url.to_owned(), method: "GET", signing_key: None });
+    let callback =
+        params.get("callback").map(|url| CallbackSpec { url: url.to_owned(), method: "GET", signing_key: None });
     let new = NewVerification {
         id: core.ids.uuid_v4(),
         phone_number: number.e164.clone(),
@@ -84,23 +88,29 @@ pub(super) fn validate_for_voice(app: &App, api_key: &str, params: &Params) -> R
         Ok(v) => http::json(StatusCode::OK, &CodeIssued { success: true, code: v.code, error: None }),
         Err(CoreError::AlreadyVerified) => {
             let id = core.caller_id(&key, &number.e164).and_then(|c| c.id.parse().ok());
-            http::json(StatusCode::OK, &SenderRecord {
-                id,
-                sender: number.e164.trim_start_matches('+').to_owned(),
-                formatted_output: Some(number.international()),
-                success: true,
-                error: Some(ALREADY_SAVED.to_owned()),
-                voice: true,
-            })
+            http::json(
+                StatusCode::OK,
+                &SenderRecord {
+                    id,
+                    sender: number.e164.trim_start_matches('+').to_owned(),
+                    formatted_output: Some(number.international()),
+                    success: true,
+                    error: Some(ALREADY_SAVED.to_owned()),
+                    voice: true,
+                },
+            )
         }
         // The only other refusal: the account holds as many caller IDs as it may.
-        Err(_) => http::json(StatusCode::OK, &SenderRecord {
-            id: None,
-            sender: raw.to_owned(),
-            formatted_output: None,
-            success: false,
-            error: Some("Caller ID limit reached".to_owned()),
-            voice: false,
-        }),
+        Err(_) => http::json(
+            StatusCode::OK,
+            &SenderRecord {
+                id: None,
+                sender: raw.to_owned(),
+                formatted_output: None,
+                success: false,
+                error: Some("Caller ID limit reached".to_owned()),
+                voice: false,
+            },
+        ),
     }
 }

@@ -89,7 +89,11 @@ mod tests {
             attempts: 1,
             rings_at: Some(Timestamp::from_nanos(0)),
             call_status: Some(CallStatus::Completed),
-            callback: Some(CallbackSpec { url: "http://127.0.0.1:5000/status?x=1".into(), method, signing_key: Some("authtoken".into()) }),
+            callback: Some(CallbackSpec {
+                url: "http://127.0.0.1:5000/status?x=1".into(),
+                method,
+                signing_key: Some("authtoken".into()),
+            }),
             caller_id: Some("PNe905d7e6b410746a0fb08c57e5a186f3".into()),
         }
     }

@@ -2,8 +2,8 @@
 //! `title`, which would switch the SDKs to RFC 9457 exceptions), or the legacy XML
 //! `RestException` for the non-JSON formats.
 
-use hyper::header::{HeaderValue, WWW_AUTHENTICATE};
 use hyper::StatusCode;
+use hyper::header::{HeaderValue, WWW_AUTHENTICATE};
 use serde::Serialize;
 
 use crate::http::{self, Response};

@@ -24,11 +24,11 @@ use hyper::header::HeaderValue;
 use hyper::{Method, StatusCode};
 
 use super::{Entry, InjectedError};
-use crate::core::faults::Target;
 use crate::core::Auth;
+use crate::core::faults::Target;
 use crate::core::store::AccountKey;
 use crate::http::{self, Request, Response};
-use crate::{phone, App};
+use crate::{App, phone};
 use error::TwilioError;
 
 /// The provider's name in the control plane and state files.
@@ -113,7 +113,11 @@ fn dispatch(app: &App, req: &Request, segs: &[&str]) -> Result<Response, TwilioE
         Auth::Ok => {}
         Auth::Unauthorized => return Err(TwilioError::unauthorized()),
         Auth::Forbidden => {
-            return Err(TwilioError::new(StatusCode::FORBIDDEN, 20403, "Forbidden: the credentials belong to another account"));
+            return Err(TwilioError::new(
+                StatusCode::FORBIDDEN,
+                20403,
+                "Forbidden: the credentials belong to another account",
+            ));
         }
     }
     let key = AccountKey::new(NAME, account);

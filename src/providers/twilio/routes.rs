@@ -10,7 +10,7 @@ use super::wire::{OutgoingCallerId, Page, ValidationRequest};
 use crate::core::store::{AccountKey, CallbackSpec, Channel};
 use crate::core::{CoreError, NewVerification, RING_TIMEOUT};
 use crate::http::{self, Request, Response};
-use crate::{phone, App};
+use crate::{App, phone};
 
 type Result = std::result::Result<Response, TwilioError>;
 
@@ -32,7 +32,9 @@ impl Params {
 /// token from fixtures.
 pub(super) fn create(app: &App, key: &AccountKey, req: &Request) -> Result {
     let p = Params(http::form_pairs(&req.body));
-    let raw = p.get("PhoneNumber").filter(|s| !s.trim().is_empty())
+    let raw = p
+        .get("PhoneNumber")
+        .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| TwilioError::bad_request(21401, "A 'PhoneNumber' is required"))?;
     let number = phone::parse_in_region(raw, Region::US).ok_or_else(|| {
         TwilioError::bad_request(21401, format!("The phone number you specified was not a valid phone number: {raw}"))
@@ -63,13 +65,16 @@ pub(super) fn create(app: &App, key: &AccountKey, req: &Request) -> Result {
         callback,
     };
     let v = core.start_verification(key, new).map_err(|e| core_error(e, &req.path))?;
-    Ok(http::json(StatusCode::OK, &ValidationRequest {
-        account_sid: key.account.clone(),
-        call_sid: v.id,
-        friendly_name: v.label,
-        phone_number: v.phone_number,
-        validation_code: v.code,
-    }))
+    Ok(http::json(
+        StatusCode::OK,
+        &ValidationRequest {
+            account_sid: key.account.clone(),
+            call_sid: v.id,
+            friendly_name: v.label,
+            phone_number: v.phone_number,
+            validation_code: v.code,
+        },
+    ))
 }
 
 fn check_friendly_name(name: &str) -> std::result::Result<&str, TwilioError> {
@@ -80,7 +85,12 @@ fn check_friendly_name(name: &str) -> std::result::Result<&str, TwilioError> {
     Ok(name)
 }
 
-fn callback_spec(app: &App, key: &AccountKey, req: &Request, p: &Params) -> std::result::Result<Option<CallbackSpec>, TwilioError> {
+fn callback_spec(
+    app: &App,
+    key: &AccountKey,
+    req: &Request,
+    p: &Params,
+) -> std::result::Result<Option<CallbackSpec>, TwilioError> {
     let method = match p.get("StatusCallbackMethod").map(str::to_ascii_uppercase).as_deref() {
         None | Some("POST") => "POST",
         Some("GET") => "GET",
@@ -120,17 +130,26 @@ pub(super) fn list(app: &App, key: &AccountKey, req: &Request) -> Result {
     let p = Params(req.query_pairs());
     let page_size = match p.get("PageSize") {
         None => DEFAULT_PAGE_SIZE,
-        Some(s) => s.trim().parse::<usize>().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+        Some(s) => s
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
             .ok_or_else(|| TwilioError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
     };
     let page = match p.get("Page") {
         None => 0,
-        Some(s) => s.trim().parse::<usize>()
+        Some(s) => s
+            .trim()
+            .parse::<usize>()
             .map_err(|_| TwilioError::bad_request(20001, "Page must be a non-negative integer"))?,
     };
     let phone_number = p.get("PhoneNumber");
     let friendly_name = p.get("FriendlyName");
-    let matching: Vec<_> = app.core.caller_ids(key).into_iter()
+    let matching: Vec<_> = app
+        .core
+        .caller_ids(key)
+        .into_iter()
         .filter(|c| phone_number.is_none_or(|n| c.phone_number == n))
         .filter(|c| friendly_name.is_none_or(|n| c.label == n))
         .collect();
@@ -175,8 +194,10 @@ pub(super) fn list(app: &App, key: &AccountKey, req: &Request) -> Result {
 fn core_error(e: CoreError, path: &str) -> TwilioError {
     match e {
         CoreError::NotFound => TwilioError::not_found(path),
-        CoreError::AlreadyVerified => TwilioError::bad_request(21450,
-            "You attempted to verify a phone number for your account, but that number is already verified for your account."),
+        CoreError::AlreadyVerified => TwilioError::bad_request(
+            21450,
+            "You attempted to verify a phone number for your account, but that number is already verified for your account.",
+        ),
         CoreError::LimitReached => TwilioError::bad_request(21452, "Caller ID limit reached for this account"),
         // Code checks belong to the validation call, never to these routes.
         other => TwilioError::bad_request(20001, format!("unexpected state: {other:?}")),

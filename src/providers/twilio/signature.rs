@@ -37,8 +37,13 @@ mod tests {
 
     #[test]
     fn matches_twilios_published_test_vector() {
-        let params = pairs(&[("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"),
-            ("From", "+14158675309"), ("To", "+18005551212")]);
+        let params = pairs(&[
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+14158675309"),
+            ("Digits", "1234"),
+            ("From", "+14158675309"),
+            ("To", "+18005551212"),
+        ]);
         let sig = sign("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", &params);
         assert_eq!(sig, "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
     }
