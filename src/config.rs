@@ -1,41 +1,75 @@
-//! The one configuration of a server, built from flags and environment by `main` and
-//! directly by tests.
+//! The one configuration of a server. Every flag is described once, here (or, for a provider's
+//! own flags, in its folder): `main` parses them with clap, tests build a [`Config`] directly.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::core::time::Timestamp;
-
-/// Everything a server needs to start.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Where to listen; port 0 picks a free port.
-    pub bind: SocketAddr,
-    /// Seeds every generated id, UUID, code and request id; `None` seeds from the OS.
-    pub seed: Option<u64>,
-    /// What the clock reads at start; `None` is the system time.
-    pub start_time: Option<Timestamp>,
-    /// The clock stands still until a test moves it.
-    pub frozen_clock: bool,
-    /// A state file (accounts, tokens, caller IDs) to load at start.
-    pub fixtures: Option<PathBuf>,
-    /// Where to keep the state across restarts: loaded at start if present (instead of the
-    /// fixtures), saved after changes and at shutdown.
-    pub state: Option<PathBuf>,
-    /// Digits in a Plivo OTP.
-    pub plivo_otp_length: usize,
-    /// The region seven.io reads national numbers in (`0163 2429751` in DE).
-    pub seven_region: phonenumber::country::Id,
-    /// Answer every validation call with the right code as soon as it rings.
-    pub auto_answer: bool,
-    /// Entries each account keeps in the request and callback journals.
-    pub max_journal: usize,
-    /// Accept only accounts and tokens declared in fixtures or the state file.
-    pub strict_auth: bool,
-}
+use crate::core::time::{Timestamp, parse_duration};
+use crate::providers::ProviderOptions;
 
 /// The address the server listens on by default.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8484";
+
+/// Everything a server needs to start.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "CALLERID_MOCK_BIND", default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// Seed for every generated id, UUID, code and request id (default: from the OS).
+    #[arg(long, env = "CALLERID_MOCK_SEED")]
+    pub seed: Option<u64>,
+    /// What the clock reads at start, RFC 3339 (default: now).
+    #[arg(long, env = "CALLERID_MOCK_START_TIME", value_parser = parse_time)]
+    pub start_time: Option<Timestamp>,
+    /// Stop the clock: it moves only through POST /_mock/clock.
+    #[arg(long, env = "CALLERID_MOCK_FROZEN_CLOCK")]
+    pub frozen_clock: bool,
+    /// A state file of accounts, tokens and caller IDs to load at start (the export format).
+    #[arg(long, env = "CALLERID_MOCK_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
+    /// Keep the state in FILE: every change is written (and synced) before it is answered, and
+    /// the state is read back at start; --fixtures seed a new or empty FILE.
+    #[arg(long, env = "CALLERID_MOCK_STATE")]
+    pub state: Option<PathBuf>,
+    /// Answer every validation call (Twilio, seven) with the right code as soon as it rings.
+    #[arg(long, env = "CALLERID_MOCK_AUTO_ANSWER")]
+    pub auto_answer: bool,
+    /// Accept only the accounts and tokens declared in --fixtures or --state; others get the
+    /// provider's own 401 (wrong credentials) or 403 (another account's path).
+    #[arg(long, env = "CALLERID_MOCK_STRICT_AUTH")]
+    pub strict_auth: bool,
+    /// Memory the state may hold (caller IDs, verifications and their indexes), such as 64MiB;
+    /// past it the oldest finished verifications are evicted, then writes are refused.
+    #[arg(long, env = "CALLERID_MOCK_MAX_STATE_BYTES", default_value = "64MiB", value_parser = parse_size)]
+    pub max_state_bytes: usize,
+    /// Verifications that may wait for their code at once; past it a new one is refused with the
+    /// provider's limit error.
+    #[arg(long, env = "CALLERID_MOCK_MAX_PENDING", default_value_t = 50_000)]
+    pub max_pending: usize,
+    /// How long a finished verification stays in /_mock/codes (server clock), such as 1h.
+    #[arg(long, env = "CALLERID_MOCK_RETENTION", default_value = "1h", value_parser = parse_duration_arg)]
+    pub retention: Duration,
+    /// Entries each account keeps in the request and callback journals (oldest dropped).
+    #[arg(long, env = "CALLERID_MOCK_MAX_JOURNAL", default_value_t = 1000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_journal: u32,
+    /// Memory each journal (requests, callbacks) may hold, such as 8MiB (oldest dropped).
+    #[arg(long, env = "CALLERID_MOCK_MAX_JOURNAL_BYTES", default_value = "8MiB", value_parser = parse_size)]
+    pub max_journal_bytes: usize,
+    /// The largest request body read; larger ones get the provider's 413.
+    #[arg(long, env = "CALLERID_MOCK_MAX_BODY_BYTES", default_value = "64KiB", value_parser = parse_size)]
+    pub max_body_bytes: usize,
+    /// How long a client may take to send a request body.
+    #[arg(long, env = "CALLERID_MOCK_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration_arg)]
+    pub body_timeout: Duration,
+    /// Long-polls (codes/latest?wait=) and event streams (/_mock/events) at once; past it, 503.
+    #[arg(long, env = "CALLERID_MOCK_MAX_WAITERS", default_value_t = 1024)]
+    pub max_waiters: usize,
+    #[command(flatten)]
+    pub providers: ProviderOptions,
+}
 
 impl Default for Config {
     fn default() -> Config {
@@ -46,11 +80,65 @@ impl Default for Config {
             frozen_clock: false,
             fixtures: None,
             state: None,
-            plivo_otp_length: 6,
             auto_answer: false,
-            max_journal: 1_000,
             strict_auth: false,
-            seven_region: phonenumber::country::Id::DE,
+            max_state_bytes: 64 << 20,
+            max_pending: 50_000,
+            retention: Duration::from_secs(3600),
+            max_journal: 1000,
+            max_journal_bytes: 8 << 20,
+            max_body_bytes: 64 << 10,
+            body_timeout: Duration::from_secs(30),
+            max_waiters: 1024,
+            providers: ProviderOptions::default(),
         }
+    }
+}
+
+fn parse_time(s: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_rfc3339(s).ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-01T00:00:00Z"))
+}
+
+fn parse_duration_arg(s: &str) -> Result<Duration, String> {
+    parse_duration(s).ok_or_else(|| format!("{s:?} is not a duration such as 30s, 15m or 1h30m"))
+}
+
+/// A size in bytes: `65536`, `64KiB`, `8MiB`, `1GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB`,
+/// all binary).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: usize = digits.parse().map_err(|_| format!("{s:?} is not a size such as 65536, 64KiB or 8MiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("{s:?} is not a size such as 65536, 64KiB or 8MiB")),
+    };
+    n.checked_mul(1 << shift).ok_or_else(|| format!("{s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{Args, FromArgMatches};
+
+    #[test]
+    fn the_default_is_what_no_flags_give() {
+        let command = Config::augment_args(clap::Command::new("t").no_binary_name(true));
+        let matches = command.try_get_matches_from(Vec::<String>::new()).unwrap();
+        let parsed = Config::from_arg_matches(&matches).unwrap();
+        // Environment variables could change what flags give; the suite sets none of these.
+        assert_eq!(format!("{parsed:?}"), format!("{:?}", Config::default()));
+    }
+
+    #[test]
+    fn sizes_read_with_binary_units() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("8M"), Ok(8 << 20));
+        assert!(parse_size("8 parsecs").is_err());
     }
 }

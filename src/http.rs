@@ -33,20 +33,14 @@ impl Request {
         Request { method, path: path.to_owned(), query: query.to_owned(), headers, body }
     }
 
-    /// The path split on `/`, each segment percent-decoded, without the empty segments of a
-    /// leading or trailing slash: `/v1/Account/MA1/VerifiedCallerId/` → `v1 Account MA1 VerifiedCallerId`.
-    pub fn segments(&self) -> Vec<String> {
-        let trimmed = self.path.strip_prefix('/').unwrap_or(&self.path);
-        let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-        if trimmed.is_empty() {
-            return Vec::new();
-        }
-        trimmed.split('/').map(percent_decode).collect()
+    /// Query parameters in order; a malformed query yields what could be read.
+    pub fn query_pairs(&self) -> Pairs {
+        Pairs::form(self.query.as_bytes())
     }
 
-    /// Query parameters in order; a malformed query yields what could be read.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        form_pairs(self.query.as_bytes())
+    /// The first value of query parameter `name`.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs().get(name).map(str::to_owned)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -67,14 +61,52 @@ impl Request {
     }
 }
 
+/// A path split on `/`, each segment percent-decoded, without the empty segments of a leading
+/// or trailing slash: `/v1/Account/MA1/VerifiedCallerId/` → `v1 Account MA1 VerifiedCallerId`.
+pub(crate) fn segments(path: &str) -> Vec<String> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    if trimmed.is_empty() {
+        return Vec::new();
+    }
+    trimmed.split('/').map(percent_decode).collect()
+}
+
 /// Percent-decodes a path segment; `+` stays `+` (it is not a space in a path).
 pub(crate) fn percent_decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
-/// Parses `application/x-www-form-urlencoded` pairs (also used for query strings).
-pub(crate) fn form_pairs(input: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(input).unwrap_or_default()
+/// Name-value pairs in order (a query string, a form body); the first value of a name wins.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    /// Parses `application/x-www-form-urlencoded` (also query strings); a malformed input
+    /// yields nothing.
+    pub fn form(input: &[u8]) -> Pairs {
+        Pairs(serde_urlencoded::from_bytes::<Vec<(String, String)>>(input).unwrap_or_default())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn push(&mut self, name: String, value: String) {
+        self.0.push((name, value));
+    }
+
+    pub fn extend(&mut self, other: Pairs) {
+        self.0.extend(other.0);
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
+        self.0.retain(|(k, v)| keep(k, v));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }
 
 /// A JSON response with `Content-Type: application/json`.
@@ -115,10 +147,10 @@ mod tests {
 
     #[test]
     fn splits_and_decodes_segments() {
-        assert_eq!(req("/v1/Account/MA1/VerifiedCallerId/").segments(), ["v1", "Account", "MA1", "VerifiedCallerId"]);
-        assert_eq!(req("/a/%2B1202/b").segments(), ["a", "+1202", "b"]);
-        assert_eq!(req("/a/+1202").segments(), ["a", "+1202"]);
-        assert!(req("/").segments().is_empty());
+        assert_eq!(segments("/v1/Account/MA1/VerifiedCallerId/"), ["v1", "Account", "MA1", "VerifiedCallerId"]);
+        assert_eq!(segments("/a/%2B1202/b"), ["a", "+1202", "b"]);
+        assert_eq!(segments("/a/+1202"), ["a", "+1202"]);
+        assert!(segments("/").is_empty());
     }
 
     #[test]
@@ -126,8 +158,8 @@ mod tests {
         let r = req("/x?country=US&limit=20&alias=a%20b&plus=%2B1");
         assert_eq!(r.query, "country=US&limit=20&alias=a%20b&plus=%2B1");
         let pairs = r.query_pairs();
-        assert_eq!(pairs[2], ("alias".to_owned(), "a b".to_owned()));
-        assert_eq!(pairs[3], ("plus".to_owned(), "+1".to_owned()));
+        assert_eq!(pairs.get("alias"), Some("a b"));
+        assert_eq!(pairs.get("plus"), Some("+1"));
     }
 
     #[test]

@@ -5,19 +5,21 @@
 //! read the code that was "sent", move the clock and reset state.
 //!
 //! # Layout
-//! - [`config`]: the one [`Config`] of a server.
-//! - `server`: the hyper accept loop, graceful shutdown, connections an injected fault resets.
-//! - `router`: reads a request whole, sends it to the provider its first path segment names,
-//!   applies fault rules and writes the request journal.
+//! - [`config`]: the one [`Config`] of a server (every flag, described once).
+//! - `server`: the accept loop, graceful shutdown, connections an injected fault resets.
+//! - `router`: the request path: provider or control plane, body, parse once, faults, the
+//!   work, durability, the request journal.
+//! - `app`: what every handler can reach.
 //! - `http`: request/response helpers shared by every provider.
-//! - [`core`]: provider-neutral state (`store`, `ops`, `calls`, `auth`), time (`clock`,
-//!   `timers`, `time`), randomness (`ids`), webhooks (`callbacks`), `faults`, `journal`,
-//!   `magic` numbers and the state file format (`snapshot`); it knows no provider's JSON.
-//! - `phone`: E.164 parsing and formatting through the `phonenumber` crate.
-//! - `providers`: one folder per provider (Plivo, Twilio, seven), each owning its wire format,
-//!   registered in `providers::ALL`.
+//! - `core`: provider-neutral state (an indexed `store`), time (`clock`, `timers`, `time`),
+//!   randomness (`ids`), `phone` numbers, `magic` numbers, the state file format
+//!   (`state_file`) and the change log (`changes`); it knows no provider's JSON, no HTTP, no file.
+//! - `providers`: one folder per provider, each owning its routes, wire types, errors, flags
+//!   and webhooks; registered by one line in `providers/mod.rs`.
 //! - `control`: the `/_mock/` API, its OpenAPI document and the web inbox.
-//! - `persist`: `--state FILE`, saved atomically.
+//! - `delivery`: webhooks: the core's calls that ended, rendered by their provider, delivered.
+//! - `faults`, `journal`: fault rules and the bounded journals.
+//! - `persist`: `--state FILE`, the durable change log.
 //!
 //! # Use from a test
 //! ```no_run
@@ -25,46 +27,52 @@
 //! let config = callerid_mock::Config { bind: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
 //! let server = callerid_mock::start(config).await.unwrap();
 //! println!("listening on {}", server.addr());
-//! server.shutdown().await;
+//! server.shutdown().await.unwrap();
 //! # }
 //! ```
 
 pub mod config;
-pub mod core;
 
+mod app;
 mod control;
+mod core;
+mod delivery;
+mod faults;
 mod http;
+mod journal;
 mod persist;
-mod phone;
 mod providers;
 mod router;
 mod server;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use parking_lot::Mutex;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+use app::App;
 pub use config::Config;
-use core::Core;
 use core::clock::Clock;
 use core::ids::Ids;
+pub use core::time::Timestamp;
+use core::{Core, state_file::StateFile};
+use journal::Journal;
+use persist::Persister;
+use providers::Registry;
 
-/// What every request handler can reach.
-pub(crate) struct App {
-    pub core: Arc<Core>,
-    pub config: Config,
-    /// Turns true when the server shuts down (long-lived streams end then).
-    pub shutdown: watch::Receiver<bool>,
-}
+/// How long shutdown waits for in-flight requests, and then for webhooks in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// A running server.
 pub struct Server {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
-    tasks: JoinHandle<()>,
+    tasks: JoinHandle<Result<(), String>>,
 }
 
 impl Server {
@@ -73,67 +81,115 @@ impl Server {
         self.addr
     }
 
-    /// Stops accepting, lets in-flight requests finish, and waits until they have.
-    pub async fn shutdown(self) {
+    /// Stops accepting, lets in-flight requests finish (up to a grace period), then writes the
+    /// last changes to the state file; the cause if they could not be written.
+    pub async fn shutdown(self) -> Result<(), String> {
         let _ = self.shutdown.send(true);
-        let _ = self.tasks.await;
+        self.tasks.await.unwrap_or_else(|e| Err(format!("the server failed: {e}")))
     }
 }
 
-/// Binds, loads fixtures and starts serving in the background.
+/// Binds, loads the state file or fixtures, and starts serving in the background.
 pub async fn start(config: Config) -> Result<Server, String> {
+    let registry = Arc::new(Registry::new(&config.providers));
     let clock = Clock::new(config.start_time, config.frozen_clock);
     let options = core::Options {
         auto_answer: config.auto_answer,
-        max_journal: config.max_journal,
         strict_auth: config.strict_auth,
+        max_state_bytes: config.max_state_bytes,
+        max_pending: config.max_pending,
+        retention: config.retention,
     };
-    let core = Core::new(clock, Ids::new(config.seed), Box::new(providers::Registry), options);
-    // A saved state, when there is one, is where the last run left off; fixtures seed a
-    // fresh start.
-    match (&config.state, &config.fixtures) {
-        (Some(path), _) if path.exists() => load_file(&core, path, "state", true)?,
-        (_, Some(path)) => load_file(&core, path, "fixtures", false)?,
-        _ => {}
-    }
-    let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
+    let (core, ended) = Core::new(clock, Ids::new(config.seed), registry.clone(), options);
+    // A state file is where the last run left off; fixtures seed a fresh one, or a run without.
+    let persister = match &config.state {
+        Some(path) => {
+            let opened = persist::open(path, &core, &registry.names(), config.frozen_clock)?;
+            let fresh = opened.fresh;
+            let persister = Persister::start(opened, core.clone());
+            let seeded = match (fresh, &config.fixtures) {
+                (true, Some(fixtures)) => load_fixtures(&core, fixtures),
+                _ => Ok(()),
+            };
+            if let Err(e) = seeded {
+                let _ = persister.stop();
+                return Err(e);
+            }
+            Some(persister)
+        }
+        None => {
+            if let Some(fixtures) = &config.fixtures {
+                load_fixtures(&core, fixtures)?;
+            }
+            None
+        }
+    };
+    let listener = match TcpListener::bind(config.bind).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            if let Some(p) = persister {
+                let _ = p.stop();
+            }
+            return Err(format!("cannot bind {}: {e}", config.bind));
+        }
+    };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // Load phone metadata now, off the runtime: neither start-up nor the first request pays.
-    tokio::task::spawn_blocking(phone::warm_up);
+    // Load phone metadata now, off the runtime: start-up does not pay, and requests that arrive
+    // meanwhile wait for it without blocking a runtime thread (which would stall every socket).
+    let (phone_loaded, phone_ready) = watch::channel(false);
+    // A thread of its own, not the blocking pool: exit never waits for it.
+    std::thread::spawn(move || {
+        core::phone::warm_up();
+        let _ = phone_loaded.send(true);
+    });
 
     let (shutdown, rx) = watch::channel(false);
-    let app = Arc::new(App { core: core.clone(), config, shutdown: rx.clone() });
+    let per_account = config.max_journal as usize;
+    let app = Arc::new(App {
+        core: core.clone(),
+        providers: registry,
+        faults: faults::Faults::default(),
+        requests: Mutex::new(Journal::new(per_account, config.max_journal_bytes)),
+        deliveries: delivery::Deliveries::new(per_account, config.max_journal_bytes),
+        durable: persister.as_ref().map(|p| p.durable.clone()),
+        streams: Arc::new(Semaphore::new(config.max_waiters)),
+        phone_ready,
+        shutdown: rx.clone(),
+        config,
+    });
     let mut timer_rx = rx.clone();
     let timers = tokio::spawn(core.clone().run_timers(async move {
         let _ = timer_rx.wait_for(|stop| *stop).await;
     }));
-    let saver = app.config.state.clone().map(|path| tokio::spawn(persist::run(core.clone(), path, rx.clone())));
+    let bus = tokio::spawn(delivery::run(app.clone(), ended, rx.clone(), SHUTDOWN_GRACE));
     let tasks = tokio::spawn(async move {
-        server::serve(listener, app, rx).await;
+        server::serve(listener, app, rx, SHUTDOWN_GRACE).await;
         let _ = timers.await;
-        if let Some(saver) = saver {
-            let _ = saver.await;
+        let _ = bus.await;
+        match persister {
+            Some(p) => tokio::task::spawn_blocking(move || p.stop()).await.unwrap_or_else(|e| Err(e.to_string())),
+            None => Ok(()),
         }
     });
     Ok(Server { addr, shutdown, tasks })
 }
 
-/// Loads a state file (`what` names it in errors); `replace` as [`Core::load_state`].
-fn load_file(core: &Core, path: &std::path::Path, what: &str, replace: bool) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
-    let file =
-        serde_json::from_str(&text).map_err(|e| format!("{what} {} is not a state file: {e}", path.display()))?;
-    let n = core.load_state(file, replace).map_err(|e| format!("{what} {}: {e}", path.display()))?;
-    tracing::info!(entries = n, path = %path.display(), "{what} loaded");
+/// Loads a fixtures file (the state file format) on top of what there is.
+fn load_fixtures(core: &Core, path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
+    let file: StateFile =
+        serde_json::from_str(&text).map_err(|e| format!("fixtures {} is not a state file: {e}", path.display()))?;
+    let n = core.import(file, false).map_err(|e| format!("fixtures {}: {e}", path.display()))?;
+    tracing::info!(entries = n, path = %path.display(), "fixtures loaded");
     Ok(())
 }
 
 /// The lines printed at start: where the server is and the base URL each SDK should use.
-pub fn banner(addr: SocketAddr) -> String {
+pub fn banner(addr: SocketAddr, config: &Config) -> String {
     let origin = format!("http://{addr}");
     let mut out = format!("callerid-mock {} listening on {origin}\n", env!("CARGO_PKG_VERSION"));
-    for p in providers::ALL {
-        out.push_str(&format!("  {:<8} {}\n", p.name, (p.base_url)(&origin)));
+    for p in Registry::new(&config.providers).all() {
+        out.push_str(&format!("  {:<8} {}\n", p.name(), p.base_url(&origin)));
     }
     out.push_str(&format!("  {:<8} {origin}/_mock/\n", "control"));
     out

@@ -3,12 +3,10 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use callerid_mock::Config;
-use callerid_mock::core::time::Timestamp;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -39,54 +37,11 @@ enum Command {
 
 #[derive(clap::Args, Clone)]
 struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "CALLERID_MOCK_BIND", default_value = callerid_mock::config::DEFAULT_BIND)]
-    bind: SocketAddr,
-    /// Seed for every generated id, UUID, code and request id (default: from the OS).
-    #[arg(long, env = "CALLERID_MOCK_SEED")]
-    seed: Option<u64>,
-    /// What the clock reads at start, RFC 3339 (default: now).
-    #[arg(long, env = "CALLERID_MOCK_START_TIME", value_parser = parse_time)]
-    start_time: Option<Timestamp>,
-    /// Stop the clock: it moves only through POST /_mock/clock.
-    #[arg(long, env = "CALLERID_MOCK_FROZEN_CLOCK")]
-    frozen_clock: bool,
-    /// A state file of accounts, tokens and caller IDs to load at start.
-    #[arg(long, env = "CALLERID_MOCK_FIXTURES")]
-    fixtures: Option<PathBuf>,
-    /// Keep the state in FILE: loaded at start if present (instead of --fixtures), saved after
-    /// every change and at shutdown, atomically.
-    #[arg(long, env = "CALLERID_MOCK_STATE")]
-    state: Option<PathBuf>,
-    /// Digits in a Plivo OTP.
-    #[arg(long, env = "CALLERID_MOCK_PLIVO_OTP_LENGTH", default_value_t = 6,
-        value_parser = clap::value_parser!(u8).range(4..=10))]
-    plivo_otp_length: u8,
-    /// ISO region seven.io reads national numbers in (such as 0163 2429751).
-    #[arg(long, env = "CALLERID_MOCK_SEVEN_REGION", default_value = "DE", value_parser = parse_region)]
-    seven_region: phonenumber::country::Id,
-    /// Answer every validation call (Twilio, seven) with the right code as soon as it rings.
-    #[arg(long, env = "CALLERID_MOCK_AUTO_ANSWER")]
-    auto_answer: bool,
-    /// Accept only the accounts and tokens declared in --fixtures or --state; others get the
-    /// provider's own 401 (wrong credentials) or 403 (another account's path).
-    #[arg(long, env = "CALLERID_MOCK_STRICT_AUTH")]
-    strict_auth: bool,
-    /// Entries each account keeps in the request and callback journals (oldest dropped).
-    #[arg(long, env = "CALLERID_MOCK_MAX_JOURNAL", default_value_t = 1000,
-        value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    max_journal: u32,
+    #[command(flatten)]
+    config: Config,
     /// Log filter (error, warn, info, debug, trace, or a tracing directive); RUST_LOG also works.
     #[arg(long, env = "CALLERID_MOCK_LOG_LEVEL")]
     log_level: Option<String>,
-}
-
-fn parse_time(s: &str) -> Result<Timestamp, String> {
-    Timestamp::parse_rfc3339(s).ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-01-01T00:00:00Z"))
-}
-
-fn parse_region(s: &str) -> Result<phonenumber::country::Id, String> {
-    s.to_ascii_uppercase().parse().map_err(|_| format!("{s:?} is not an ISO 3166 region such as DE or US"))
 }
 
 fn main() -> ExitCode {
@@ -103,51 +58,64 @@ fn serve(args: ServeArgs) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        // A log that cannot be written (a full disk under it) loses lines; it never panics.
+        .log_internal_errors(false)
         .init();
-    let config = Config {
-        bind: args.bind,
-        seed: args.seed,
-        start_time: args.start_time,
-        frozen_clock: args.frozen_clock,
-        fixtures: args.fixtures,
-        state: args.state,
-        plivo_otp_length: usize::from(args.plivo_otp_length),
-        auto_answer: args.auto_answer,
-        seven_region: args.seven_region,
-        max_journal: args.max_journal as usize,
-        strict_auth: args.strict_auth,
-    };
+    let config = args.config;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     runtime.block_on(async move {
+        // Listening from the start, on the same streams throughout, so that no signal is lost.
+        let mut signals = Signals::new();
+        let banner_config = config.clone();
         let server = match callerid_mock::start(config).await {
             Ok(server) => server,
             Err(e) => {
-                eprintln!("callerid-mock: {e}");
+                let _ = writeln!(std::io::stderr(), "callerid-mock: {e}");
                 return ExitCode::FAILURE;
             }
         };
-        print!("{}", callerid_mock::banner(server.addr()));
+        print!("{}", callerid_mock::banner(server.addr(), &banner_config));
         let _ = std::io::stdout().flush();
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        server.shutdown().await;
-        ExitCode::SUCCESS
+        signals.next().await;
+        tracing::info!("shutting down: finishing the requests in flight (a second signal exits at once)");
+        tokio::spawn(async move {
+            signals.next().await;
+            let _ = writeln!(std::io::stderr(), "callerid-mock: second signal, exiting at once");
+            std::process::exit(130);
+        });
+        match server.shutdown().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ =
+                    writeln!(std::io::stderr(), "callerid-mock: the state file could not be written before exit: {e}");
+                ExitCode::FAILURE
+            }
+        }
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler installs");
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+/// SIGINT and SIGTERM.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            interrupt: signal(SignalKind::interrupt()).expect("a SIGINT handler installs"),
+            terminate: signal(SignalKind::terminate()).expect("a SIGTERM handler installs"),
         }
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+
+    /// The next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }
 
 /// Where this machine's server listens: `CALLERID_MOCK_BIND`, with an unspecified address
@@ -170,7 +138,7 @@ fn healthcheck(url: &str) -> ExitCode {
     match check(url) {
         Ok(()) => ExitCode::SUCCESS,
         Err(why) => {
-            eprintln!("unhealthy: {why}");
+            let _ = writeln!(std::io::stderr(), "unhealthy: {why}");
             ExitCode::FAILURE
         }
     }

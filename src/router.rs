@@ -1,22 +1,33 @@
-//! Reads a request whole, then sends it by its first path segment to the provider that owns
-//! that prefix, or to the control plane. For a provider request it also applies any injected
-//! fault and writes the request journal, the same way for every provider.
+//! The request path, the same for every provider:
+//!
+//! 1. the path names the provider (by its prefix) or the control plane, before the body is read,
+//!    so a body that is too large or too slow is refused in that provider's own shape;
+//! 2. the body is read whole, within `--max-body-bytes` and `--body-timeout`;
+//! 3. the provider parses the request once ([`Provider::prepare`]): what it is (operation,
+//!    account, number) and the work that answers it;
+//! 4. fault rules are matched against what it is; the work runs (or the fault answers);
+//! 5. when a state file is kept, the answer waits until every change it depends on is written:
+//!    a write is never acknowledged before it is durable;
+//! 6. the request journal records it.
 
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::StatusCode;
-use hyper::body::Incoming;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONNECTION, HeaderValue};
 use serde_json::json;
 
-use crate::core::faults::{Action, Target};
-use crate::core::journal::{RequestRecord, redact_query};
-use crate::http::{self, Request, Response};
-use crate::providers::{self, Entry, InjectedError};
-use crate::{App, control};
+use crate::app::App;
+use crate::control;
+use crate::faults::{Action, Target};
+use crate::http::{self, Request, Response, segments};
+use crate::journal::{RequestRecord, redact_query};
+use crate::providers::{Prepared, Provider, Refusal};
 
-/// The largest request body accepted; larger ones get 413.
-pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How much more of a too-large body is read and thrown away, so that the client finishes
+/// sending and reads the 413 instead of meeting a closed socket.
+const DRAIN_BYTES: usize = 16 << 20;
 
 /// The connection is to be closed without an answer (an injected reset or drop).
 #[derive(Debug)]
@@ -33,83 +44,173 @@ impl std::fmt::Display for Abort {
 
 impl std::error::Error for Abort {}
 
+/// Why a body could not be read.
+enum BodyError {
+    TooLarge,
+    Timeout,
+}
+
 pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Abort> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return Ok(http::json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &json!({"error": "request body too large or unreadable", "status": 413}),
-            ));
-        }
-    };
-    let req = Request::new(parts.method, &path_and_query, parts.headers, body);
-    let segments = req.segments();
-    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let res = match segs.split_first() {
-        Some((&"_mock", rest)) => control::handle(app, &req, rest).await,
-        Some((first, rest)) => match providers::by_prefix(first) {
-            Some(provider) => provider_request(app, provider, &req, rest, started).await?,
-            None => not_found(),
+    let (path, _) = path_and_query.split_once('?').unwrap_or((&path_and_query, ""));
+    let segs = segments(path);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if method == hyper::Method::PUT && segs == ["_mock", "state"] {
+        // A state can be far larger than any request body: it has its own limit and streams.
+        return Ok(control::import_streamed(app, body).await);
+    }
+    let body = read_body(app, body).await;
+    let res = match (segs.split_first(), app.providers.by_path(&segs)) {
+        (Some((&"_mock", rest)), _) => match body {
+            Ok(body) => {
+                let req = Request::new(parts.method, &path_and_query, parts.headers, body);
+                durable(app, control::handle(app, &req, rest), control::not_saved).await
+            }
+            Err(e) => close(control::error(body_status(&e), &body_message(app, &e))),
         },
-        None => not_found(),
+        (_, Some((provider, rest))) => match body {
+            Ok(body) => {
+                let req = Request::new(parts.method, &path_and_query, parts.headers, body);
+                provider_request(app, provider, &req, rest, started).await?
+            }
+            Err(e) => close(provider.refuse(app, refusal(app, &e))),
+        },
+        _ => http::json(StatusCode::NOT_FOUND, &json!({"error": "no such route", "status": 404})),
     };
-    tracing::debug!(method = %req.method, path = %req.path, status = res.status().as_u16(),
+    tracing::debug!(%method, path = ?path_and_query, status = res.status().as_u16(),
         micros = started.elapsed().as_micros() as u64, "request");
     Ok(res)
 }
 
 async fn provider_request(
     app: &App,
-    provider: &Entry,
+    provider: &dyn Provider,
     req: &Request,
-    segs: &[&str],
+    rest: &[&str],
     started: Instant,
 ) -> Result<Response, Abort> {
-    let target = (provider.classify)(req, segs);
-    let res = match app.core.faults.check(&target, &app.core.ids) {
-        None => (provider.handle)(app, req, segs),
+    app.phone_ready().await;
+    let Prepared { target, run } = provider.prepare(app, req, rest);
+    let fault = app.faults.check(&target, app.core.ids());
+    let res = match fault {
+        None => durable(app, async { run() }, |cause| provider.refuse(app, Refusal::NotSaved(cause))).await,
         Some(Action::Latency { min_ms, .. }) => {
             tokio::time::sleep(Duration::from_millis(min_ms)).await;
-            (provider.handle)(app, req, segs)
+            durable(app, async { run() }, |cause| provider.refuse(app, Refusal::NotSaved(cause))).await
         }
         Some(Action::Error { status, code, message }) => {
-            (provider.fault)(app, &InjectedError { status, code, message: &message })
+            provider.refuse(app, Refusal::Injected { status, code, message: &message })
         }
         Some(Action::Reset) => {
-            record(app, req, &target, 0, started);
+            record(app, provider, req, &target, 0, started);
             return Err(Abort { reset: true });
         }
         Some(Action::Drop { hold_ms }) => {
-            record(app, req, &target, 0, started);
-            tokio::time::sleep(Duration::from_millis(hold_ms)).await;
+            record(app, provider, req, &target, 0, started);
+            let mut shutdown = app.shutdown.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(hold_ms)) => {}
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
             return Err(Abort { reset: false });
         }
     };
-    record(app, req, &target, res.status().as_u16(), started);
+    record(app, provider, req, &target, res.status().as_u16(), started);
     Ok(res)
 }
 
+/// Runs `work`; when it queued changes for the state file, answers only once they are written,
+/// or with `not_saved(cause)` if they cannot be.
+async fn durable(
+    app: &App,
+    work: impl std::future::Future<Output = Response>,
+    not_saved: impl FnOnce(&str) -> Response,
+) -> Response {
+    if app.durable.is_none() {
+        return work.await;
+    }
+    let before = app.core.log_head();
+    let res = work.await;
+    let after = app.core.log_head();
+    if after == before {
+        return res;
+    }
+    match app.durable(after).await {
+        Ok(()) => res,
+        Err(cause) => not_saved(&cause),
+    }
+}
+
+/// Reads a body whole within the limits; a body too large is read on (up to [`DRAIN_BYTES`])
+/// and thrown away, so the client can read the answer.
+async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, BodyError> {
+    let limit = app.config.max_body_bytes;
+    let read = async {
+        let mut buf = Vec::new();
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { break };
+            let Ok(data) = frame.into_data() else { continue };
+            total += data.len();
+            if total > limit + DRAIN_BYTES {
+                return Err(BodyError::TooLarge);
+            }
+            if total <= limit {
+                buf.extend_from_slice(&data);
+            }
+        }
+        if total > limit { Err(BodyError::TooLarge) } else { Ok(Bytes::from(buf)) }
+    };
+    tokio::time::timeout(app.config.body_timeout, read).await.unwrap_or(Err(BodyError::Timeout))
+}
+
+fn refusal(app: &App, e: &BodyError) -> Refusal<'static> {
+    match e {
+        BodyError::TooLarge => Refusal::BodyTooLarge { limit: app.config.max_body_bytes },
+        BodyError::Timeout => Refusal::BodyTimeout,
+    }
+}
+
+fn body_status(e: &BodyError) -> StatusCode {
+    match e {
+        BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        BodyError::Timeout => StatusCode::REQUEST_TIMEOUT,
+    }
+}
+
+fn body_message(app: &App, e: &BodyError) -> String {
+    match e {
+        BodyError::TooLarge => {
+            format!("the request body is larger than {} bytes (--max-body-bytes)", app.config.max_body_bytes)
+        }
+        BodyError::Timeout => {
+            format!("the request body did not arrive within {:?} (--body-timeout)", app.config.body_timeout)
+        }
+    }
+}
+
+/// The connection closes after this answer (its request body was not read whole).
+fn close(mut res: Response) -> Response {
+    res.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    res
+}
+
 /// Writes the request journal (status 0: no answer was sent).
-fn record(app: &App, req: &Request, target: &Target, status: u16, started: Instant) {
+fn record(app: &App, provider: &dyn Provider, req: &Request, target: &Target, status: u16, started: Instant) {
     let entry = RequestRecord {
-        at: app.core.clock.now(),
+        at: app.core.clock().now(),
         method: req.method.to_string(),
         path: req.path.clone(),
-        query: redact_query(&req.query),
+        query: redact_query(&req.query, provider.secret_params()),
         provider: target.provider,
         operation: target.operation,
         account: target.account.clone(),
         status,
         duration_us: started.elapsed().as_micros() as u64,
     };
-    let account = target.account.clone().unwrap_or_default();
-    app.core.requests.lock().push(&account, entry);
-}
-
-fn not_found() -> Response {
-    http::json(StatusCode::NOT_FOUND, &json!({"error": "no such route", "status": 404}))
+    let account = target.account.as_deref().unwrap_or_default();
+    app.requests.lock().push(account, entry);
 }

@@ -20,10 +20,7 @@ use crate::{App, router};
 
 /// How long a client may take to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long shutdown waits for in-flight requests.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
     let graceful = GracefulShutdown::new();
@@ -71,7 +68,7 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
     drop(listener);
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("shut down"),
-        _ = tokio::time::sleep(SHUTDOWN_GRACE) => tracing::warn!("shut down with requests still in flight"),
+        _ = tokio::time::sleep(grace) => tracing::warn!("shut down with requests still in flight"),
     }
 }
 

@@ -309,7 +309,7 @@ fn every_shipped_fixture_file_loads() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let mut config = common::config();
-        config.start_time = callerid_mock::core::time::Timestamp::parse_rfc3339("2026-01-01T00:05:00Z");
+        config.start_time = callerid_mock::Timestamp::parse_rfc3339("2026-01-01T00:05:00Z");
         config.fixtures = Some(path.clone());
         let s = TestServer::with(config);
         let state = s.get("/_mock/state").json();
@@ -319,7 +319,7 @@ fn every_shipped_fixture_file_loads() {
     assert_eq!(loaded, 3);
     // The pending example: its OTP still verifies, its call can be answered.
     let mut config = common::config();
-    config.start_time = callerid_mock::core::time::Timestamp::parse_rfc3339("2026-01-01T00:05:00Z");
+    config.start_time = callerid_mock::Timestamp::parse_rfc3339("2026-01-01T00:05:00Z");
     config.fixtures = Some(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/pending.json").into());
     let s = TestServer::with(config);
     let res =

@@ -123,7 +123,8 @@ fn five_wrong_otps_fail_the_verification() {
     let path = format!("VerifiedCallerId/Verification/{uuid}/");
     for remaining in (1..5).rev() {
         let res = s.plivo("POST", &path, &json!({ "otp": wrong }).to_string());
-        assert_eq!(res.json()["error"], format!("invalid OTP; {remaining} attempts remaining"));
+        let s = if remaining == 1 { "" } else { "s" };
+        assert_eq!(res.json()["error"], format!("invalid OTP; {remaining} attempt{s} remaining"));
     }
     let res = s.plivo("POST", &path, &json!({ "otp": wrong }).to_string());
     assert_json_snapshot!("verify_too_many_attempts", res.snap());

@@ -114,3 +114,32 @@ fn a_frozen_clock_takes_the_imported_reading() {
     assert_eq!(res.json()["clock"]["now"], "2030-05-05T10:00:00Z");
     assert_eq!(s.get("/_mock/clock").json()["now"], "2030-05-05T10:00:00Z");
 }
+
+#[test]
+fn an_export_far_larger_than_a_request_body_imports_again() {
+    let s = TestServer::start();
+    let callers: Vec<Value> = (0..600)
+        .map(|i| json!({ "phone_number": format!("+1202555{:04}", 1000 + i), "label": "x".repeat(100) }))
+        .collect();
+    let fixture = json!({ "accounts": [{ "provider": "plivo", "account": common::AUTH_ID, "caller_ids": callers }] });
+    let res = s.request("PUT", "/_mock/state", &[("Content-Type", "application/json")], &fixture.to_string());
+    assert_eq!(res.status, 200, "{}", &res.body[..res.body.len().min(300)]);
+    let exported = s.get("/_mock/state").body;
+    assert!(exported.len() > 100 << 10, "the export is {} bytes", exported.len());
+    let res = s.request("PUT", "/_mock/state", &[("Content-Type", "application/json")], &exported);
+    assert_eq!(res.status, 200);
+    assert_eq!(s.get("/_mock/state").body, exported, "an export imports as itself");
+    let listed = s.plivo("GET", "VerifiedCallerId/?limit=1", "").json();
+    assert_eq!(listed["meta"]["total_count"], 600);
+}
+
+#[test]
+fn an_empty_object_is_not_a_state_and_wipes_nothing() {
+    let s = TestServer::start();
+    populate(&s);
+    let before = s.get("/_mock/state").body;
+    let res = s.request("PUT", "/_mock/state", &[("Content-Type", "application/json")], "{}");
+    assert_eq!(res.status, 400);
+    assert!(res.json()["error"].as_str().unwrap().contains("accounts"), "{}", res.body);
+    assert_eq!(s.get("/_mock/state").body, before);
+}

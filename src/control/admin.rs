@@ -1,22 +1,80 @@
-//! The server itself: health, the clock, reset, the callback journal.
+//! The server itself: health, counters, the OpenAPI document, the clock, reset.
 
 use hyper::StatusCode;
 use serde_json::Value;
 
-use super::wire::{Callbacks, ClockView, DeliveryView, Health, Reset};
-use super::{Result, bad, query_param};
-use crate::App;
+use super::wire::{ClockView, Health, Reset, Stats};
+use super::{Result, bad};
+use crate::app::App;
 use crate::core::time::{Timestamp, parse_duration};
 use crate::http::{self, Request, Response};
 
+/// The OpenAPI 3.1 document of the control plane; the provider names and operations are
+/// filled in from the registry when it is served.
+pub(super) const OPENAPI: &str = include_str!("openapi.json");
+
+/// `200 ok`, or `503` naming why the server cannot keep its promises (the state file cannot be
+/// written), so that a container's HEALTHCHECK turns unhealthy.
 pub(super) fn health(app: &App) -> Response {
     let uptime_s = app.core.uptime().as_secs();
-    http::json(StatusCode::OK, &Health { status: "ok", version: env!("CARGO_PKG_VERSION"), uptime_s })
+    let version = env!("CARGO_PKG_VERSION");
+    let failure = app.durable.as_ref().and_then(|d| d.borrow().failure.clone());
+    match failure {
+        None => http::json(StatusCode::OK, &Health { status: "ok", version, uptime_s, reason: None }),
+        Some(cause) => http::json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &Health {
+                status: "unavailable",
+                version,
+                uptime_s,
+                reason: Some(format!("the state file cannot be written: {cause}")),
+            },
+        ),
+    }
+}
+
+pub(super) fn stats(app: &App) -> Response {
+    let core = app.core.stats();
+    let options = app.core.options();
+    let durable = app.durable.as_ref().map(|d| d.borrow().clone());
+    let view = Stats {
+        state_bytes: core.state_bytes,
+        max_state_bytes: options.max_state_bytes,
+        pending: core.pending,
+        max_pending: options.max_pending,
+        verifications: core.verifications,
+        timers: core.timers,
+        request_journal_bytes: app.requests.lock().bytes(),
+        callback_journal_bytes: app.deliveries.bytes(),
+        max_journal_bytes: app.config.max_journal_bytes,
+        streams: app.config.max_waiters - app.streams.available_permits(),
+        max_streams: app.config.max_waiters,
+        entries_visited: core.entries_visited,
+        state_file_lsn: durable.as_ref().map(|d| d.lsn),
+        state_file_failure: durable.and_then(|d| d.failure).map(|f| f.to_string()),
+    };
+    http::json(StatusCode::OK, &view)
+}
+
+/// The document with the registry's providers and operations written in.
+pub(super) fn openapi(app: &App) -> Value {
+    let mut doc: Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+    doc["info"]["version"] = env!("CARGO_PKG_VERSION").into();
+    let names: Vec<Value> = app.providers.names().into_iter().map(Value::from).collect();
+    doc["components"]["schemas"]["Provider"]["enum"] = Value::Array(names);
+    let operations: Vec<String> = app
+        .providers
+        .all()
+        .map(|p| format!("{}: {}", p.name(), p.operations().join(", ")))
+        .chain(["callback: a webhook (any provider)".to_owned()])
+        .collect();
+    doc["components"]["schemas"]["Operation"]["description"] = operations.join("; ").into();
+    doc
 }
 
 pub(super) fn clock_view(app: &App) -> Response {
-    let core = &app.core;
-    http::json(StatusCode::OK, &ClockView::new(core.clock.now(), core.clock.is_frozen(), core.pending_events()))
+    let clock = app.core.clock();
+    http::json(StatusCode::OK, &ClockView::new(clock.now(), clock.is_frozen(), app.core.pending_events()))
 }
 
 pub(super) fn move_clock(app: &App, req: &Request) -> Result {
@@ -43,31 +101,12 @@ pub(super) fn move_clock(app: &App, req: &Request) -> Result {
     Ok(clock_view(app))
 }
 
+/// Wipes every account, or one (every provider's), with its journals and webhooks.
 pub(super) fn reset(app: &App, req: &Request) -> Response {
-    let account = query_param(req, "account");
+    let account = req.query_param("account");
     let removed = app.core.reset(account.as_deref());
+    app.requests.lock().reset(account.as_deref());
+    app.deliveries.reset(account.as_deref());
     let reset = account.unwrap_or_else(|| "all".to_owned());
     http::json(StatusCode::OK, &Reset { reset, namespaces_removed: removed })
-}
-
-pub(super) fn callbacks(app: &App, req: &Request) -> Response {
-    let (provider, account, id) = (query_param(req, "provider"), query_param(req, "account"), query_param(req, "id"));
-    let deliveries = app.core.webhooks.journal(|w| {
-        provider.as_deref().is_none_or(|p| p == w.provider)
-            && account.as_deref().is_none_or(|a| a == w.account)
-            && id.as_deref().is_none_or(|i| i == w.verification_id)
-    });
-    let callbacks = deliveries.iter().map(DeliveryView::new).collect();
-    http::json(StatusCode::OK, &Callbacks { callbacks })
-}
-
-pub(super) fn export_state(app: &App) -> Response {
-    http::json(StatusCode::OK, &app.core.export_state())
-}
-
-/// Replaces all state with the body (the state file format); a bad body changes nothing.
-pub(super) fn import_state(app: &App, req: &Request) -> Result {
-    let file = serde_json::from_slice(&req.body).map_err(|e| bad(format!("not a state file: {e}")))?;
-    app.core.load_state(file, true).map_err(bad)?;
-    Ok(export_state(app))
 }

@@ -1,37 +1,37 @@
-//! The codes "sent" and the person on the phone: `GET /_mock/codes`, `GET /_mock/codes/latest`,
-//! `POST /_mock/calls/{id}/answer`.
+//! The codes "sent", the person on the phone, and the verified caller IDs:
+//! `GET /_mock/codes`, `GET /_mock/codes/latest`, `POST /_mock/calls/{id}/answer`,
+//! `GET /_mock/caller-ids`.
 
 use std::time::Duration;
 
+use base64::Engine as _;
 use hyper::StatusCode;
 use serde_json::Value;
 
-use super::wire::{CodeView, Codes};
-use super::{Result, bad, query_param};
-use crate::core::store::{CallStatus, VerificationState};
-use crate::core::time::parse_duration;
+use super::wire::{CallerIdView, CallerIds, CodeView, Codes};
+use super::{ControlError, Result, bad, next_page, paging};
+use crate::app::App;
+use crate::core::phone;
+use crate::core::store::{AccountKey, CallStatus, Order, VerificationState};
+use crate::core::time::{Timestamp, parse_duration};
 use crate::core::{Answer, AnswerError, CodeFilter};
 use crate::http::{self, Request};
-use crate::{App, phone, providers};
 
 /// The longest a `codes/latest` request waits.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(60);
 
-fn filter(req: &Request) -> std::result::Result<CodeFilter, (StatusCode, String)> {
+fn filter(app: &App, req: &Request) -> std::result::Result<CodeFilter, ControlError> {
     let mut filter = CodeFilter::default();
-    for (name, value) in req.query_pairs() {
-        match name.as_str() {
-            "provider" if providers::by_name(&value).is_none() => {
-                return Err(bad(format!("unknown provider {value:?}; one of {:?}", providers::names())));
-            }
-            "provider" => filter.provider = Some(value),
-            "account" => filter.account = Some(value),
+    for (name, value) in req.query_pairs().iter() {
+        match name {
+            "provider" => filter.provider = Some(provider(app, value)?),
+            "account" => filter.account = Some(value.to_owned()),
             "number" => {
-                let key = phone::path_key(&value).ok_or_else(|| bad(format!("number {value:?} is not +digits")))?;
+                let key = phone::path_key(value).ok_or_else(|| bad(format!("number {value:?} is not +digits")))?;
                 filter.number = Some(key);
             }
             "state" => {
-                let state = VerificationState::parse(&value).ok_or_else(|| bad(format!("unknown state {value:?}")))?;
+                let state = VerificationState::parse(value).ok_or_else(|| bad(format!("unknown state {value:?}")))?;
                 filter.state = Some(state);
             }
             _ => {}
@@ -40,33 +40,64 @@ fn filter(req: &Request) -> std::result::Result<CodeFilter, (StatusCode, String)
     Ok(filter)
 }
 
+/// The registry's name for `value`, or a 400 listing the providers.
+fn provider(app: &App, value: &str) -> std::result::Result<&'static str, ControlError> {
+    app.providers
+        .by_name(value)
+        .map(|p| p.name())
+        .ok_or_else(|| bad(format!("unknown provider {value:?}; one of {:?}", app.providers.names())))
+}
+
 pub(super) fn list(app: &App, req: &Request) -> Result {
-    let codes = app.core.codes(&filter(req)?).iter().map(|(k, v)| CodeView::new(k, v)).collect();
-    Ok(http::json(StatusCode::OK, &Codes { codes }))
+    let filter = filter(app, req)?;
+    let (limit, before) = paging(req, "before")?;
+    let before =
+        before.map(|b| b.parse::<u64>().map_err(|_| bad("before must be a cursor from a next link"))).transpose()?;
+    let (found, next) = app.core.codes(&filter, before, limit);
+    let codes = found.iter().map(|v| CodeView::new(app, v)).collect();
+    Ok(http::json(StatusCode::OK, &Codes { codes, next: next_page(req, "before", next.map(|n| n.to_string())) }))
 }
 
 /// The newest matching code, waiting up to `wait` (real time, at most [`MAX_WAIT`]) for one to
-/// be issued. Woken by the core when a code is issued: no polling.
+/// be issued. Woken only by a code for the number or account it waits on: no polling, no scan.
 pub(super) async fn latest(app: &App, req: &Request) -> Result {
-    let filter = filter(req)?;
-    let wait = match query_param(req, "wait") {
+    let filter = filter(app, req)?;
+    let wait = match req.query_param("wait") {
         None => Duration::ZERO,
         Some(w) => parse_duration(&w).ok_or_else(|| bad(format!("wait {w:?} is not a duration such as 10s")))?,
     }
     .min(MAX_WAIT);
+    if wait.is_zero() {
+        return match app.core.latest_code(&filter) {
+            Some(v) => Ok(http::json(StatusCode::OK, &CodeView::new(app, &v))),
+            None => Err(ControlError { status: StatusCode::NOT_FOUND, message: "no matching code".into() }),
+        };
+    }
+    let _slot = app.streams.clone().try_acquire_owned().map_err(|_| ControlError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: format!("too many long-polls and event streams at once (--max-waiters {})", app.config.max_waiters),
+    })?;
     let deadline = tokio::time::Instant::now() + wait;
+    let waiter = app.core.watch_codes(&filter);
+    let mut shutdown = app.shutdown.clone();
     loop {
-        // Registered before looking, so a code issued in between still wakes us.
-        let issued = app.core.code_issued();
+        // Enabled before looking, so a code issued in between still wakes us.
+        let issued = waiter.notified();
         tokio::pin!(issued);
         issued.as_mut().enable();
-        if let Some((key, v)) = app.core.codes(&filter).first() {
-            return Ok(http::json(StatusCode::OK, &CodeView::new(key, v)));
+        if let Some(v) = app.core.latest_code(&filter) {
+            return Ok(http::json(StatusCode::OK, &CodeView::new(app, &v)));
         }
         tokio::select! {
             _ = issued => {}
             _ = tokio::time::sleep_until(deadline) => {
-                return Err((StatusCode::NOT_FOUND, format!("no matching code within {}ms", wait.as_millis())));
+                return Err(ControlError {
+                    status: StatusCode::NOT_FOUND,
+                    message: format!("no matching code within {}ms", wait.as_millis()),
+                });
+            }
+            _ = shutdown.wait_for(|stop| *stop) => {
+                return Err(ControlError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the server is shutting down".into() });
             }
         }
     }
@@ -78,21 +109,59 @@ pub(super) fn answer(app: &App, req: &Request, id: &str) -> Result {
         (Some(Value::String(d)), None) => Answer::Digits(d.clone()),
         (Some(Value::Number(n)), None) => Answer::Digits(n.to_string()),
         (None, Some(Value::String(o))) => match CallStatus::parse(o) {
-            Some(status) if status != CallStatus::Completed => Answer::Unanswered(status),
+            Some(status @ (CallStatus::Busy | CallStatus::NoAnswer | CallStatus::Failed)) => Answer::Unanswered(status),
             _ => return Err(bad("outcome must be one of busy, no-answer, failed")),
         },
         _ => return Err(bad(r#"give exactly one of {"digits":"123456"} and {"outcome":"busy"|"no-answer"|"failed"}"#)),
     };
-    let conflict = |text: String| (StatusCode::CONFLICT, text);
+    let conflict = |message: String| ControlError { status: StatusCode::CONFLICT, message };
     match app.core.answer_call(id, answer) {
-        Ok((key, v)) => Ok(http::json(StatusCode::OK, &CodeView::new(&key, &v))),
-        Err(AnswerError::NotFound) => Err((StatusCode::NOT_FOUND, format!("no call {id}"))),
+        Ok(v) => Ok(http::json(StatusCode::OK, &CodeView::new(app, &v))),
+        Err(AnswerError::NotFound) => {
+            Err(ControlError { status: StatusCode::NOT_FOUND, message: format!("no call {id}") })
+        }
         Err(AnswerError::NotACall) => {
-            Err(conflict(format!("{id} is a code the application submits itself, not a call")))
+            Err(conflict(format!("{id} is a code the application submits itself, not one keyed in on a call")))
         }
         Err(AnswerError::NotRinging(at)) => {
             Err(conflict(format!("call {id} rings at {}; advance the clock first", at.rfc3339_nanos())))
         }
         Err(AnswerError::Ended(state)) => Err(conflict(format!("call {id} already ended ({})", state.as_str()))),
+        Err(AnswerError::NotSaved(cause)) => Err(ControlError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!("the state file cannot be written: {cause}"),
+        }),
     }
+}
+
+/// Verified caller IDs of every account (or `provider`, `account`), a page at a time.
+pub(super) fn caller_ids(app: &App, req: &Request) -> Result {
+    let provider = req.query_param("provider").map(|p| provider(app, &p)).transpose()?;
+    let account = req.query_param("account");
+    let (limit, after) = paging(req, "after")?;
+    let after = after
+        .map(|a| decode_cursor(app, &a).ok_or_else(|| bad("after must be a cursor from a next link")))
+        .transpose()?;
+    let (found, next) = app.core.caller_ids_across(provider, account.as_deref(), after, limit);
+    let caller_ids = found.iter().map(|(key, c)| CallerIdView::new(app, key, c)).collect();
+    let next = next_page(req, "after", next.map(|c| encode_cursor(&c)));
+    Ok(http::json(StatusCode::OK, &CallerIds { caller_ids, next }))
+}
+
+fn encode_cursor((key, order): &(AccountKey, Order)) -> String {
+    // The account last: it is the one part that may hold any character.
+    let raw = format!("{}\n{}\n{}\n{}", key.provider, order.0.0.as_nanos(), order.1.0, key.account);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(app: &App, cursor: &str) -> Option<(AccountKey, Order)> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let mut parts = raw.splitn(4, '\n');
+    let provider = app.providers.by_name(parts.next()?)?.name();
+    let created = parts.next()?.parse::<i64>().ok()?;
+    let seq = parts.next()?.parse::<u64>().ok()?;
+    let account = parts.next()?;
+    let order = Order(std::cmp::Reverse(Timestamp::from_nanos(created)), std::cmp::Reverse(seq));
+    Some((AccountKey::new(provider, account), order))
 }

@@ -1,4 +1,4 @@
-//! `POST|GET|DELETE /_mock/faults` and `GET /_mock/requests`.
+//! `POST|GET|DELETE /_mock/faults`.
 //!
 //! A rule: `{"provider"?, "operation"?, "account"?, "number"?, "action", …, "times"?, "probability"?}`
 //! where `action` is `"error"` (`status`, default 500; `code`; `message`), `"latency"`
@@ -9,11 +9,12 @@ use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::wire::{FaultView, Faults, RequestView, Requests};
-use super::{Result, bad, query_param};
-use crate::core::faults::{Action, Rule};
+use super::wire::{FaultView, Faults};
+use super::{Result, bad};
+use crate::app::App;
+use crate::core::phone;
+use crate::faults::{Action, Rule};
 use crate::http::{self, Request, Response};
-use crate::{App, phone, providers};
 
 /// The longest a `drop` rule may hold a connection.
 const MAX_HOLD_MS: u64 = 120_000;
@@ -37,8 +38,8 @@ struct RuleIn {
 
 pub(super) fn add(app: &App, req: &Request) -> Result {
     let r: RuleIn = serde_json::from_slice(&req.body).map_err(|e| bad(format!("not a fault rule: {e}")))?;
-    if let Some(p) = r.provider.as_deref().filter(|p| providers::by_name(p).is_none()) {
-        return Err(bad(format!("unknown provider {p:?}; one of {:?}", providers::names())));
+    if let Some(p) = r.provider.as_deref().filter(|p| app.providers.by_name(p).is_none()) {
+        return Err(bad(format!("unknown provider {p:?}; one of {:?}", app.providers.names())));
     }
     let number = match r.number.as_deref() {
         None => None,
@@ -71,7 +72,7 @@ pub(super) fn add(app: &App, req: &Request) -> Result {
     if r.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
         return Err(bad("probability must be between 0 and 1"));
     }
-    let rule = app.core.faults.add(Rule {
+    let rule = app.faults.add(Rule {
         id: 0,
         provider: r.provider,
         operation: r.operation,
@@ -86,25 +87,11 @@ pub(super) fn add(app: &App, req: &Request) -> Result {
 }
 
 pub(super) fn list(app: &App) -> Response {
-    let faults = app.core.faults.list().iter().map(FaultView::new).collect();
+    let faults = app.faults.list().iter().map(FaultView::new).collect();
     http::json(StatusCode::OK, &Faults { faults })
 }
 
 pub(super) fn clear(app: &App) -> Response {
-    let cleared = app.core.faults.clear();
+    let cleared = app.faults.clear();
     http::json(StatusCode::OK, &serde_json::json!({ "cleared": cleared }))
-}
-
-pub(super) fn requests(app: &App, req: &Request) -> Response {
-    let (provider, account, operation) =
-        (query_param(req, "provider"), query_param(req, "account"), query_param(req, "operation"));
-    let status = query_param(req, "status").and_then(|s| s.parse::<u16>().ok());
-    let entries = app.core.requests.lock().list(|r| {
-        provider.as_deref().is_none_or(|p| p == r.provider)
-            && account.as_deref().is_none_or(|a| Some(a) == r.account.as_deref())
-            && operation.as_deref().is_none_or(|o| o == r.operation)
-            && status.is_none_or(|s| s == r.status)
-    });
-    let requests = entries.iter().map(|(id, r)| RequestView::new(*id, r)).collect();
-    http::json(StatusCode::OK, &Requests { requests })
 }

@@ -11,7 +11,8 @@ use hyper::body::Bytes;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::App;
+use super::{ControlError, Result};
+use crate::app::App;
 use crate::http::{self, Response};
 
 const PAGE: &str = include_str!("inbox.html");
@@ -25,12 +26,18 @@ pub(super) fn page() -> Response {
     res
 }
 
-/// `text/event-stream`: `event: change` at once and after every change, bursts coalesced.
-pub(super) fn events(app: &App) -> Response {
+/// `text/event-stream`: `event: change` at once and after every change, bursts coalesced. It
+/// holds one of the `--max-waiters` slots while it lasts; past them, a 503.
+pub(super) fn events(app: &App) -> Result {
+    let slot = app.streams.clone().try_acquire_owned().map_err(|_| ControlError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: format!("too many long-polls and event streams at once (--max-waiters {})", app.config.max_waiters),
+    })?;
     let (mut tx, body) = Channel::<Bytes, Infallible>::new(4);
     let mut changes = app.core.subscribe();
     let mut shutdown = app.shutdown.clone();
     tokio::spawn(async move {
+        let _slot = slot;
         const CHANGE: &[u8] = b"event: change\ndata: {}\n\n";
         if tx.send_data(Bytes::from_static(b"retry: 1000\n\n")).await.is_err()
             || tx.send_data(Bytes::from_static(CHANGE)).await.is_err()
@@ -57,5 +64,5 @@ pub(super) fn events(app: &App) -> Response {
     let mut res = hyper::Response::new(body.boxed());
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    Ok(res)
 }

@@ -1,18 +1,31 @@
 //! The provider-neutral control plane under `/_mock/`: JSON in and out, for tests. [`ROUTES`]
 //! is the whole of it: the dispatcher matches requests against it, and a test holds it equal
 //! to the OpenAPI document served at `/_mock/openapi.json`. Errors are `{"error", "status"}`.
+//!
+//! Listings (`codes`, `caller-ids`, `requests`, `callbacks`) are pages: `limit` (default
+//! [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]) entries, newest first, and `next`, the path of the
+//! next page, or `null`.
 
 mod admin;
 mod codes;
 mod faults;
 mod inbox;
+mod journals;
+mod state;
 mod wire;
 
 use hyper::StatusCode;
 use serde_json::json;
 
-use crate::App;
+use crate::app::App;
 use crate::http::{self, Request, Response};
+
+pub(crate) use state::import_streamed;
+
+/// Entries a page holds unless `limit` says otherwise.
+pub(crate) const DEFAULT_LIMIT: usize = 100;
+/// The most entries a page may hold.
+pub(crate) const MAX_LIMIT: usize = 1000;
 
 /// A control operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,10 +33,12 @@ pub(crate) enum Route {
     Inbox,
     Events,
     Health,
+    Stats,
     OpenApi,
     Codes,
     LatestCode,
     Answer,
+    CallerIds,
     GetClock,
     MoveClock,
     Reset,
@@ -41,10 +56,12 @@ pub(crate) const ROUTES: &[(&str, &str, Route)] = &[
     ("GET", "/", Route::Inbox),
     ("GET", "/events", Route::Events),
     ("GET", "/health", Route::Health),
+    ("GET", "/stats", Route::Stats),
     ("GET", "/openapi.json", Route::OpenApi),
     ("GET", "/codes", Route::Codes),
     ("GET", "/codes/latest", Route::LatestCode),
     ("POST", "/calls/{id}/answer", Route::Answer),
+    ("GET", "/caller-ids", Route::CallerIds),
     ("GET", "/clock", Route::GetClock),
     ("POST", "/clock", Route::MoveClock),
     ("POST", "/reset", Route::Reset),
@@ -56,9 +73,6 @@ pub(crate) const ROUTES: &[(&str, &str, Route)] = &[
     ("GET", "/state", Route::ExportState),
     ("PUT", "/state", Route::ImportState),
 ];
-
-/// The OpenAPI 3.1 document of the control plane.
-pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 
 /// The segments `pattern` binds (`{id}` → the segment), if `segs` match it.
 fn bind<'a>(pattern: &str, segs: &[&'a str]) -> Option<Vec<&'a str>> {
@@ -78,50 +92,89 @@ fn bind<'a>(pattern: &str, segs: &[&'a str]) -> Option<Vec<&'a str>> {
     Some(bound)
 }
 
+/// The route a request below `/_mock` names, with its bound segments; or why there is none.
+pub(crate) fn route<'a>(method: &str, segs: &[&'a str]) -> std::result::Result<(Route, Vec<&'a str>), ControlError> {
+    let matching: Vec<_> = ROUTES.iter().filter_map(|(m, p, r)| Some((*m, *r, bind(p, segs)?))).collect();
+    let refused = |status, message: &str| ControlError { status, message: message.to_owned() };
+    match matching.iter().find(|(m, _, _)| *m == method) {
+        Some((_, route, params)) => Ok((*route, params.clone())),
+        None if matching.is_empty() => Err(refused(StatusCode::NOT_FOUND, "no such control route")),
+        None => Err(refused(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")),
+    }
+}
+
 /// Handles a request whose path started with `/_mock`; `segs` is the rest.
 pub(crate) async fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
-    let matching: Vec<_> = ROUTES.iter().filter_map(|(m, p, r)| Some((*m, *r, bind(p, segs)?))).collect();
-    let Some((_, route, params)) = matching.iter().find(|(m, _, _)| *m == req.method.as_str()) else {
-        return match matching.is_empty() {
-            true => error(StatusCode::NOT_FOUND, "no such control route"),
-            false => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
-        };
+    let (route, params) = match route(req.method.as_str(), segs) {
+        Ok(found) => found,
+        Err(e) => return error(e.status, &e.message),
     };
     let result = match route {
         Route::Inbox => Ok(inbox::page()),
-        Route::Events => Ok(inbox::events(app)),
+        Route::Events => inbox::events(app),
         Route::Health => Ok(admin::health(app)),
-        Route::OpenApi => Ok(http::json_bytes(StatusCode::OK, OPENAPI.as_bytes().to_vec())),
+        Route::Stats => Ok(admin::stats(app)),
+        Route::OpenApi => Ok(http::json(StatusCode::OK, &admin::openapi(app))),
         Route::Codes => codes::list(app, req),
         Route::LatestCode => codes::latest(app, req).await,
         Route::Answer => codes::answer(app, req, params[0]),
+        Route::CallerIds => codes::caller_ids(app, req),
         Route::GetClock => Ok(admin::clock_view(app)),
         Route::MoveClock => admin::move_clock(app, req),
         Route::Reset => Ok(admin::reset(app, req)),
-        Route::Callbacks => Ok(admin::callbacks(app, req)),
-        Route::Requests => Ok(faults::requests(app, req)),
+        Route::Callbacks => journals::callbacks(app, req),
+        Route::Requests => journals::requests(app, req),
         Route::AddFault => faults::add(app, req),
         Route::ListFaults => Ok(faults::list(app)),
         Route::ClearFaults => Ok(faults::clear(app)),
-        Route::ExportState => Ok(admin::export_state(app)),
-        Route::ImportState => admin::import_state(app, req),
+        Route::ExportState => Ok(state::export(app)),
+        Route::ImportState => state::import(app, &req.body).await,
     };
-    result.unwrap_or_else(|(status, text)| error(status, &text))
+    result.unwrap_or_else(|e| error(e.status, &e.message))
 }
 
-type Result = std::result::Result<Response, (StatusCode, String)>;
+/// A control-plane error: its status and what to say.
+#[derive(Debug)]
+pub(crate) struct ControlError {
+    pub status: StatusCode,
+    pub message: String,
+}
 
-fn error(status: StatusCode, text: &str) -> Response {
+type Result = std::result::Result<Response, ControlError>;
+
+pub(crate) fn error(status: StatusCode, text: &str) -> Response {
     http::json(status, &json!({"error": text, "status": status.as_u16()}))
 }
 
-fn bad(text: impl Into<String>) -> (StatusCode, String) {
-    (StatusCode::BAD_REQUEST, text.into())
+/// The answer when a change could not be written to the state file.
+pub(crate) fn not_saved(cause: &str) -> Response {
+    error(StatusCode::SERVICE_UNAVAILABLE, &format!("the state file cannot be written: {cause}"))
 }
 
-/// The value of query parameter `name`.
-fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+fn bad(text: impl Into<String>) -> ControlError {
+    ControlError { status: StatusCode::BAD_REQUEST, message: text.into() }
+}
+
+/// `limit` and the cursor named `cursor` of a listing.
+fn paging(req: &Request, cursor: &str) -> std::result::Result<(usize, Option<String>), ControlError> {
+    let limit = match req.query_param("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| bad(format!("limit must be an integer from 1 to {MAX_LIMIT}")))?,
+    };
+    Ok((limit, req.query_param(cursor)))
+}
+
+/// The path of the next page: this request's query with `cursor` set to `value`.
+fn next_page(req: &Request, cursor: &str, value: Option<String>) -> Option<String> {
+    let value = value?;
+    let mut pairs: Vec<(String, String)> =
+        req.query_pairs().iter().filter(|(k, _)| *k != cursor).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    pairs.push((cursor.to_owned(), value));
+    Some(format!("{}?{}", req.path, serde_urlencoded::to_string(&pairs).expect("pairs of strings encode")))
 }
 
 #[cfg(test)]
@@ -131,7 +184,7 @@ mod tests {
 
     #[test]
     fn the_openapi_document_describes_exactly_the_routes() {
-        let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
+        let doc: serde_json::Value = serde_json::from_str(admin::OPENAPI).expect("openapi.json is JSON");
         assert_eq!(doc["openapi"], "3.1.0");
         let mut documented = BTreeSet::new();
         for (path, item) in doc["paths"].as_object().expect("paths") {

@@ -4,11 +4,12 @@ use serde::Serialize;
 
 use serde_json::{Map, Value};
 
-use crate::core::callbacks::{Attempt, Delivery};
-use crate::core::faults::{Action, Rule};
-use crate::core::journal::RequestRecord;
-use crate::core::store::{AccountKey, Verification};
+use crate::app::App;
+use crate::core::store::{AccountKey, CallerId, Verification};
 use crate::core::time::Timestamp;
+use crate::delivery::{Attempt, Delivery};
+use crate::faults::{Action, Rule};
+use crate::journal::RequestRecord;
 
 /// `GET /_mock/health`
 #[derive(Serialize)]
@@ -17,12 +18,73 @@ pub(super) struct Health {
     pub version: &'static str,
     /// Seconds on the server clock since start.
     pub uptime_s: u64,
+    /// Why the server is unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `GET /_mock/stats`: what is held against each cap, and the listing work counter.
+#[derive(Serialize)]
+pub(super) struct Stats {
+    pub state_bytes: usize,
+    pub max_state_bytes: usize,
+    pub pending: usize,
+    pub max_pending: usize,
+    pub verifications: usize,
+    pub timers: usize,
+    pub request_journal_bytes: usize,
+    pub callback_journal_bytes: usize,
+    pub max_journal_bytes: usize,
+    pub streams: usize,
+    pub max_streams: usize,
+    /// Index entries visited by listings since start.
+    pub entries_visited: u64,
+    /// How far the state file is written (`null` without `--state`).
+    pub state_file_lsn: Option<u64>,
+    pub state_file_failure: Option<String>,
 }
 
 /// `GET /_mock/codes`
 #[derive(Serialize)]
 pub(super) struct Codes {
     pub codes: Vec<CodeView>,
+    /// The next page, or `null`.
+    pub next: Option<String>,
+}
+
+/// `GET /_mock/caller-ids`
+#[derive(Serialize)]
+pub(super) struct CallerIds {
+    pub caller_ids: Vec<CallerIdView>,
+    pub next: Option<String>,
+}
+
+/// One verified caller ID, with its account.
+#[derive(Serialize)]
+pub(super) struct CallerIdView {
+    pub provider: &'static str,
+    pub account: String,
+    pub id: String,
+    pub phone_number: String,
+    pub label: String,
+    pub country: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl CallerIdView {
+    pub fn new(app: &App, key: &AccountKey, c: &CallerId) -> CallerIdView {
+        CallerIdView {
+            provider: key.provider,
+            account: app.shown_account(key.provider, &key.account),
+            id: c.id.clone(),
+            phone_number: c.phone_number.clone(),
+            label: c.label.clone(),
+            country: c.country.clone(),
+            created_at: c.created_at.rfc3339_nanos(),
+            updated_at: c.updated_at.rfc3339_nanos(),
+        }
+    }
 }
 
 /// `POST /_mock/reset`: `reset` is the account, or `"all"`.
@@ -55,10 +117,11 @@ pub(super) struct CodeView {
 }
 
 impl CodeView {
-    pub fn new(key: &AccountKey, v: &Verification) -> CodeView {
+    pub fn new(app: &App, v: &Verification) -> CodeView {
+        let key = &v.key;
         CodeView {
             provider: key.provider,
-            account: key.account.clone(),
+            account: app.shown_account(key.provider, &key.account),
             phone_number: v.phone_number.clone(),
             code: v.code.clone(),
             channel: v.channel.as_str(),
@@ -93,6 +156,7 @@ impl ClockView {
 #[derive(Serialize)]
 pub(super) struct Callbacks {
     pub callbacks: Vec<DeliveryView>,
+    pub next: Option<String>,
 }
 
 /// One webhook and its attempts.
@@ -126,12 +190,12 @@ fn object(pairs: &[(String, String)]) -> Map<String, Value> {
 }
 
 impl DeliveryView {
-    pub fn new(d: &Delivery) -> DeliveryView {
+    pub fn new(app: &App, d: &Delivery) -> DeliveryView {
         let w = &d.webhook;
         DeliveryView {
             id: d.id,
             provider: w.provider,
-            account: w.account.clone(),
+            account: app.shown_account(w.provider, &w.account),
             verification_id: w.verification_id.clone(),
             method: w.method,
             url: w.url.clone(),
@@ -219,6 +283,7 @@ impl FaultView {
 #[derive(Serialize)]
 pub(super) struct Requests {
     pub requests: Vec<RequestView>,
+    pub next: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -237,7 +302,7 @@ pub(super) struct RequestView {
 }
 
 impl RequestView {
-    pub fn new(id: u64, r: &RequestRecord) -> RequestView {
+    pub fn new(app: &App, id: u64, r: &RequestRecord) -> RequestView {
         RequestView {
             id,
             at: r.at.rfc3339_nanos(),
@@ -246,7 +311,7 @@ impl RequestView {
             query: r.query.clone(),
             provider: r.provider,
             operation: r.operation,
-            account: r.account.clone(),
+            account: r.account.as_deref().map(|a| app.shown_account(r.provider, a)),
             status: r.status,
             duration_us: r.duration_us,
         }

@@ -1,23 +1,37 @@
 //! The one seeded generator of everything random the emulator hands out: UUIDs, SIDs, codes,
 //! request ids. With `--seed N` the same requests in the same order give the same values.
+//!
+//! It is ChaCha12, the algorithm behind `rand`'s `StdRng` (same seed, same stream), used
+//! directly for its position: a state file records it, so ids handed out before a restart are
+//! never handed out again after it.
 
+use chacha20::ChaCha12Rng;
 use parking_lot::Mutex;
-use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 #[derive(Debug)]
 pub struct Ids {
-    rng: Mutex<StdRng>,
+    rng: Mutex<ChaCha12Rng>,
 }
 
 impl Ids {
     /// Seeded from `seed`, or from the operating system when `None`.
     pub fn new(seed: Option<u64>) -> Ids {
         let rng = match seed {
-            Some(seed) => StdRng::seed_from_u64(seed),
-            None => rand::make_rng::<StdRng>(),
+            Some(seed) => ChaCha12Rng::seed_from_u64(seed),
+            None => rand::make_rng::<ChaCha12Rng>(),
         };
         Ids { rng: Mutex::new(rng) }
+    }
+
+    /// How far the generator has run (in 32-bit words).
+    pub fn position(&self) -> u128 {
+        self.rng.lock().get_word_pos()
+    }
+
+    /// Moves the generator to `position` (only forwards makes sense: see [`Ids::position`]).
+    pub fn set_position(&self, position: u128) {
+        self.rng.lock().set_word_pos(position);
     }
 
     /// A random (version 4) UUID in its lowercase hyphenated form.
@@ -38,7 +52,7 @@ impl Ids {
         (0..len).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect()
     }
 
-    /// A number in `range`, for numeric ids and seeded probabilities.
+    /// A number below `bound`, for numeric ids and seeded probabilities.
     pub fn below(&self, bound: u64) -> u64 {
         self.rng.lock().random_range(0..bound.max(1))
     }
@@ -56,6 +70,27 @@ mod tests {
             assert_eq!(a.digits(6), b.digits(6));
             assert_eq!(a.sid("CA"), b.sid("CA"));
         }
+    }
+
+    #[test]
+    fn the_stream_is_std_rngs() {
+        use rand::rngs::StdRng;
+        let mut std = StdRng::seed_from_u64(42);
+        let ours = Ids::new(Some(42));
+        let want: u128 = std.random();
+        assert_eq!(ours.sid(""), format!("{want:032x}"));
+    }
+
+    #[test]
+    fn a_restored_position_continues_the_stream() {
+        let a = Ids::new(Some(3));
+        a.uuid_v4();
+        a.digits(6);
+        let at = a.position();
+        let next = a.sid("PN");
+        let b = Ids::new(Some(3));
+        b.set_position(at);
+        assert_eq!(b.sid("PN"), next);
     }
 
     #[test]

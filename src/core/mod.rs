@@ -1,21 +1,27 @@
-//! The provider-neutral core: state, time and randomness. It knows no provider's JSON.
+//! The provider-neutral core: state, time and randomness. It knows no provider's JSON, no
+//! HTTP and no file.
 //!
 //! [`Core`] is shared by every connection behind an `Arc`. Its state sits behind one
-//! `parking_lot` mutex: every operation is a few map lookups, and no lock is ever held across
-//! an `.await` (lock, copy out, unlock). Before each operation the core runs the timer events
-//! that fell due, so a response never shows a state the clock has already passed.
+//! `parking_lot` mutex: every operation is a few indexed lookups, and no lock is ever held
+//! across an `.await`. Each operation takes the lock **once** ([`Core::transact`]): it runs the
+//! timer events that fell due (so no answer shows a state the clock has passed), applies the
+//! operation, and, when a state file is kept, queues its changes for the writer in the order
+//! they happened. After the lock is released it tells the world: calls that ended go to the
+//! delivery bus (webhooks), codes issued wake the long-poll waiters of that number or account,
+//! and the inbox's event stream hears that something changed.
+//!
+//! Lock order: `state` → `ids` → `clock`. `ids` and `clock` are leaves and never call out.
 
-mod auth;
-mod calls;
-mod ops;
+mod caller_ids;
+pub mod changes;
+mod codes;
+mod verifications;
 
-pub mod callbacks;
 pub mod clock;
-pub mod faults;
 pub mod ids;
-pub mod journal;
 pub mod magic;
-pub mod snapshot;
+pub mod phone;
+pub mod state_file;
 pub mod store;
 pub mod time;
 pub mod timers;
@@ -25,19 +31,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, mpsc};
 
-pub use auth::Auth;
-use callbacks::{Webhook, Webhooks};
-pub use calls::{Answer, AnswerError};
+pub use caller_ids::{CallerLookup, CallerQuery, Start};
+pub use changes::{Change, Doorbell, Logged};
+pub use codes::{CodeFilter, WaitGuard};
+use codes::{WaitKey, Waiters};
+pub use verifications::{Answer, AnswerError, CodeLookup, NewVerification, SigningKey};
+
+use changes::ChangeLog;
 use clock::Clock;
-use faults::{Faults, Target};
 use ids::Ids;
-use journal::{Journal, RequestRecord};
-use magic::Magic;
-use store::{AccountKey, CallStatus, CallbackSpec, Channel, Store, Verification, VerificationState};
+use store::{AccountKey, Store, Verification};
 use time::Timestamp;
-use timers::{Event, Timers};
 
 /// How long a validation call rings before it ends unanswered (`no-answer`).
 pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,7 +51,11 @@ pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
 /// Wrong codes allowed before a verification fails for good.
 pub const MAX_WRONG_CODES: u32 = 5;
 
-/// What can go wrong in the core; each provider renders these in its own error envelope.
+/// Due timer events an operation runs before its own work; the timer task and clock moves run
+/// the rest in batches of this size, letting go of the lock in between.
+const DUE_PER_BATCH: usize = 1024;
+
+/// What can go wrong in the core; each provider maps every variant onto its own error envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CoreError {
     /// No such verification or caller ID in this account.
@@ -56,64 +66,47 @@ pub enum CoreError {
     Expired,
     /// The code is wrong; this many tries are left.
     WrongCode { remaining: u32 },
-    /// Too many wrong codes, or the verification failed otherwise.
+    /// Too many wrong codes, or the call that carried the code failed.
     Failed,
     /// A newer verification of the same number replaced this one.
     Superseded,
-    /// The account holds as many caller IDs as it may.
-    LimitReached,
+    /// A cap is reached and nothing may be evicted to make room.
+    LimitReached(Limit),
+    /// The state file cannot be written, so nothing may change (the cause).
+    NotSaved(Arc<str>),
 }
 
-/// What a provider asks for when it sends a code.
-#[derive(Clone, Debug)]
-pub struct NewVerification {
-    pub id: String,
-    pub phone_number: String,
-    pub country: String,
-    pub label: String,
-    pub subaccount: String,
-    pub requested_channel: Option<Channel>,
-    pub channel: Channel,
-    pub code: String,
-    /// How long the code stays valid (for a call: how long it rings before it ends
-    /// unanswered, counted from when it rings); `None` for ever.
-    pub ttl: Option<Duration>,
-    /// For a validation call: how long after now it rings. `None` for a code the user's
-    /// application submits itself (Plivo).
-    pub rings_after: Option<Duration>,
-    /// Who to tell when the call ends.
-    pub callback: Option<CallbackSpec>,
+/// The caps a write can run into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// `--max-state-bytes`: the memory the store may hold.
+    StateBytes,
+    /// `--max-pending`: verifications waiting for their code at once.
+    Pending,
 }
 
-/// What a provider contributes to the core without the core knowing it.
-pub trait Providers: Send + Sync {
-    /// The static name of provider `name`, if this build has it.
-    fn provider(&self, name: &str) -> Option<&'static str>;
-    /// A fresh caller-ID id in the provider's shape.
+impl Limit {
+    pub fn flag(self) -> &'static str {
+        match self {
+            Limit::StateBytes => "--max-state-bytes",
+            Limit::Pending => "--max-pending",
+        }
+    }
+}
+
+/// Provider facts the core needs without knowing any provider.
+pub trait ProviderFacts: Send + Sync {
+    /// Every provider's name.
+    fn names(&self) -> Vec<&'static str>;
+    /// A fresh caller-ID id in `provider`'s shape.
     fn caller_id_id(&self, provider: &'static str, ids: &Ids) -> String;
-    /// The webhook that tells the application a validation call ended, if it asked for one.
-    fn call_ended(&self, key: &AccountKey, v: &Verification, ids: &Ids) -> Option<Webhook>;
 }
 
-/// A call that ended, to report.
-struct Ended {
-    key: AccountKey,
-    verification: Verification,
-}
-
-/// Which codes `GET /_mock/codes` wants.
-#[derive(Clone, Debug, Default)]
-pub struct CodeFilter {
-    pub provider: Option<String>,
-    pub account: Option<String>,
-    /// E.164 with `+`.
-    pub number: Option<String>,
-    pub state: Option<VerificationState>,
-}
-
-struct State {
-    store: Store,
-    timers: Timers,
+/// A validation call that ended and asked to be told about it; the delivery bus renders the
+/// provider's webhook from it.
+#[derive(Clone, Debug)]
+pub struct Ended {
+    pub verification: Verification,
 }
 
 /// Choices that shape the core's behaviour.
@@ -121,56 +114,113 @@ struct State {
 pub struct Options {
     /// Answer every validation call with the right code as soon as it rings.
     pub auto_answer: bool,
-    /// Entries each account keeps in the request and callback journals.
-    pub max_journal: usize,
     /// Accept only accounts (and tokens) declared in fixtures or a state file.
     pub strict_auth: bool,
+    /// Bytes the store may hold (approximately, indexes included).
+    pub max_state_bytes: usize,
+    /// Verifications that may wait for their code at once.
+    pub max_pending: usize,
+    /// How long a finished verification stays visible before it is swept (server clock).
+    pub retention: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            auto_answer: false,
+            strict_auth: false,
+            max_state_bytes: 64 << 20,
+            max_pending: 50_000,
+            retention: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Counters for `GET /_mock/stats`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub state_bytes: usize,
+    pub pending: usize,
+    pub verifications: usize,
+    pub timers: usize,
+    /// Index entries visited by listings since start: a page's cost, whatever is stored.
+    pub entries_visited: u64,
+}
+
+pub(crate) struct State {
+    store: Store,
+    log: Option<ChangeLog>,
+    /// The store is at a cap (logged once per episode).
+    at_cap: bool,
 }
 
 /// The shared state and time of the emulator.
 pub struct Core {
-    pub clock: Arc<Clock>,
-    pub ids: Ids,
-    pub webhooks: Webhooks,
-    pub faults: Faults,
-    pub requests: Mutex<Journal<RequestRecord>>,
-    pub(crate) providers: Box<dyn Providers>,
-    /// Answer every validation call with the right code as soon as it rings.
-    auto_answer: bool,
-    strict_auth: bool,
+    clock: Clock,
+    ids: Ids,
+    facts: Arc<dyn ProviderFacts>,
+    options: Options,
     state: Mutex<State>,
     /// Wakes the timer task when an event is scheduled or the clock moves.
     timer_wake: Notify,
-    /// Wakes everyone waiting for a code when one is issued.
-    issued: Notify,
-    /// Counts changes to the state, so a saver knows when there is something to save.
-    generation: AtomicU64,
+    waiters: Waiters,
     /// Tells watchers (the web inbox) that something changed.
     events: broadcast::Sender<()>,
+    /// Calls that ended, for the delivery bus.
+    ended: mpsc::UnboundedSender<Ended>,
+    visited: AtomicU64,
     started_at: Timestamp,
 }
 
+/// An operation in progress: the locked state, the time it happens at, and what to tell the
+/// world once the lock is released.
+pub(crate) struct Tx<'a> {
+    core: &'a Core,
+    state: &'a mut State,
+    now: Timestamp,
+    changed: bool,
+    ended: Vec<Ended>,
+    issued: Vec<WaitKey>,
+}
+
 impl Core {
-    pub fn new(clock: Clock, ids: Ids, providers: Box<dyn Providers>, options: Options) -> Arc<Core> {
+    /// A core; calls that end are sent on the returned receiver.
+    pub fn new(
+        clock: Clock,
+        ids: Ids,
+        facts: Arc<dyn ProviderFacts>,
+        options: Options,
+    ) -> (Arc<Core>, mpsc::UnboundedReceiver<Ended>) {
         let started_at = clock.now();
-        let state = State { store: Store::default(), timers: Timers::default() };
         let (events, _) = broadcast::channel(64);
-        Arc::new(Core {
-            clock: Arc::new(clock),
+        let (ended, ended_rx) = mpsc::unbounded_channel();
+        let state = State { store: Store::default(), log: None, at_cap: false };
+        let core = Arc::new(Core {
+            clock,
             ids,
-            webhooks: Webhooks::new(options.max_journal, events.clone()),
-            faults: Faults::default(),
-            requests: Mutex::new(Journal::new(options.max_journal)),
-            providers,
-            auto_answer: options.auto_answer,
-            strict_auth: options.strict_auth,
+            facts,
+            options,
             state: Mutex::new(state),
             timer_wake: Notify::new(),
-            issued: Notify::new(),
-            generation: AtomicU64::new(0),
+            waiters: Waiters::default(),
             events,
+            ended,
+            visited: AtomicU64::new(0),
             started_at,
-        })
+        });
+        (core, ended_rx)
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub fn ids(&self) -> &Ids {
+        &self.ids
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
     }
 
     /// Time on the server clock since start.
@@ -178,82 +228,49 @@ impl Core {
         self.clock.now().since(self.started_at)
     }
 
-    /// Locks the state after running every event due by now (and reporting the calls they
-    /// ended); returns the time the operation happens at.
-    fn locked(&self) -> (MutexGuard<'_, State>, Timestamp) {
+    /// Runs `f` on the locked state after the events that fell due, then reports what happened.
+    pub(crate) fn transact<R>(&self, f: impl FnOnce(&mut Tx) -> R) -> R {
         let now = self.clock.now();
-        self.run_due(now);
-        (self.state.lock(), now)
+        let mut guard = self.state.lock();
+        let mut tx = Tx::new(self, &mut guard, now);
+        tx.run_due(DUE_PER_BATCH);
+        let result = f(&mut tx);
+        self.finish(tx.into_report(), guard);
+        result
     }
 
-    /// Runs due events; called by the timer task and after the clock moves.
-    pub fn tick(&self) {
-        self.run_due(self.clock.now());
-    }
-
-    fn run_due(&self, now: Timestamp) {
-        let mut ended = Vec::new();
-        {
-            let mut state = self.state.lock();
-            while let Some((at, event)) = state.timers.pop_due(now) {
-                ended.extend(self.apply(&mut state, event, at));
-                self.changed();
-            }
+    /// Releases the lock, then tells the world what the operation did.
+    fn finish(&self, report: Report, guard: MutexGuard<'_, State>) {
+        let wake_writer = report.changed && guard.log.is_some();
+        let doorbell = guard.log.as_ref().map(ChangeLog::doorbell);
+        drop(guard);
+        if report.changed {
+            let _ = self.events.send(());
+            self.timer_wake.notify_one();
         }
-        self.report(ended);
-    }
-
-    /// Sends the webhooks of calls that ended; called with no lock held.
-    fn report(&self, ended: impl IntoIterator<Item = Ended>) {
-        for e in ended {
-            if let Some(webhook) = self.providers.call_ended(&e.key, &e.verification, &self.ids) {
-                let target = Target {
-                    provider: webhook.provider,
-                    operation: "callback",
-                    account: Some(webhook.account.clone()),
-                    number: Some(webhook.phone_number.clone()),
-                };
-                let fault = match magic::lookup(&webhook.phone_number) {
-                    Some(Magic::CallbackFails) => {
-                        Some(faults::Action::Error { status: 500, code: None, message: "magic number".into() })
-                    }
-                    _ => self.faults.check(&target, &self.ids),
-                };
-                self.webhooks.send(self.clock.clone(), webhook, fault);
-            }
+        if let (true, Some(doorbell)) = (wake_writer, doorbell) {
+            doorbell.ring();
+        }
+        for key in &report.issued {
+            self.waiters.notify(key);
+        }
+        for e in report.ended {
+            let _ = self.ended.send(e);
         }
     }
 
-    fn apply(&self, state: &mut State, event: Event, at: Timestamp) -> Option<Ended> {
-        match event {
-            Event::Expire { key, id } => {
-                let v = state.store.namespaces.get_mut(&key)?.verification_mut(&id)?;
-                if v.state != VerificationState::Pending {
-                    return None;
-                }
-                if !v.is_call() {
-                    v.state = VerificationState::Expired;
-                    tracing::info!(provider = key.provider, id, "code expired");
-                    return None;
-                }
-                tracing::info!(provider = key.provider, id, "call not answered");
-                state.end_call(&key, &id, CallStatus::NoAnswer, false, at, self)
-            }
-            Event::Ring { key, id } => {
-                let v = state.store.namespaces.get(&key)?.verification(&id)?;
-                if v.state != VerificationState::Pending {
-                    return None;
-                }
-                let (status, verified) = match magic::lookup(&v.phone_number) {
-                    Some(Magic::Busy) => (CallStatus::Busy, false),
-                    Some(Magic::NoAnswer) => (CallStatus::NoAnswer, false),
-                    Some(Magic::CallFails) => (CallStatus::Failed, false),
-                    Some(Magic::AutoAnswer) => (CallStatus::Completed, true),
-                    _ if self.auto_answer => (CallStatus::Completed, true),
-                    _ => return None,
-                };
-                tracing::info!(provider = key.provider, id, status = status.as_str(), "call answered by itself");
-                state.end_call(&key, &id, status, verified, at, self)
+    /// Runs the timer events due by now, in batches, until none is left; returns how many ran.
+    pub fn tick(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let now = self.clock.now();
+            let mut guard = self.state.lock();
+            let mut tx = Tx::new(self, &mut guard, now);
+            let ran = tx.run_due(DUE_PER_BATCH) + tx.sweep(DUE_PER_BATCH);
+            self.finish(tx.into_report(), guard);
+            total += ran;
+            if ran < DUE_PER_BATCH {
+                return total;
             }
         }
     }
@@ -261,52 +278,48 @@ impl Core {
     /// Moves the clock forward and runs what fell due, in order.
     pub fn advance_clock(&self, by: Duration) -> Timestamp {
         let now = self.clock.advance(by);
-        self.tick();
-        let _ = self.events.send(());
-        self.timer_wake.notify_one();
+        self.clock_moved();
         now
     }
 
     /// Sets the clock (never backwards) and runs what fell due; `None` if `to` is in the past.
     pub fn set_clock(&self, to: Timestamp) -> Option<Timestamp> {
         let now = self.clock.set(to)?;
-        self.tick();
-        let _ = self.events.send(());
-        self.timer_wake.notify_one();
+        self.clock_moved();
         Some(now)
     }
 
-    /// Notes that the state changed, and tells the watchers.
-    fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::Relaxed);
-        let _ = self.events.send(());
+    fn clock_moved(&self) {
+        self.transact(|tx| {
+            let (now, frozen) = (tx.now, tx.core.clock.is_frozen());
+            tx.log(|| Change::Clock { now, frozen });
+        });
+        self.tick();
     }
 
-    /// A receiver of change notices (state, clock, webhook attempts); a burst may arrive as one.
+    /// A receiver of change notices (state, clock); a burst may arrive as one.
     pub fn subscribe(&self) -> broadcast::Receiver<()> {
         self.events.subscribe()
     }
 
-    /// A number that grows whenever the state changes.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Relaxed)
+    /// Tells the inbox's watchers that something outside the state changed (a webhook attempt).
+    pub fn notify_watchers(&self) {
+        let _ = self.events.send(());
     }
 
-    /// Resolves when the next code is issued (anywhere).
-    pub fn code_issued(&self) -> tokio::sync::futures::Notified<'_> {
-        self.issued.notified()
+    /// When the next timer event or sweep falls due, if any.
+    fn next_deadline(&self) -> Option<Timestamp> {
+        let state = self.state.lock();
+        let timer = state.store.timers().next_deadline();
+        let sweep = state.store.oldest_finished().map(|(at, _)| at.saturating_add(self.options.retention));
+        timer.into_iter().chain(sweep).min()
     }
 
-    pub fn pending_events(&self) -> usize {
-        self.state.lock().timers.len()
-    }
-
-    /// Runs timer events as the clock reaches them, until `shutdown` resolves.
+    /// Runs timer events and sweeps as the clock reaches them, until `shutdown` resolves.
     pub async fn run_timers(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let next = self.state.lock().timers.next_deadline();
-            let wait = next.and_then(|at| self.clock.real_time_until(at));
+            let wait = self.next_deadline().and_then(|at| self.clock.real_time_until(at));
             let sleep = tokio::time::sleep(wait.unwrap_or(Duration::from_secs(3600)));
             tokio::select! {
                 _ = &mut shutdown => return,
@@ -317,15 +330,162 @@ impl Core {
         }
     }
 
-    /// Wipes every namespace, or one account's (with its timers); returns namespaces removed.
+    /// Wipes every namespace, or one account's; returns how many namespaces were emptied.
     pub fn reset(&self, account: Option<&str>) -> usize {
-        let (mut state, _) = self.locked();
-        state.timers.reset(account);
-        let removed = state.store.reset(account);
-        self.webhooks.reset(account);
-        self.requests.lock().reset(account);
-        self.changed();
+        let removed = self.transact(|tx| {
+            let (emptied, _) = tx.state.store.reset(account);
+            let account: Option<Arc<str>> = account.map(Into::into);
+            tx.log(|| Change::Reset { account });
+            tx.changed = true;
+            emptied
+        });
         tracing::info!(account = account.unwrap_or("*"), removed, "reset");
         removed
+    }
+
+    /// Counters for the control plane.
+    pub fn stats(&self) -> Stats {
+        let state = self.state.lock();
+        Stats {
+            state_bytes: state.store.bytes(),
+            pending: state.store.pending(),
+            verifications: state.store.verification_count(),
+            timers: state.store.timers().len(),
+            entries_visited: self.visited.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn pending_events(&self) -> usize {
+        self.state.lock().store.timers().len()
+    }
+
+    /// Checks credentials: `user` (with `secret`, when the provider has one) claims to act for
+    /// the account the request names (`path_account`). By default any well-formed credentials
+    /// of the named account pass; with strict auth only declared accounts, with their token.
+    pub fn check_auth(&self, provider: &'static str, path_account: &str, user: &str, secret: Option<&str>) -> Auth {
+        if !self.options.strict_auth {
+            return if user == path_account { Auth::Ok } else { Auth::Unauthorized };
+        }
+        let state = self.state.lock();
+        let Some(ns) = state.store.namespace(&AccountKey::new(provider, user)).filter(|ns| ns.declared) else {
+            return Auth::Unauthorized;
+        };
+        if ns.auth_token.as_deref().is_some_and(|token| Some(token) != secret) {
+            return Auth::Unauthorized;
+        }
+        if user == path_account { Auth::Ok } else { Auth::Forbidden }
+    }
+
+    /// Counts index entries a listing visited (the `entries_visited` stat).
+    fn visited(&self, n: usize) {
+        self.visited.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// The outcome of a credentials check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Auth {
+    Ok,
+    /// Missing, malformed or wrong credentials.
+    Unauthorized,
+    /// Good credentials of another account than the request names.
+    Forbidden,
+}
+
+/// What an operation leaves to do once the lock is released.
+struct Report {
+    changed: bool,
+    ended: Vec<Ended>,
+    issued: Vec<WaitKey>,
+}
+
+impl<'a> Tx<'a> {
+    fn new(core: &'a Core, state: &'a mut State, now: Timestamp) -> Tx<'a> {
+        Tx { core, state, now, changed: false, ended: Vec::new(), issued: Vec::new() }
+    }
+
+    fn into_report(self) -> Report {
+        Report { changed: self.changed, ended: self.ended, issued: self.issued }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Queues a change for the state file, if one is kept; `change` is only built then.
+    pub fn log(&mut self, change: impl FnOnce() -> Change) {
+        self.changed = true;
+        if let Some(log) = self.state.log.as_mut() {
+            log.push(change(), self.core.ids.position(), self.state.store.seq());
+        }
+    }
+
+    /// Refuses a write while the state file cannot be written.
+    fn writable(&self) -> Result<(), CoreError> {
+        match self.state.log.as_ref().and_then(ChangeLog::failure) {
+            Some(cause) => Err(CoreError::NotSaved(cause)),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes room for `bytes` more under the memory cap, evicting the verifications that
+    /// finished longest ago; a cap that evicting cannot satisfy refuses the write.
+    fn make_room(&mut self, bytes: usize) -> Result<(), CoreError> {
+        let cap = self.core.options.max_state_bytes;
+        while self.state.store.bytes() + bytes > cap {
+            let Some((_, seq)) = self.state.store.oldest_finished() else {
+                return Err(self.at_cap(Limit::StateBytes));
+            };
+            self.remove_verification(seq);
+        }
+        self.state.at_cap = false;
+        Ok(())
+    }
+
+    /// Notes that a cap refused a write: one log line per episode, not one per request.
+    fn at_cap(&mut self, limit: Limit) -> CoreError {
+        if !self.state.at_cap {
+            self.state.at_cap = true;
+            let store = &self.state.store;
+            tracing::warn!(
+                cap = limit.flag(),
+                state_bytes = store.bytes(),
+                pending = store.pending(),
+                "a cap is reached: writes are refused with the provider's limit error until room is made"
+            );
+        }
+        CoreError::LimitReached(limit)
+    }
+
+    /// Removes a verification (evicted or swept), logging the removal.
+    fn remove_verification(&mut self, seq: u64) {
+        if let Some(v) = self.state.store.remove_verification(seq) {
+            let id = v.id;
+            self.log(|| Change::VerificationRemoved { id });
+        }
+    }
+
+    /// Sweeps up to `max` finished verifications older than the retention window.
+    fn sweep(&mut self, max: usize) -> usize {
+        let retention = self.core.options.retention;
+        let mut swept = 0;
+        while swept < max {
+            match self.state.store.oldest_finished() {
+                Some((at, seq)) if at.saturating_add(retention) <= self.now => {
+                    self.remove_verification(seq);
+                    swept += 1;
+                }
+                _ => break,
+            }
+        }
+        swept
+    }
+}
+
+/// Registered long-poll waiters, keyed so that a code wakes only those who want it.
+impl Core {
+    /// Registers a waiter for codes matching `filter`; woken by [`WaitGuard::notified`].
+    pub fn watch_codes(&self, filter: &CodeFilter) -> WaitGuard<'_> {
+        self.waiters.register(WaitKey::of(filter))
     }
 }

@@ -1,31 +1,35 @@
-//! Per-account state: verified caller IDs and verifications (the codes "sent").
+//! Every account's state, indexed so that no request pays for what else is stored.
 //!
-//! The types here are provider-neutral: a provider maps its own names onto them (Plivo's
-//! `alias` and Twilio's `friendly_name` are both a [`CallerId::label`]). The store is plain data
-//! with no locking and no clock; [`super::Core`] holds it behind its mutex and passes `now` in.
+//! The types are provider-neutral: a provider maps its own names onto them (Plivo's `alias` and
+//! Twilio's `friendly_name` are both a [`CallerId::label`]). The store is plain data with no
+//! locking and no clock: [`super::Core`] holds it behind its mutex and passes `now` in.
+//!
+//! | what | held in | costs |
+//! |---|---|---|
+//! | caller IDs of an account | `BTreeMap<Order, CallerId>`, newest first, plus id and number indexes | get/update/delete O(log n), a page O(log n + page), an offset O(offset) |
+//! | verifications | one `BTreeMap<seq, Verification>`, indexed by id, by number and by account | lookups O(log n), a page of codes O(page) |
+//! | finished verifications | `BTreeSet<(finished_at, seq)>` | the oldest goes first, O(log n) |
+//!
+//! Memory is counted as it is used ([`Store::bytes`]): every entry knows its approximate size,
+//! so the caps can bound bytes rather than counts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::time::Timestamp;
-
-/// Most verifications kept per account; the oldest finished ones are dropped past this.
-pub const MAX_VERIFICATIONS_PER_ACCOUNT: usize = 1_000;
-/// Most verified caller IDs per account; creating one more is refused.
-pub const MAX_CALLER_IDS_PER_ACCOUNT: usize = 10_000;
-/// Most accounts with state; past this the undeclared one that least recently had a code issued
-/// is dropped.
-pub const MAX_ACCOUNTS: usize = 10_000;
+use super::timers::{Event, Timers};
 
 /// A namespace: the provider and the account the request named (Plivo `auth_id`, Twilio
-/// `AccountSid`, seven API key).
+/// `AccountSid`, seven and Telnyx API key).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountKey {
     pub provider: &'static str,
-    pub account: String,
+    pub account: Arc<str>,
 }
 
 impl AccountKey {
-    pub fn new(provider: &'static str, account: impl Into<String>) -> AccountKey {
+    pub fn new(provider: &'static str, account: &str) -> AccountKey {
         AccountKey { provider, account: account.into() }
     }
 }
@@ -48,6 +52,15 @@ impl Channel {
     pub fn parse(s: &str) -> Option<Channel> {
         [Channel::Sms, Channel::Call].into_iter().find(|c| c.as_str() == s)
     }
+}
+
+/// Who enters the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// The user's application submits it through the API (Plivo, Telnyx).
+    Api,
+    /// The person keys it in on the phone during the validation call (Twilio, seven).
+    Keypad,
 }
 
 /// Where a verification is in its life.
@@ -83,10 +96,12 @@ impl VerificationState {
     }
 }
 
-/// How a validation call ended.
+/// How a call ended (or, for a call that only reads a code out, that it was answered).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallStatus {
-    /// Answered; the person entered digits (right or wrong).
+    /// Still ringing.
+    Ringing,
+    /// Answered.
     Completed,
     Busy,
     NoAnswer,
@@ -96,6 +111,7 @@ pub enum CallStatus {
 impl CallStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            CallStatus::Ringing => "ringing",
             CallStatus::Completed => "completed",
             CallStatus::Busy => "busy",
             CallStatus::NoAnswer => "no-answer",
@@ -104,7 +120,7 @@ impl CallStatus {
     }
 
     pub fn parse(s: &str) -> Option<CallStatus> {
-        [Self::Completed, Self::Busy, Self::NoAnswer, Self::Failed].into_iter().find(|c| c.as_str() == s)
+        [Self::Ringing, Self::Completed, Self::Busy, Self::NoAnswer, Self::Failed].into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -118,58 +134,95 @@ pub struct CallbackSpec {
     pub signing_key: Option<String>,
 }
 
+/// Named text a provider keeps with a verification or caller ID without the core knowing what
+/// it means (Plivo's `subaccount`, Telnyx's DTMF `extension`). Usually empty, then free.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attributes(Vec<(Box<str>, Box<str>)>);
+
+impl Attributes {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| &**k == name).map(|(_, v)| &**v)
+    }
+
+    /// Sets `name`; an empty value removes it.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.0.retain(|(k, _)| &**k != name);
+        if !value.is_empty() {
+            self.0.push((name.into(), value.into()));
+            self.0.sort();
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    fn bytes(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + v.len() + 32).sum()
+    }
+}
+
 /// A code that was "sent" and what became of it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Verification {
     /// Global creation order, for stable newest-first listings.
     pub seq: u64,
-    /// The provider's id for it (Plivo `verification_uuid`, Twilio `CallSid`, …).
+    pub key: AccountKey,
+    /// The provider's id for it (Plivo `verification_uuid`, Twilio `CallSid`, …), unique in the store.
     pub id: String,
     pub phone_number: String,
     pub country: String,
     pub label: String,
-    pub subaccount: String,
+    pub attributes: Attributes,
     /// The channel the request asked for, `None` when it left it to the default.
     pub requested_channel: Option<Channel>,
     /// The channel the code went out on.
     pub channel: Channel,
+    pub entry: Entry,
     pub code: String,
     pub state: VerificationState,
     pub issued_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     /// Codes tried so far, right or wrong.
     pub attempts: u32,
-    /// For a validation call (the person enters the code on the phone): when it rings.
+    /// For a code sent by a call: when it rings.
     pub rings_at: Option<Timestamp>,
-    /// For a validation call that ended: how.
+    /// For a call: ringing, or how it ended.
     pub call_status: Option<CallStatus>,
     /// Who to tell when the call ends.
     pub callback: Option<CallbackSpec>,
     /// The id of the caller ID this verification created.
     pub caller_id: Option<String>,
+    /// When it stopped being pending.
+    pub finished_at: Option<Timestamp>,
 }
 
 impl Verification {
-    /// A validation call that is waiting for its answer, or will ring.
-    pub fn is_call(&self) -> bool {
-        self.rings_at.is_some()
+    /// Its one timer: a call not rung yet rings, anything else pending expires.
+    pub fn timer(&self) -> Option<(Timestamp, Event)> {
+        if self.state != VerificationState::Pending {
+            return None;
+        }
+        match (self.rings_at, self.call_status, self.expires_at) {
+            (Some(at), None, _) => Some((at, Event::Ring)),
+            (_, _, Some(at)) => Some((at, Event::Expire)),
+            _ => None,
+        }
     }
 
-    /// Marks it verified and returns the caller ID it makes, with id `id`.
-    pub fn mark_verified(&mut self, id: String, seq: u64, now: Timestamp) -> CallerId {
-        self.state = VerificationState::Verified;
-        self.caller_id = Some(id.clone());
-        CallerId {
-            seq,
-            id,
-            phone_number: self.phone_number.clone(),
-            country: self.country.clone(),
-            label: self.label.clone(),
-            subaccount: self.subaccount.clone(),
-            requested_channel: self.requested_channel,
-            created_at: now,
-            updated_at: now,
-        }
+    /// Approximate bytes it holds in the store, its indexes included.
+    pub fn bytes(&self) -> usize {
+        const FIXED: usize = 720;
+        FIXED
+            + self.key.account.len() / 8
+            + 2 * self.id.len()
+            + 2 * self.phone_number.len()
+            + self.country.len()
+            + self.label.len()
+            + self.attributes.bytes()
+            + self.code.len()
+            + self.callback.as_ref().map_or(0, |c| 64 + c.url.len() + c.signing_key.as_ref().map_or(0, String::len))
+            + self.caller_id.as_ref().map_or(0, String::len)
     }
 }
 
@@ -181,114 +234,390 @@ pub struct CallerId {
     pub phone_number: String,
     pub country: String,
     pub label: String,
-    pub subaccount: String,
-    pub requested_channel: Option<Channel>,
+    pub attributes: Attributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
-/// One account's state.
+impl CallerId {
+    /// A new caller ID of `number` (its `seq` is set when it is stored).
+    pub fn new(
+        id: String,
+        number: &str,
+        country: &str,
+        label: &str,
+        attributes: &Attributes,
+        now: Timestamp,
+    ) -> CallerId {
+        CallerId {
+            seq: 0,
+            id,
+            phone_number: number.to_owned(),
+            country: country.to_owned(),
+            label: label.to_owned(),
+            attributes: attributes.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Where it sits in its account's listing.
+    pub fn order(&self) -> Order {
+        Order(Reverse(self.created_at), Reverse(self.seq))
+    }
+
+    /// Approximate bytes it holds in the store, its indexes included.
+    pub fn bytes(&self) -> usize {
+        const FIXED: usize = 400;
+        FIXED
+            + 2 * self.id.len()
+            + 2 * self.phone_number.len()
+            + self.country.len()
+            + self.label.len()
+            + self.attributes.bytes()
+    }
+}
+
+/// The listing order of caller IDs: newest first, later-created first among equal times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Order(pub Reverse<Timestamp>, pub Reverse<u64>);
+
+/// Bytes an account costs beyond its entries.
+const NAMESPACE_BYTES: usize = 256;
+
+/// One account's own state and its indexes.
 #[derive(Debug, Default)]
 pub struct Namespace {
-    /// Declared in fixtures or a state file: a known account for `--strict-auth`.
+    /// Declared in fixtures or a state file: a known account for `--strict-auth`, kept by resets.
     pub declared: bool,
-    /// When a code was last issued to it or it was loaded (a store sequence number), to pick
-    /// what to drop at the cap.
-    touched: u64,
     /// The token this account authenticates with, when known (fixtures, strict auth).
     pub auth_token: Option<String>,
-    /// Verified caller IDs by E.164 number.
-    pub caller_ids: BTreeMap<String, CallerId>,
-    /// Verifications by `seq` (creation order), with an index by id.
-    verifications: BTreeMap<u64, Verification>,
-    by_id: HashMap<String, u64>,
+    caller_ids: BTreeMap<Order, CallerId>,
+    caller_by_number: HashMap<String, Order>,
+    caller_by_id: HashMap<String, Order>,
+    /// This account's verifications, by seq.
+    verifications: BTreeSet<u64>,
+    /// The newest verification of each number, by seq.
+    latest: HashMap<String, u64>,
 }
 
 impl Namespace {
-    pub fn verification(&self, id: &str) -> Option<&Verification> {
-        self.verifications.get(self.by_id.get(id)?)
+    pub fn caller_count(&self) -> usize {
+        self.caller_ids.len()
     }
 
-    pub fn verification_mut(&mut self, id: &str) -> Option<&mut Verification> {
-        self.verifications.get_mut(self.by_id.get(id)?)
+    pub fn caller_by_number(&self, number: &str) -> Option<&CallerId> {
+        self.caller_ids.get(self.caller_by_number.get(number)?)
     }
 
-    pub fn verifications(&self) -> impl DoubleEndedIterator<Item = &Verification> {
-        self.verifications.values()
+    pub fn caller_by_id(&self, id: &str) -> Option<&CallerId> {
+        self.caller_ids.get(self.caller_by_id.get(id)?)
     }
 
-    pub fn verifications_mut(&mut self) -> impl Iterator<Item = &mut Verification> {
-        self.verifications.values_mut()
+    pub fn caller_by_number_mut(&mut self, number: &str) -> Option<&mut CallerId> {
+        self.caller_ids.get_mut(self.caller_by_number.get(number)?)
     }
 
-    /// Adds `v`, dropping the oldest finished verifications past the cap.
-    pub fn insert_verification(&mut self, v: Verification) {
-        self.by_id.insert(v.id.clone(), v.seq);
-        self.verifications.insert(v.seq, v);
-        while self.verifications.len() > MAX_VERIFICATIONS_PER_ACCOUNT {
-            let oldest_done = self
-                .verifications
-                .values()
-                .find(|v| v.state != VerificationState::Pending)
-                .or_else(|| self.verifications.values().next())
-                .map(|v| (v.seq, v.id.clone()));
-            let Some((seq, id)) = oldest_done else { break };
-            self.verifications.remove(&seq);
-            self.by_id.remove(&id);
-        }
+    /// Caller IDs in listing order, starting after `after` (exclusive) when given.
+    pub fn callers_after(&self, after: Option<Order>) -> impl Iterator<Item = &CallerId> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let lower = after.map_or(Unbounded, Excluded);
+        self.caller_ids.range((lower, Unbounded)).map(|(_, c)| c)
+    }
+
+    /// Caller IDs in reverse listing order (oldest first), from just before `before`.
+    pub fn callers_before(&self, before: Order) -> impl Iterator<Item = &CallerId> {
+        self.caller_ids.range(..before).rev().map(|(_, c)| c)
+    }
+
+    /// Caller IDs oldest first, after `after` (exclusive, in that direction) when given.
+    pub fn callers_oldest_after(&self, after: Option<Order>) -> impl Iterator<Item = &CallerId> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let upper = after.map_or(Unbounded, Excluded);
+        self.caller_ids.range((Unbounded, upper)).rev().map(|(_, c)| c)
+    }
+
+    /// The seqs of this account's verifications, oldest first.
+    pub fn verification_seqs(&self) -> &BTreeSet<u64> {
+        &self.verifications
+    }
+
+    /// The seq of the newest verification of `number` in this account.
+    pub fn latest_for(&self, number: &str) -> Option<u64> {
+        self.latest.get(number).copied()
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.declared && self.caller_ids.is_empty() && self.verifications.is_empty()
     }
 }
 
-/// Every namespace.
+/// Every account, every verification, and the indexes across them.
 #[derive(Debug, Default)]
 pub struct Store {
-    pub namespaces: HashMap<AccountKey, Namespace>,
+    namespaces: BTreeMap<AccountKey, Namespace>,
+    verifications: BTreeMap<u64, Verification>,
+    verification_ids: HashMap<String, u64>,
+    /// Every verification of a number, in any account, by seq.
+    by_number: HashMap<String, BTreeSet<u64>>,
+    /// Verifications no longer pending, oldest finish first: what retention sweeps and a full
+    /// store evicts.
+    finished: BTreeSet<(Timestamp, u64)>,
+    /// The timer of every pending verification.
+    timers: Timers,
+    pending: usize,
     next_seq: u64,
+    bytes: usize,
 }
 
 impl Store {
+    /// The next creation number (every entry has one; they only grow).
     pub fn next_seq(&mut self) -> u64 {
         self.next_seq += 1;
         self.next_seq
     }
 
-    /// Makes every later sequence number greater than `seq`.
+    /// The last creation number handed out.
+    pub fn seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Makes every later creation number greater than `seq`.
     pub fn skip_seq_past(&mut self, seq: u64) {
         self.next_seq = self.next_seq.max(seq);
+    }
+
+    /// Approximate bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Verifications still pending.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    pub fn timers(&self) -> &Timers {
+        &self.timers
+    }
+
+    /// Removes and returns the earliest timer due by `now`: `(at, seq, event)`.
+    pub fn pop_due(&mut self, now: Timestamp) -> Option<(Timestamp, u64, Event)> {
+        self.timers.pop_due(now).map(|((at, seq), event)| (at, seq, event))
+    }
+
+    pub fn verification_count(&self) -> usize {
+        self.verifications.len()
     }
 
     pub fn namespace(&self, key: &AccountKey) -> Option<&Namespace> {
         self.namespaces.get(key)
     }
 
-    /// The namespace of `key`, created if need be, marked as just used (codes are issued and
-    /// state files loaded through here).
-    pub fn namespace_mut(&mut self, key: &AccountKey) -> &mut Namespace {
-        if !self.namespaces.contains_key(key) && self.namespaces.len() >= MAX_ACCOUNTS {
-            let stalest = self.namespaces.iter().filter(|(_, ns)| !ns.declared).min_by_key(|(_, ns)| ns.touched);
-            if let Some(stalest) = stalest.map(|(k, _)| k.clone()) {
-                self.namespaces.remove(&stalest);
-            }
-        }
-        let touched = self.next_seq;
-        let ns = self.namespaces.entry(key.clone()).or_default();
-        ns.touched = touched;
-        ns
+    /// Every namespace in key order, from `from` (inclusive) when given.
+    pub fn namespaces_from(&self, from: Option<&AccountKey>) -> impl Iterator<Item = (&AccountKey, &Namespace)> {
+        use std::ops::Bound::{Included, Unbounded};
+        let lower = from.map_or(Unbounded, Included);
+        self.namespaces.range::<AccountKey, _>((lower, Unbounded))
     }
 
-    /// Empties every namespace, or those of one account name (any provider); returns how many.
-    /// Declared accounts keep their credentials (they are configuration, not state).
-    pub fn reset(&mut self, account: Option<&str>) -> usize {
-        let doomed: Vec<AccountKey> =
-            self.namespaces.keys().filter(|k| account.is_none_or(|a| k.account == a)).cloned().collect();
-        for key in &doomed {
-            let Some(old) = self.namespaces.remove(key) else { continue };
-            if old.declared {
-                let kept = Namespace { declared: true, auth_token: old.auth_token, ..Namespace::default() };
-                self.namespaces.insert(key.clone(), kept);
+    /// Every namespace in key order after `key` (exclusive).
+    pub fn namespaces_after(&self, key: &AccountKey) -> impl Iterator<Item = (&AccountKey, &Namespace)> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        self.namespaces.range::<AccountKey, _>((Excluded(key), Unbounded))
+    }
+
+    /// The namespace of `key`, created if need be.
+    pub fn namespace_mut(&mut self, key: &AccountKey) -> &mut Namespace {
+        if !self.namespaces.contains_key(key) {
+            self.bytes += NAMESPACE_BYTES + key.account.len();
+            self.namespaces.insert(key.clone(), Namespace::default());
+        }
+        self.namespaces.get_mut(key).expect("just inserted")
+    }
+
+    /// Drops `key`'s namespace if nothing is left in it.
+    fn drop_if_empty(&mut self, key: &AccountKey) {
+        if self.namespaces.get(key).is_some_and(Namespace::is_empty) {
+            self.namespaces.remove(key);
+            self.bytes -= NAMESPACE_BYTES + key.account.len();
+        }
+    }
+
+    pub fn verification(&self, seq: u64) -> Option<&Verification> {
+        self.verifications.get(&seq)
+    }
+
+    /// Changes a verification in place. Its id, number, account and seq must not change; its
+    /// state may, and the pending/finished bookkeeping follows.
+    pub fn update_verification<R>(&mut self, seq: u64, f: impl FnOnce(&mut Verification) -> R) -> Option<R> {
+        let v = self.verifications.get_mut(&seq)?;
+        let before = (v.bytes(), v.state, v.finished_at, v.timer());
+        let result = f(v);
+        let after = (v.bytes(), v.state, v.finished_at, v.timer());
+        self.bytes = self.bytes - before.0 + after.0;
+        if before.1 != after.1 || before.2 != after.2 {
+            self.unindex_state(seq, before.1, before.2);
+            self.index_state(seq, after.1, after.2);
+        }
+        if before.3 != after.3 {
+            if let Some((at, _)) = before.3 {
+                self.timers.cancel((at, seq));
+            }
+            if let Some((at, event)) = after.3 {
+                self.timers.schedule(at, seq, event);
             }
         }
-        doomed.len()
+        Some(result)
+    }
+
+    pub fn seq_of(&self, id: &str) -> Option<u64> {
+        self.verification_ids.get(id).copied()
+    }
+
+    /// Verifications newest first, before `before` (exclusive) when given.
+    pub fn verifications_before(&self, before: Option<u64>) -> impl Iterator<Item = &Verification> {
+        self.verifications.range(..before.unwrap_or(u64::MAX)).rev().map(|(_, v)| v)
+    }
+
+    /// The seqs of every verification of `number`, in any account.
+    pub fn seqs_of_number(&self, number: &str) -> Option<&BTreeSet<u64>> {
+        self.by_number.get(number)
+    }
+
+    /// The verification that finished longest ago: `(finished_at, seq)`.
+    pub fn oldest_finished(&self) -> Option<(Timestamp, u64)> {
+        self.finished.first().copied()
+    }
+
+    /// Adds a verification (its id must be new) and indexes it.
+    pub fn insert_verification(&mut self, v: Verification) {
+        let seq = v.seq;
+        self.bytes += v.bytes();
+        let ns = self.namespace_mut(&v.key);
+        ns.verifications.insert(seq);
+        let newest = ns.latest.get(&v.phone_number).is_none_or(|&s| s < seq);
+        if newest {
+            ns.latest.insert(v.phone_number.clone(), seq);
+        }
+        self.verification_ids.insert(v.id.clone(), seq);
+        self.by_number.entry(v.phone_number.clone()).or_default().insert(seq);
+        self.index_state(seq, v.state, v.finished_at);
+        if let Some((at, event)) = v.timer() {
+            self.timers.schedule(at, seq, event);
+        }
+        self.next_seq = self.next_seq.max(seq);
+        self.verifications.insert(seq, v);
+    }
+
+    /// Removes a verification and every index entry of it.
+    pub fn remove_verification(&mut self, seq: u64) -> Option<Verification> {
+        let v = self.verifications.remove(&seq)?;
+        self.bytes -= v.bytes();
+        self.unindex_state(seq, v.state, v.finished_at);
+        if let Some((at, _)) = v.timer() {
+            self.timers.cancel((at, seq));
+        }
+        self.verification_ids.remove(&v.id);
+        if let Some(seqs) = self.by_number.get_mut(&v.phone_number) {
+            seqs.remove(&seq);
+            if seqs.is_empty() {
+                self.by_number.remove(&v.phone_number);
+            }
+        }
+        if let Some(ns) = self.namespaces.get_mut(&v.key) {
+            ns.verifications.remove(&seq);
+            if ns.latest.get(&v.phone_number) == Some(&seq) {
+                ns.latest.remove(&v.phone_number);
+                // The next newest of the number in this account, if any, becomes the latest.
+                if let Some(seqs) = self.by_number.get(&v.phone_number) {
+                    let older = seqs.iter().rev().find(|s| ns.verifications.contains(s));
+                    if let Some(&older) = older {
+                        ns.latest.insert(v.phone_number.clone(), older);
+                    }
+                }
+            }
+        }
+        self.drop_if_empty(&v.key);
+        Some(v)
+    }
+
+    fn index_state(&mut self, seq: u64, state: VerificationState, finished_at: Option<Timestamp>) {
+        match (state, finished_at) {
+            (VerificationState::Pending, _) => self.pending += 1,
+            (_, Some(at)) => {
+                self.finished.insert((at, seq));
+            }
+            (_, None) => {}
+        }
+    }
+
+    fn unindex_state(&mut self, seq: u64, state: VerificationState, finished_at: Option<Timestamp>) {
+        match (state, finished_at) {
+            (VerificationState::Pending, _) => self.pending -= 1,
+            (_, Some(at)) => {
+                self.finished.remove(&(at, seq));
+            }
+            (_, None) => {}
+        }
+    }
+
+    /// Adds or replaces the caller ID of `c.phone_number` in `key`'s account.
+    pub fn put_caller_id(&mut self, key: &AccountKey, c: CallerId) {
+        self.remove_caller_id(key, &c.phone_number);
+        self.bytes += c.bytes();
+        self.next_seq = self.next_seq.max(c.seq);
+        let ns = self.namespace_mut(key);
+        let order = c.order();
+        ns.caller_by_number.insert(c.phone_number.clone(), order);
+        ns.caller_by_id.insert(c.id.clone(), order);
+        ns.caller_ids.insert(order, c);
+    }
+
+    /// Changes a caller ID's label, attributes or `updated_at` in place.
+    pub fn update_caller_id<R>(
+        &mut self,
+        key: &AccountKey,
+        number: &str,
+        f: impl FnOnce(&mut CallerId) -> R,
+    ) -> Option<R> {
+        let ns = self.namespaces.get_mut(key)?;
+        let c = ns.caller_by_number_mut(number)?;
+        let before = c.bytes();
+        let result = f(c);
+        let after = c.bytes();
+        self.bytes = self.bytes - before + after;
+        Some(result)
+    }
+
+    pub fn remove_caller_id(&mut self, key: &AccountKey, number: &str) -> Option<CallerId> {
+        let ns = self.namespaces.get_mut(key)?;
+        let order = ns.caller_by_number.remove(number)?;
+        let c = ns.caller_ids.remove(&order).expect("the number index points at a caller ID");
+        ns.caller_by_id.remove(&c.id);
+        self.bytes -= c.bytes();
+        self.drop_if_empty(key);
+        Some(c)
+    }
+
+    /// Empties every namespace, or those of one account name (any provider); declared accounts
+    /// keep their credentials (configuration, not state). Returns the namespaces emptied and
+    /// the verifications removed.
+    pub fn reset(&mut self, account: Option<&str>) -> (usize, Vec<Verification>) {
+        let doomed: Vec<AccountKey> =
+            self.namespaces.keys().filter(|k| account.is_none_or(|a| &*k.account == a)).cloned().collect();
+        let mut removed = Vec::new();
+        for key in &doomed {
+            let seqs: Vec<u64> = self.namespaces[key].verifications.iter().copied().collect();
+            removed.extend(seqs.into_iter().filter_map(|seq| self.remove_verification(seq)));
+            let numbers: Vec<String> =
+                self.namespaces.get(key).map(|ns| ns.caller_by_number.keys().cloned().collect()).unwrap_or_default();
+            for number in numbers {
+                self.remove_caller_id(key, &number);
+            }
+            self.drop_if_empty(key);
+        }
+        (doomed.len(), removed)
     }
 }
 
@@ -296,18 +625,24 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn verification(seq: u64, state: VerificationState) -> Verification {
+    fn key(account: &str) -> AccountKey {
+        AccountKey::new("plivo", account)
+    }
+
+    fn verification(seq: u64, account: &str, number: &str) -> Verification {
         Verification {
             seq,
+            key: key(account),
             id: format!("v{seq}"),
-            phone_number: "+12025551234".into(),
+            phone_number: number.into(),
             country: "US".into(),
             label: String::new(),
-            subaccount: String::new(),
+            attributes: Attributes::default(),
             requested_channel: None,
             channel: Channel::Sms,
+            entry: Entry::Api,
             code: "123456".into(),
-            state,
+            state: VerificationState::Pending,
             issued_at: Timestamp::from_nanos(0),
             expires_at: None,
             attempts: 0,
@@ -315,75 +650,84 @@ mod tests {
             call_status: None,
             callback: None,
             caller_id: None,
+            finished_at: None,
+        }
+    }
+
+    fn caller(seq: u64, number: &str, created: i64) -> CallerId {
+        CallerId {
+            seq,
+            id: format!("c{seq}"),
+            phone_number: number.into(),
+            country: "US".into(),
+            label: String::new(),
+            attributes: Attributes::default(),
+            created_at: Timestamp::from_nanos(created),
+            updated_at: Timestamp::from_nanos(created),
         }
     }
 
     #[test]
-    fn verification_history_is_capped_oldest_finished_first() {
-        let mut ns = Namespace::default();
-        ns.insert_verification(verification(1, VerificationState::Pending));
-        for seq in 2..=(MAX_VERIFICATIONS_PER_ACCOUNT as u64 + 5) {
-            ns.insert_verification(verification(seq, VerificationState::Expired));
-        }
-        assert_eq!(ns.verifications().count(), MAX_VERIFICATIONS_PER_ACCOUNT);
-        assert!(ns.verification("v1").is_some(), "a pending one outlives finished ones");
-        assert!(ns.verification("v2").is_none());
-        assert!(ns.verification("v1005").is_some());
-    }
-
-    #[test]
-    fn past_the_account_cap_the_least_recently_used_undeclared_account_goes() {
+    fn caller_ids_list_newest_first_with_a_stable_tie_break() {
         let mut store = Store::default();
-        store.namespace_mut(&AccountKey::new("plivo", "declared")).declared = true;
-        for n in 1..MAX_ACCOUNTS {
-            store.next_seq();
-            store.namespace_mut(&AccountKey::new("plivo", format!("A{n}")));
-        }
-        store.next_seq();
-        store.namespace_mut(&AccountKey::new("plivo", "A1")); // written again: no longer the stalest
-        store.next_seq();
-        store.namespace_mut(&AccountKey::new("plivo", "new"));
-        assert_eq!(store.namespaces.len(), MAX_ACCOUNTS);
-        for kept in ["declared", "A1", "new"] {
-            assert!(store.namespace(&AccountKey::new("plivo", kept)).is_some(), "{kept}");
-        }
-        assert!(store.namespace(&AccountKey::new("plivo", "A2")).is_none());
+        store.put_caller_id(&key("A"), caller(1, "+1", 10));
+        store.put_caller_id(&key("A"), caller(2, "+2", 30));
+        store.put_caller_id(&key("A"), caller(3, "+3", 30));
+        let ns = store.namespace(&key("A")).unwrap();
+        let order: Vec<u64> = ns.callers_after(None).map(|c| c.seq).collect();
+        assert_eq!(order, [3, 2, 1]);
+        let after_first = ns.caller_by_id("c3").unwrap().order();
+        assert_eq!(ns.callers_after(Some(after_first)).map(|c| c.seq).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(
+            ns.callers_before(ns.caller_by_id("c1").unwrap().order()).map(|c| c.seq).collect::<Vec<_>>(),
+            [2, 3]
+        );
     }
 
     #[test]
-    fn reset_keeps_declared_credentials() {
+    fn indexes_follow_inserts_and_removals_and_bytes_return_to_zero() {
         let mut store = Store::default();
-        let key = AccountKey::new("twilio", "AC1");
-        let ns = store.namespace_mut(&key);
+        store.insert_verification(verification(1, "A", "+1"));
+        store.insert_verification(verification(2, "A", "+1"));
+        store.insert_verification(verification(3, "B", "+1"));
+        store.put_caller_id(&key("A"), caller(4, "+1", 0));
+        assert_eq!(store.namespace(&key("A")).unwrap().latest_for("+1"), Some(2));
+        assert_eq!(store.seqs_of_number("+1").unwrap().len(), 3);
+        assert_eq!(store.pending(), 3);
+        store.remove_verification(2);
+        assert_eq!(store.namespace(&key("A")).unwrap().latest_for("+1"), Some(1), "the next newest becomes the latest");
+        assert_eq!(store.seq_of("v2"), None);
+        store.remove_verification(1);
+        store.remove_verification(3);
+        store.remove_caller_id(&key("A"), "+1");
+        assert_eq!((store.pending(), store.bytes(), store.namespaces.len()), (0, 0, 0), "empty namespaces go");
+    }
+
+    #[test]
+    fn finishing_moves_a_verification_to_the_finished_index() {
+        let mut store = Store::default();
+        store.insert_verification(verification(1, "A", "+1"));
+        store.update_verification(1, |v| {
+            v.state = VerificationState::Expired;
+            v.finished_at = Some(Timestamp::from_nanos(5));
+        });
+        assert_eq!((store.pending(), store.oldest_finished()), (0, Some((Timestamp::from_nanos(5), 1))));
+    }
+
+    #[test]
+    fn reset_keeps_declared_credentials_and_other_accounts() {
+        let mut store = Store::default();
+        let ns = store.namespace_mut(&key("A"));
         ns.declared = true;
         ns.auth_token = Some("t".into());
-        ns.caller_ids.insert(
-            "+1".into(),
-            CallerId {
-                seq: 1,
-                id: "PN1".into(),
-                phone_number: "+1".into(),
-                country: String::new(),
-                label: String::new(),
-                subaccount: String::new(),
-                requested_channel: None,
-                created_at: Timestamp::from_nanos(0),
-                updated_at: Timestamp::from_nanos(0),
-            },
-        );
-        assert_eq!(store.reset(None), 1);
-        let ns = store.namespace(&key).unwrap();
-        assert!(ns.declared && ns.auth_token.as_deref() == Some("t") && ns.caller_ids.is_empty());
-    }
-
-    #[test]
-    fn reset_of_one_account_keeps_the_others() {
-        let mut store = Store::default();
-        store.namespace_mut(&AccountKey::new("plivo", "MA1"));
-        store.namespace_mut(&AccountKey::new("twilio", "MA1"));
-        store.namespace_mut(&AccountKey::new("plivo", "MA2"));
-        assert_eq!(store.reset(Some("MA1")), 2);
-        assert!(store.namespace(&AccountKey::new("plivo", "MA2")).is_some());
-        assert_eq!(store.reset(None), 1);
+        store.put_caller_id(&key("A"), caller(1, "+1", 0));
+        store.insert_verification(verification(2, "A", "+2"));
+        store.insert_verification(verification(3, "B", "+2"));
+        let (emptied, removed) = store.reset(Some("A"));
+        assert_eq!((emptied, removed.len()), (1, 1));
+        let ns = store.namespace(&key("A")).unwrap();
+        assert!(ns.declared && ns.auth_token.as_deref() == Some("t") && ns.caller_count() == 0);
+        assert!(store.namespace(&key("B")).is_some());
+        assert_eq!(store.seqs_of_number("+2").unwrap().len(), 1);
     }
 }

@@ -1,40 +1,40 @@
-//! The queue of due events: what must happen when the clock passes a given time.
+//! The queue of due events: what must happen to a verification when the clock passes a time.
 //!
-//! Events run in deadline order (ties in scheduling order), whether the clock got there by
-//! itself or was moved by a test, so a jump of 16 minutes runs every expiry in between, in order.
+//! A verification has at most one timer at a time (its call rings, or its code expires), kept
+//! in the verification itself so that a verification that is verified, superseded, failed or
+//! removed drops its timer at once, in O(log n). Events run in deadline order, ties in creation
+//! order, whether the clock got there by itself or was moved by a test, so a jump of 16 minutes
+//! runs every expiry in between, in order.
 
 use std::collections::BTreeMap;
 
-use super::store::AccountKey;
 use super::time::Timestamp;
 
-/// Something that happens at a time.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What happens when a verification's timer falls due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// A pending verification's code stops being valid (a call stops ringing).
-    Expire { key: AccountKey, id: String },
-    /// A validation call rings.
-    Ring { key: AccountKey, id: String },
+    /// The code stops being valid (for a call still ringing: nobody answered).
+    Expire,
+    /// The call rings.
+    Ring,
 }
 
-impl Event {
-    fn key(&self) -> &AccountKey {
-        match self {
-            Event::Expire { key, .. } | Event::Ring { key, .. } => key,
-        }
-    }
-}
+/// A scheduled event: when, and the seq of its verification.
+pub type Due = (Timestamp, u64);
 
 #[derive(Debug, Default)]
 pub struct Timers {
-    queue: BTreeMap<(Timestamp, u64), Event>,
-    seq: u64,
+    queue: BTreeMap<Due, Event>,
 }
 
 impl Timers {
-    pub fn schedule(&mut self, at: Timestamp, event: Event) {
-        self.seq += 1;
-        self.queue.insert((at, self.seq), event);
+    pub fn schedule(&mut self, at: Timestamp, seq: u64, event: Event) -> Due {
+        self.queue.insert((at, seq), event);
+        (at, seq)
+    }
+
+    pub fn cancel(&mut self, due: Due) {
+        self.queue.remove(&due);
     }
 
     pub fn next_deadline(&self) -> Option<Timestamp> {
@@ -42,29 +42,16 @@ impl Timers {
     }
 
     /// Removes and returns the earliest event due at or before `now`.
-    pub fn pop_due(&mut self, now: Timestamp) -> Option<(Timestamp, Event)> {
+    pub fn pop_due(&mut self, now: Timestamp) -> Option<(Due, Event)> {
         let entry = self.queue.first_entry()?;
         if entry.key().0 > now {
             return None;
         }
-        let ((at, _), event) = entry.remove_entry();
-        Some((at, event))
+        Some(entry.remove_entry())
     }
 
     pub fn len(&self) -> usize {
         self.queue.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
-
-    /// Drops every event, or those of one account name.
-    pub fn reset(&mut self, account: Option<&str>) {
-        match account {
-            Some(account) => self.queue.retain(|_, e| e.key().account != account),
-            None => self.queue.clear(),
-        }
     }
 }
 
@@ -72,32 +59,20 @@ impl Timers {
 mod tests {
     use super::*;
 
-    fn expire(id: &str) -> Event {
-        Event::Expire { key: AccountKey::new("plivo", "MA1"), id: id.into() }
-    }
-
     #[test]
-    fn pops_in_deadline_then_scheduling_order() {
+    fn pops_in_deadline_then_creation_order_and_cancels() {
         let mut timers = Timers::default();
-        timers.schedule(Timestamp::from_nanos(30), expire("c"));
-        timers.schedule(Timestamp::from_nanos(10), expire("a"));
-        timers.schedule(Timestamp::from_nanos(10), expire("b"));
+        timers.schedule(Timestamp::from_nanos(30), 1, Event::Expire);
+        timers.schedule(Timestamp::from_nanos(10), 3, Event::Ring);
+        let cancelled = timers.schedule(Timestamp::from_nanos(10), 4, Event::Expire);
+        timers.schedule(Timestamp::from_nanos(10), 2, Event::Expire);
+        timers.cancel(cancelled);
         assert_eq!(timers.next_deadline(), Some(Timestamp::from_nanos(10)));
         assert_eq!(timers.pop_due(Timestamp::from_nanos(5)), None);
         let now = Timestamp::from_nanos(20);
-        assert_eq!(timers.pop_due(now).unwrap().1, expire("a"));
-        assert_eq!(timers.pop_due(now).unwrap().1, expire("b"));
+        assert_eq!(timers.pop_due(now), Some(((Timestamp::from_nanos(10), 2), Event::Expire)));
+        assert_eq!(timers.pop_due(now), Some(((Timestamp::from_nanos(10), 3), Event::Ring)));
         assert_eq!(timers.pop_due(now), None);
         assert_eq!(timers.len(), 1);
-    }
-
-    #[test]
-    fn reset_of_an_account_drops_only_its_events() {
-        let mut timers = Timers::default();
-        timers.schedule(Timestamp::from_nanos(1), expire("a"));
-        let other = Event::Expire { key: AccountKey::new("plivo", "MA2"), id: "x".into() };
-        timers.schedule(Timestamp::from_nanos(2), other.clone());
-        timers.reset(Some("MA1"));
-        assert_eq!(timers.pop_due(Timestamp::from_nanos(9)).unwrap().1, other);
     }
 }

@@ -1,78 +1,122 @@
-//! One module per emulated provider. Each owns its wire format (routes, serde types, error
-//! envelope) and talks to the provider-neutral [`crate::core`] for state and time.
+//! One folder per emulated provider. Each owns everything about its API: its path prefix, its
+//! routes, wire types and error envelope, its flags, the query parameters that carry secrets,
+//! and the webhooks it sends. The rest of the server reaches it only through [`Provider`].
 //!
-//! Adding a provider: a folder here with an [`Entry`], and a line in [`ALL`].
+//! Adding a provider: a folder here with a `Provider` and an `Options`, and its name in the
+//! [`registry!`] line at the bottom of this file. Nothing outside the folder names it.
 
-pub(crate) mod plivo;
-pub(crate) mod seven;
-pub(crate) mod twilio;
-
-use crate::App;
-use crate::core::Providers;
-use crate::core::callbacks::Webhook;
-use crate::core::faults::Target;
+use crate::app::App;
+use crate::core::ProviderFacts;
 use crate::core::ids::Ids;
-use crate::core::store::{AccountKey, Verification};
+use crate::core::store::Verification;
+use crate::delivery::Webhook;
+use crate::faults::Target;
 use crate::http::{Request, Response};
 
-/// An error a fault rule injects, to be rendered in the provider's own shape.
-pub(crate) struct InjectedError<'a> {
-    pub status: u16,
-    pub code: Option<u64>,
-    pub message: &'a str,
-}
-
-/// Everything the router and the core need from a provider.
-pub(crate) struct Entry {
-    /// The name in the control plane and state files.
-    pub name: &'static str,
-    /// The first path segment of its API (`v1`, `2010-04-01`, `api`).
-    pub prefix: &'static str,
-    /// What a request is (operation, account, number) before it runs; `segs` follow the prefix.
-    pub classify: fn(&Request, &[&str]) -> Target,
-    /// Answers a request; `segs` follow the prefix.
-    pub handle: fn(&App, &Request, &[&str]) -> Response,
-    /// Renders an injected error in the provider's shape.
-    pub fault: fn(&App, &InjectedError) -> Response,
-    /// The base URL an SDK should be pointed at, given the server's origin.
-    pub base_url: fn(&str) -> String,
+/// Everything the server needs from a provider.
+pub(crate) trait Provider: Send + Sync {
+    /// The name in the control plane, fault rules and state files.
+    fn name(&self) -> &'static str;
+    /// The path segments its API starts with (`["v1"]`, `["2010-04-01"]`, …).
+    fn prefix(&self) -> &'static [&'static str];
+    /// The base URL an SDK should be pointed at, given the server's origin (for the banner).
+    fn base_url(&self, origin: &str) -> String;
+    /// The operation names of [`Target::operation`], for fault rules and the docs.
+    fn operations(&self) -> &'static [&'static str];
+    /// Query or form parameters whose values are secrets (redacted in the request journal).
+    fn secret_params(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The account name is itself a secret (an API key): shown masked in journals, logs and the
+    /// inbox, matched in full by filters.
+    fn account_is_secret(&self) -> bool {
+        false
+    }
+    /// Parses a request once (`rest` is the path after the prefix): what it is, for fault rules
+    /// and the journal, and the work that answers it.
+    fn prepare<'a>(&'a self, app: &'a App, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a>;
+    /// Answers a request the server refuses before (or instead of) the provider's own work.
+    fn refuse(&self, app: &App, why: Refusal) -> Response;
     /// A fresh caller-ID id in the provider's shape.
-    pub caller_id_id: fn(&Ids) -> String,
-    /// The webhook reporting a validation call's end, if the request asked for one.
-    pub call_ended: fn(&AccountKey, &Verification, &Ids) -> Option<Webhook>,
+    fn caller_id_id(&self, ids: &Ids) -> String;
+    /// The webhook that tells the application a validation call ended, if it asked for one.
+    fn call_ended(&self, _v: &Verification, _ids: &Ids) -> Option<Webhook> {
+        None
+    }
 }
 
-/// Every provider this build emulates.
-pub(crate) const ALL: &[Entry] = &[plivo::ENTRY, twilio::ENTRY, seven::ENTRY];
-
-/// The provider whose API starts with path segment `prefix`.
-pub(crate) fn by_prefix(prefix: &str) -> Option<&'static Entry> {
-    ALL.iter().find(|e| e.prefix == prefix)
+/// A request parsed by its provider.
+pub(crate) struct Prepared<'a> {
+    pub target: Target,
+    pub run: Box<dyn FnOnce() -> Response + Send + 'a>,
 }
 
-pub(crate) fn by_name(name: &str) -> Option<&'static Entry> {
-    ALL.iter().find(|e| e.name == name)
+/// Why the server answers a provider request itself; each provider renders every case in its
+/// own shape.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Refusal<'a> {
+    /// A fault rule's error: status, the provider's code if the rule gives one, the message.
+    Injected { status: u16, code: Option<u64>, message: &'a str },
+    /// The body is larger than the server reads (`limit` bytes).
+    BodyTooLarge { limit: usize },
+    /// The body did not arrive in time.
+    BodyTimeout,
+    /// The change was made but the state file could not be written (the cause): not kept.
+    NotSaved(&'a str),
 }
 
-/// The providers' names, for messages.
-pub(crate) fn names() -> Vec<&'static str> {
-    ALL.iter().map(|e| e.name).collect()
+/// Every provider of this build.
+pub(crate) struct Registry {
+    all: Vec<Box<dyn Provider>>,
 }
 
-/// Provider facts the core needs without knowing any provider.
-pub(crate) struct Registry;
+impl Registry {
+    pub fn all(&self) -> impl Iterator<Item = &dyn Provider> {
+        self.all.iter().map(|p| &**p)
+    }
 
-impl Providers for Registry {
-    fn provider(&self, name: &str) -> Option<&'static str> {
-        by_name(name).map(|e| e.name)
+    pub fn by_name(&self, name: &str) -> Option<&dyn Provider> {
+        self.all().find(|p| p.name() == name)
+    }
+
+    /// The provider whose prefix starts `segs`, and the segments after it.
+    pub fn by_path<'s, 'a>(&'s self, segs: &'a [&'a str]) -> Option<(&'s dyn Provider, &'a [&'a str])> {
+        self.all().find_map(|p| segs.strip_prefix(p.prefix()).map(|rest| (p, rest)))
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.all().map(|p| p.name()).collect()
+    }
+}
+
+impl ProviderFacts for Registry {
+    fn names(&self) -> Vec<&'static str> {
+        Registry::names(self)
     }
 
     fn caller_id_id(&self, provider: &'static str, ids: &Ids) -> String {
-        let entry = by_name(provider).expect("the core only holds names the registry gave it");
-        (entry.caller_id_id)(ids)
-    }
-
-    fn call_ended(&self, key: &AccountKey, v: &Verification, ids: &Ids) -> Option<Webhook> {
-        (by_name(key.provider)?.call_ended)(key, v, ids)
+        self.by_name(provider).expect("the core only holds names the registry gave it").caller_id_id(ids)
     }
 }
+
+/// Declares the providers: their modules, the flags each brings (`ProviderOptions`), and the
+/// registry built from them.
+macro_rules! registry {
+    ($($name:ident),* $(,)?) => {
+        $(pub(crate) mod $name;)*
+
+        /// Every provider's own flags.
+        #[derive(clap::Args, Clone, Debug, Default)]
+        pub struct ProviderOptions {
+            $(#[command(flatten)] pub $name: $name::Options,)*
+        }
+
+        impl Registry {
+            pub(crate) fn new(options: &ProviderOptions) -> Registry {
+                Registry { all: vec![$(Box::new($name::Api::new(&options.$name)) as Box<dyn Provider>),*] }
+            }
+        }
+    };
+}
+
+registry!(plivo, twilio, seven);

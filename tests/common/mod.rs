@@ -2,6 +2,7 @@
 //! client, so tests read as plain sequences of requests.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod receiver;
 
 use std::io::{Read, Write};
@@ -31,7 +32,7 @@ pub fn config() -> callerid_mock::Config {
     callerid_mock::Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         seed: Some(42),
-        start_time: callerid_mock::core::time::Timestamp::parse_rfc3339(START),
+        start_time: callerid_mock::Timestamp::parse_rfc3339(START),
         frozen_clock: true,
         ..Default::default()
     }
@@ -101,7 +102,7 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let (Some(server), Some(runtime)) = (self.server.take(), self.runtime.take()) {
-            runtime.block_on(server.shutdown());
+            runtime.block_on(server.shutdown()).expect("the server shuts down cleanly");
         }
     }
 }
@@ -146,13 +147,31 @@ pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]
 }
 
 fn parse_response(raw: &[u8]) -> Resp {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response head");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head");
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let body = &raw[split + 4..];
     let mut lines = head.lines();
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Resp { status, headers, body: body.to_owned() }
+    let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_vec() };
+    Resp { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+/// The body of a `Transfer-Encoding: chunked` response.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = raw.windows(2).position(|w| w == b"\r\n").expect("a chunk size line");
+        let size = usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).unwrap().trim(), 16).unwrap();
+        raw = &raw[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
 }

@@ -5,8 +5,8 @@
 use hyper::StatusCode;
 
 use super::wire::ErrorBody;
-use crate::App;
-use crate::core::CoreError;
+use crate::app::App;
+use crate::core::{CoreError, Limit};
 use crate::http::{self, Response};
 
 #[derive(Debug)]
@@ -18,6 +18,8 @@ pub(crate) enum PlivoError {
     MethodNotAllowed,
     /// A missing or invalid parameter, with Plivo-style text.
     BadRequest(String),
+    /// Any status with its text (injected faults, refusals of the server).
+    Status(StatusCode, String),
     Core(CoreError),
 }
 
@@ -29,37 +31,48 @@ impl From<CoreError> for PlivoError {
 
 impl PlivoError {
     fn status_and_text(&self) -> (StatusCode, String) {
-        use CoreError::*;
         let bad = StatusCode::BAD_REQUEST;
         match self {
-            PlivoError::Unauthorized => {
-                (StatusCode::UNAUTHORIZED, "authentication credentials were not provided".into())
-            }
-            PlivoError::Forbidden => {
-                (StatusCode::FORBIDDEN, "forbidden: these credentials belong to another account".into())
-            }
-            PlivoError::NotFound | PlivoError::Core(NotFound) => (StatusCode::NOT_FOUND, "not found".into()),
+            PlivoError::Unauthorized => (StatusCode::UNAUTHORIZED, "authentication credentials were not provided".into()),
+            PlivoError::Forbidden => (StatusCode::FORBIDDEN, "forbidden: these credentials belong to another account".into()),
+            PlivoError::NotFound => (StatusCode::NOT_FOUND, "not found".into()),
             PlivoError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method not allowed".into()),
             PlivoError::BadRequest(text) => (bad, text.clone()),
-            PlivoError::Core(AlreadyVerified) => (bad, "this number is already a verified caller ID".into()),
-            PlivoError::Core(Expired) => (bad, "OTP has expired; initiate the verification again".into()),
-            PlivoError::Core(WrongCode { remaining }) => (bad, format!("invalid OTP; {remaining} attempts remaining")),
-            PlivoError::Core(Failed) => (bad, "maximum OTP attempts exceeded; initiate the verification again".into()),
-            PlivoError::Core(Superseded) => {
-                (bad, "a newer verification was initiated for this number; use its verification_uuid".into())
-            }
-            PlivoError::Core(LimitReached) => (bad, "verified caller ID limit reached for this account".into()),
+            PlivoError::Status(status, text) => (*status, text.clone()),
+            PlivoError::Core(e) => match e {
+                CoreError::NotFound => (StatusCode::NOT_FOUND, "not found".into()),
+                CoreError::AlreadyVerified => (bad, "this number is already a verified caller ID".into()),
+                CoreError::Expired => (bad, "OTP has expired; initiate the verification again".into()),
+                CoreError::WrongCode { remaining } => {
+                    let s = if *remaining == 1 { "" } else { "s" };
+                    (bad, format!("invalid OTP; {remaining} attempt{s} remaining"))
+                }
+                CoreError::Failed => (bad, "maximum OTP attempts exceeded; initiate the verification again".into()),
+                CoreError::Superseded => {
+                    (bad, "a newer verification was initiated for this number; use its verification_uuid".into())
+                }
+                CoreError::LimitReached(limit) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("too many requests: the emulator's {} cap is reached", limit_text(*limit)),
+                ),
+                CoreError::NotSaved(cause) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("service unavailable: the emulator's state file cannot be written ({cause})"),
+                ),
+            },
         }
     }
 
     pub(crate) fn render(&self, app: &App) -> Response {
         let (status, error) = self.status_and_text();
-        render(app, status, error)
+        let api_id = (status != StatusCode::UNAUTHORIZED).then(|| app.core.ids().uuid_v4());
+        http::json(status, &ErrorBody { api_id, error })
     }
 }
 
-/// Plivo's error body with `status`; a 401 carries no `api_id`.
-pub(crate) fn render(app: &App, status: StatusCode, error: String) -> Response {
-    let api_id = (status != StatusCode::UNAUTHORIZED).then(|| app.core.ids.uuid_v4());
-    http::json(status, &ErrorBody { api_id, error })
+fn limit_text(limit: Limit) -> &'static str {
+    match limit {
+        Limit::StateBytes => "memory (--max-state-bytes)",
+        Limit::Pending => "pending verifications (--max-pending)",
+    }
 }

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::error::PlivoError;
-use crate::http::{self, Request};
+use crate::http::{Pairs, Request};
 
 /// Request parameters: the JSON body's keys (or form fields), then query pairs.
 pub(crate) struct Params(Map<String, Value>);
@@ -22,15 +22,15 @@ impl Params {
             Ok(_) => Ok(Params(Map::new())),
             // Plivo takes JSON only, but a form body (curl -d) is read rather than refused.
             Err(_) if is_form(req) => {
-                let pairs = http::form_pairs(body).into_iter().map(|(k, v)| (k, Value::String(v)));
-                Ok(Params(pairs.collect()))
+                let pairs = Pairs::form(body);
+                Ok(Params(pairs.iter().map(|(k, v)| (k.to_owned(), Value::String(v.to_owned()))).collect()))
             }
             Err(_) => Err(PlivoError::BadRequest("request body is not valid JSON".into())),
         }
     }
 
     pub fn from_query(req: &Request) -> Params {
-        Params(req.query_pairs().into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+        Params(req.query_pairs().iter().map(|(k, v)| (k.to_owned(), Value::String(v.to_owned()))).collect())
     }
 
     /// A parameter as text; absent, `null` and `""` are all `None`.

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::core::store::{AccountKey, CallerId};
+use super::SUBACCOUNT;
+use crate::core::store::{AccountKey, CallerId, Channel};
 
 #[derive(Serialize)]
 pub(crate) struct ErrorBody {
@@ -36,15 +37,15 @@ pub(crate) struct Verified {
 }
 
 impl Verified {
-    pub fn new(api_id: String, c: CallerId) -> Verified {
+    pub fn new(api_id: String, requested_channel: Option<Channel>, c: CallerId) -> Verified {
         Verified {
-            alias: c.label,
             api_id,
-            channel: c.requested_channel.map_or("", |ch| ch.as_str()),
+            channel: requested_channel.map_or("", |ch| ch.as_str()),
             country: c.country,
             created_at: c.created_at.rfc3339_nanos(),
             phone_number: c.phone_number,
-            subaccount: c.subaccount,
+            subaccount: subaccount(&c.attributes),
+            alias: c.label,
             verification_uuid: c.id,
         }
     }
@@ -74,10 +75,14 @@ impl CallerIdBody {
             modified_at: created_at.clone(),
             created_at,
             phone_number: c.phone_number,
-            subaccount: c.subaccount,
+            subaccount: subaccount(&c.attributes),
             verification_uuid: c.id,
         }
     }
+}
+
+fn subaccount(attributes: &crate::core::store::Attributes) -> String {
+    attributes.get(SUBACCOUNT).unwrap_or_default().to_owned()
 }
 
 /// `GET …/VerifiedCallerId/`
@@ -123,7 +128,7 @@ impl ListItem {
             modified_at: created_at.clone(),
             created_at,
             phone_number: c.phone_number,
-            subaccount: c.subaccount,
+            subaccount: subaccount(&c.attributes),
             verification_uuid: c.id,
         }
     }

@@ -2,11 +2,10 @@
 //! `Authorization: Basic <key>` (not base64), `Authorization: Bearer <token>`, or `p` in the
 //! query or body.
 
-use super::routes::Params;
-use crate::http::Request;
+use crate::http::{Pairs, Request};
 
 /// The key, if one is present and well formed: 1 to 128 of `A-Z a-z 0-9 _ - . : /  + =`.
-pub(crate) fn api_key(req: &Request, params: &Params) -> Option<String> {
+pub(crate) fn api_key(req: &Request, params: &Pairs) -> Option<String> {
     let from_header = req.header("x-api-key").map(str::to_owned).or_else(|| {
         let value = req.header("authorization")?.trim();
         let (scheme, key) = value.split_once(' ')?;
@@ -27,13 +26,13 @@ mod tests {
     use hyper::body::Bytes;
     use hyper::header::{HeaderMap, HeaderValue};
 
-    fn req(header: Option<(&'static str, &'static str)>, query: &str) -> (Request, Params) {
+    fn req(header: Option<(&'static str, &'static str)>, query: &str) -> (Request, Pairs) {
         let mut headers = HeaderMap::new();
         if let Some((k, v)) = header {
             headers.insert(k, HeaderValue::from_static(v));
         }
         let r = Request::new(Method::POST, &format!("/api/validate_for_voice?{query}"), headers, Bytes::new());
-        let p = Params::read(&r);
+        let p = super::super::params::read(&r);
         (r, p)
     }
 

@@ -3,17 +3,17 @@
 //! no answer) the same names with `id` empty, `success=0`, `voice=0` and the reason in `error`.
 //! Appended to any query the URL already has.
 
-use crate::core::callbacks::Webhook;
-use crate::core::ids::Ids;
-use crate::core::store::{AccountKey, CallStatus, Verification, VerificationState};
-use crate::phone;
+use crate::core::phone;
+use crate::core::store::{CallStatus, Verification, VerificationState};
+use crate::delivery::Webhook;
 
-pub(crate) fn call_ended(key: &AccountKey, v: &Verification, _ids: &Ids) -> Option<Webhook> {
+pub(crate) fn call_ended(v: &Verification) -> Option<Webhook> {
+    let key = &v.key;
     let callback = v.callback.as_ref()?;
     let success = v.state == VerificationState::Verified;
     let error = match v.call_status? {
         _ if success => "",
-        CallStatus::Completed => "The code entered was wrong",
+        CallStatus::Completed | CallStatus::Ringing => "The code entered was wrong",
         CallStatus::Busy => "The line was busy",
         CallStatus::NoAnswer => "The call was not answered",
         CallStatus::Failed => "The call failed",
@@ -35,9 +35,8 @@ pub(crate) fn call_ended(key: &AccountKey, v: &Verification, _ids: &Ids) -> Opti
     let sep = if callback.url.contains('?') { '&' } else { '?' };
     Some(Webhook {
         provider: super::NAME,
-        account: key.account.clone(),
+        account: key.account.to_string(),
         verification_id: v.id.clone(),
-        phone_number: v.phone_number.clone(),
         method: "GET",
         url: format!("{}{sep}{encoded}", callback.url),
         params,

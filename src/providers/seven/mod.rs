@@ -4,81 +4,139 @@
 //! merged from the query, a form body and a JSON body (the SDKs use all three). An unknown valid
 //! number gets a 6-digit code and a validation call; the person keys the code in by DTMF (the
 //! control plane, or `--auto-answer`), the caller ID is saved with a numeric id, and the
-//! `callback` URL is called with GET. The API key is the state namespace; a missing or
-//! malformed key gets HTTP 200 with the body `900`, as the gateway answers.
+//! `callback` URL is called with GET. The API key is the state namespace (and a secret: it is
+//! shown masked); a missing or malformed key gets HTTP 200 with the body `900`, as the gateway
+//! answers.
 
 mod auth;
 mod callback;
+mod error;
+mod params;
 mod routes;
 mod wire;
 
 use hyper::{Method, StatusCode};
 
-use super::{Entry, InjectedError};
-use crate::App;
+use super::{Prepared, Provider, Refusal};
+use crate::app::App;
 use crate::core::Auth;
-use crate::core::faults::Target;
-use crate::http::{self, Request, Response};
+use crate::core::ids::Ids;
+use crate::core::store::Verification;
+use crate::delivery::Webhook;
+use crate::faults::Target;
+use crate::http::{Request, Response};
+use error::SevenError;
 
 /// The provider's name in the control plane and state files.
-pub(crate) const NAME: &str = "seven";
+const NAME: &str = "seven";
 
-pub(crate) const ENTRY: Entry = Entry {
-    name: NAME,
-    prefix: "api",
-    classify,
-    handle,
-    fault,
-    base_url,
-    caller_id_id,
-    call_ended: callback::call_ended,
-};
-
-fn base_url(origin: &str) -> String {
-    format!("{origin}/api")
+/// seven's flags.
+#[derive(clap::Args, Clone, Debug)]
+#[group(skip)]
+pub struct Options {
+    /// ISO region seven.io reads national numbers in (such as 0163 2429751).
+    #[arg(long = "seven-region", env = "CALLERID_MOCK_SEVEN_REGION", default_value = "DE", value_parser = parse_region)]
+    pub region: phonenumber::country::Id,
 }
 
-/// The operation, account (the API key) and number of a request, before it runs.
-fn classify(req: &Request, segs: &[&str]) -> Target {
-    let params = routes::Params::read(req);
-    let operation = if segs == ["validate_for_voice"] { "validate_for_voice" } else { "" };
-    let number =
-        params.get("number").and_then(|n| routes::parse_number(n, phonenumber::country::Id::DE)).map(|n| n.e164);
-    Target { provider: NAME, operation, account: auth::api_key(req, &params), number }
-}
-
-/// An injected error: with HTTP 200 and a `code`, the gateway's bare code (such as `900`);
-/// otherwise `{"success": false, "error": …}` with the status.
-fn fault(_app: &App, e: &InjectedError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    match e.code {
-        Some(code) if status == StatusCode::OK => http::json_bytes(status, code.to_string().into_bytes()),
-        _ => http::json(status, &serde_json::json!({"success": false, "error": e.message})),
+impl Default for Options {
+    fn default() -> Options {
+        Options { region: phonenumber::country::Id::DE }
     }
 }
 
-/// Handles a request whose path started with `/api`; `segs` is the rest.
-fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
-    match (segs, &req.method) {
-        (["validate_for_voice"], &Method::GET | &Method::POST) => {
-            let params = routes::Params::read(req);
-            match auth::api_key(req, &params).filter(|key| app.core.check_auth(NAME, key, key, None) == Auth::Ok) {
-                Some(key) => routes::validate_for_voice(app, &key, &params),
-                None => http::json_bytes(StatusCode::OK, b"900".to_vec()),
-            }
+fn parse_region(s: &str) -> Result<phonenumber::country::Id, String> {
+    s.to_ascii_uppercase().parse().map_err(|_| format!("{s:?} is not an ISO 3166 region such as DE or US"))
+}
+
+pub(crate) struct Api {
+    region: phonenumber::country::Id,
+}
+
+impl Api {
+    pub fn new(options: &Options) -> Api {
+        Api { region: options.region }
+    }
+}
+
+impl Provider for Api {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn prefix(&self) -> &'static [&'static str] {
+        &["api"]
+    }
+
+    fn base_url(&self, origin: &str) -> String {
+        format!("{origin}/api")
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        &["validate_for_voice"]
+    }
+
+    fn secret_params(&self) -> &'static [&'static str] {
+        &["p"]
+    }
+
+    fn account_is_secret(&self) -> bool {
+        true
+    }
+
+    fn prepare<'a>(&'a self, app: &'a App, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
+        let target = |operation, account, number| Target { provider: NAME, operation, account, number };
+        if rest != ["validate_for_voice"] {
+            return Prepared { target: target("", None, None), run: Box::new(|| SevenError::NotFound.render()) };
         }
-        (["validate_for_voice"], _) => http::json(
-            StatusCode::METHOD_NOT_ALLOWED,
-            &serde_json::json!({"success": false, "error": "method not allowed"}),
-        ),
-        _ => http::json(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"success": false, "error": "callerid-mock emulates only /api/validate_for_voice of seven.io"}),
-        ),
+        let params = params::read(req);
+        let key = auth::api_key(req, &params);
+        let raw = params.get("number").map(str::trim).unwrap_or("").to_owned();
+        let number = routes::parse_number(&raw, self.region);
+        let target = target("validate_for_voice", key.clone(), number.as_ref().map(|n| n.e164.clone()));
+        let run = move || {
+            if !matches!(req.method, Method::GET | Method::POST) {
+                return SevenError::MethodNotAllowed.render();
+            }
+            let key = key.filter(|key| app.core.check_auth(NAME, key, key, None) == Auth::Ok);
+            let Some(key) = key else { return SevenError::BadKey.render() };
+            routes::validate_for_voice(app, &key, &raw, number, params.get("callback")).unwrap_or_else(|e| e.render())
+        };
+        Prepared { target, run: Box::new(run) }
     }
-}
 
-/// seven's `id` of a saved caller ID: a number, 1 to 9,999,999.
-fn caller_id_id(ids: &crate::core::ids::Ids) -> String {
-    (ids.below(9_999_999) + 1).to_string()
+    fn refuse(&self, _app: &App, why: Refusal) -> Response {
+        let e = match why {
+            Refusal::Injected { status, code, message } => SevenError::Status {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                code,
+                message: message.to_owned(),
+            },
+            Refusal::BodyTooLarge { limit } => SevenError::Status {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: None,
+                message: format!("request body is larger than {limit} bytes"),
+            },
+            Refusal::BodyTimeout => SevenError::Status {
+                status: StatusCode::REQUEST_TIMEOUT,
+                code: None,
+                message: "the request body did not arrive in time".into(),
+            },
+            Refusal::NotSaved(cause) => SevenError::Status {
+                status: StatusCode::OK,
+                code: None,
+                message: format!("Service unavailable: the emulator's state file cannot be written ({cause})"),
+            },
+        };
+        e.render()
+    }
+
+    /// seven's `id` of a saved caller ID: a number, 1 to 9,999,999.
+    fn caller_id_id(&self, ids: &Ids) -> String {
+        (ids.below(9_999_999) + 1).to_string()
+    }
+
+    fn call_ended(&self, v: &Verification, _ids: &Ids) -> Option<Webhook> {
+        callback::call_ended(v)
+    }
 }

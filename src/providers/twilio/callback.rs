@@ -2,21 +2,22 @@
 //! `VerificationStatus` (and `OutgoingCallerIdSid` on success), sent as a form POST or a GET
 //! query per `StatusCallbackMethod`, signed with `X-Twilio-Signature`.
 
-use crate::core::callbacks::Webhook;
 use crate::core::ids::Ids;
-use crate::core::store::{AccountKey, Verification, VerificationState};
+use crate::core::store::{Verification, VerificationState};
+use crate::delivery::Webhook;
 
 use super::signature::sign;
 
 /// The number the validation call comes from (`From`/`Caller`).
 pub(crate) const CALLER: &str = "+15005550006";
 
-pub(crate) fn call_ended(key: &AccountKey, v: &Verification, ids: &Ids) -> Option<Webhook> {
+pub(crate) fn call_ended(v: &Verification, ids: &Ids) -> Option<Webhook> {
+    let key = &v.key;
     let callback = v.callback.as_ref()?;
     let call_status = v.call_status?;
     let success = v.state == VerificationState::Verified;
     let mut params: Vec<(String, String)> = [
-        ("AccountSid", key.account.as_str()),
+        ("AccountSid", &*key.account),
         ("ApiVersion", "2010-04-01"),
         ("CallSid", v.id.as_str()),
         ("CallStatus", call_status.as_str()),
@@ -55,9 +56,8 @@ pub(crate) fn call_ended(key: &AccountKey, v: &Verification, ids: &Ids) -> Optio
     }
     Some(Webhook {
         provider: super::NAME,
-        account: key.account.clone(),
+        account: key.account.to_string(),
         verification_id: v.id.clone(),
-        phone_number: v.phone_number.clone(),
         method: callback.method,
         url,
         params,
@@ -69,19 +69,21 @@ pub(crate) fn call_ended(key: &AccountKey, v: &Verification, ids: &Ids) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::store::{CallStatus, CallbackSpec, Channel};
+    use crate::core::store::{AccountKey, Attributes, CallStatus, CallbackSpec, Channel, Entry};
     use crate::core::time::Timestamp;
 
     fn verification(method: &'static str) -> Verification {
         Verification {
             seq: 1,
+            key: AccountKey::new(super::super::NAME, "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
             id: "CA378358ccf6a2c88abc67859aa2e0bffa".into(),
             phone_number: "+14158675309".into(),
             country: "US".into(),
             label: "(415) 867-5309".into(),
-            subaccount: String::new(),
+            attributes: Attributes::default(),
             requested_channel: Some(Channel::Call),
             channel: Channel::Call,
+            entry: Entry::Keypad,
             code: "531628".into(),
             state: VerificationState::Verified,
             issued_at: Timestamp::from_nanos(0),
@@ -95,14 +97,14 @@ mod tests {
                 signing_key: Some("authtoken".into()),
             }),
             caller_id: Some("PNe905d7e6b410746a0fb08c57e5a186f3".into()),
+            finished_at: Some(Timestamp::from_nanos(0)),
         }
     }
 
     #[test]
     fn the_status_callback_is_signed_over_url_and_parameters() {
-        let key = AccountKey::new(super::super::NAME, "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         for method in ["POST", "GET"] {
-            let w = call_ended(&key, &verification(method), &Ids::new(Some(1))).unwrap();
+            let w = call_ended(&verification(method), &Ids::new(Some(1))).unwrap();
             let view = serde_json::json!({ "method": w.method, "url": w.url, "params": w.params, "headers": w.headers, "body": w.body });
             insta::assert_json_snapshot!(format!("status_callback_{method}"), view);
         }

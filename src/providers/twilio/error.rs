@@ -3,16 +3,18 @@
 //! `RestException` for the non-JSON formats.
 
 use hyper::StatusCode;
-use hyper::header::{HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use serde::Serialize;
 
+use crate::core::CoreError;
 use crate::http::{self, Response};
 
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct TwilioError {
-    pub status: StatusCode,
-    pub code: u32,
-    pub message: String,
+pub(crate) enum TwilioError {
+    /// An error in the JSON envelope.
+    Api { status: StatusCode, code: u32, message: String },
+    /// The XML or CSV formats (no `.json` suffix), which the emulator does not speak.
+    NotJson,
 }
 
 #[derive(Serialize)]
@@ -25,7 +27,7 @@ struct Body<'a> {
 
 impl TwilioError {
     pub fn new(status: StatusCode, code: u32, message: impl Into<String>) -> TwilioError {
-        TwilioError { status, code, message: message.into() }
+        TwilioError::Api { status, code, message: message.into() }
     }
 
     pub fn bad_request(code: u32, message: impl Into<String>) -> TwilioError {
@@ -46,16 +48,50 @@ impl TwilioError {
         TwilioError::new(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed")
     }
 
+    /// 503 code 20503: the emulator's state file cannot be written.
+    pub fn unavailable(cause: &str) -> TwilioError {
+        TwilioError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            20503,
+            format!("Service Unavailable: the emulator's state file cannot be written ({cause})"),
+        )
+    }
+
+    /// Every core error, for a request on `path`.
+    pub fn core(e: CoreError, path: &str) -> TwilioError {
+        match e {
+            CoreError::AlreadyVerified => TwilioError::bad_request(
+                21450,
+                "You attempted to verify a phone number for your account, but that number is already verified for your account.",
+            ),
+            // Codes are keyed in during the validation call, never submitted on these routes:
+            // what no longer waits for a code is simply not found here.
+            CoreError::NotFound
+            | CoreError::Expired
+            | CoreError::Failed
+            | CoreError::Superseded
+            | CoreError::WrongCode { .. } => TwilioError::not_found(path),
+            CoreError::LimitReached(limit) => TwilioError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                20429,
+                format!("Too Many Requests: the emulator's {} cap is reached", limit.flag()),
+            ),
+            CoreError::NotSaved(cause) => TwilioError::unavailable(&cause),
+        }
+    }
+
     pub fn render(&self) -> Response {
-        let body = Body {
-            code: self.code,
-            message: &self.message,
-            more_info: format!("https://www.twilio.com/docs/errors/{}", self.code),
-            status: self.status.as_u16(),
+        let (status, code, message) = match self {
+            TwilioError::Api { status, code, message } => (*status, *code, message),
+            TwilioError::NotJson => return xml_not_supported(),
         };
-        let mut res = http::json(self.status, &body);
-        if self.status == StatusCode::UNAUTHORIZED {
+        let body = Body { code, message, more_info: format!("https://www.twilio.com/docs/errors/{code}"), status: status.as_u16() };
+        let mut res = http::json(status, &body);
+        if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Twilio API\""));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            res.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
         }
         res
     }
@@ -63,7 +99,7 @@ impl TwilioError {
 
 /// The answer to a request for the XML or CSV formats (no `.json` suffix): a legacy XML
 /// `RestException` saying the emulator speaks JSON only.
-pub(crate) fn xml_not_supported() -> Response {
+fn xml_not_supported() -> Response {
     let body = "<?xml version='1.0' encoding='UTF-8'?>\n<TwilioResponse><RestException><Status>406</Status>\
         <Message>callerid-mock answers the 2010 API in JSON only: add .json to the path</Message>\
         </RestException></TwilioResponse>";

@@ -23,121 +23,217 @@ mod wire;
 use hyper::header::HeaderValue;
 use hyper::{Method, StatusCode};
 
-use super::{Entry, InjectedError};
+use super::{Prepared, Provider, Refusal};
+use crate::app::App;
 use crate::core::Auth;
-use crate::core::faults::Target;
-use crate::core::store::AccountKey;
-use crate::http::{self, Request, Response};
-use crate::{App, phone};
+use crate::core::ids::Ids;
+use crate::core::store::{AccountKey, Verification};
+use crate::delivery::Webhook;
+use crate::faults::Target;
+use crate::http::{Pairs, Request, Response};
 use error::TwilioError;
 
 /// The provider's name in the control plane and state files.
-pub(crate) const NAME: &str = "twilio";
+const NAME: &str = "twilio";
 
-pub(crate) const ENTRY: Entry = Entry {
-    name: NAME,
-    prefix: "2010-04-01",
-    classify,
-    handle,
-    fault,
-    base_url: str::to_owned,
-    caller_id_id: |ids| ids.sid("PN"),
-    call_ended: callback::call_ended,
-};
+/// Twilio's flags (none yet).
+#[derive(clap::Args, Clone, Debug, Default)]
+#[group(skip)]
+pub struct Options {}
 
-/// The format a path asked for by its suffix.
-enum Format {
-    Json,
-    /// `.xml`, `.csv` or no suffix: formats the emulator does not speak.
-    Other,
-}
+pub(crate) struct Api;
 
-/// Splits `OutgoingCallerIds.json` into `("OutgoingCallerIds", Json)`.
-fn format_of(segment: &str) -> (&str, Format) {
-    match segment.rsplit_once('.') {
-        Some((name, "json")) => (name, Format::Json),
-        Some((name, _)) => (name, Format::Other),
-        None => (segment, Format::Other),
+impl Api {
+    pub fn new(_: &Options) -> Api {
+        Api
     }
 }
 
-/// Handles a request whose path started with `/2010-04-01`; `segs` is the rest.
-fn handle(app: &App, req: &Request, segs: &[&str]) -> Response {
-    with_request_id(app, dispatch(app, req, segs).unwrap_or_else(|e| e.render()))
+/// One Twilio operation, with what its request carried.
+enum Op<'a> {
+    Create(Pairs),
+    List(Pairs),
+    Fetch { sid: &'a str },
+    Update { sid: &'a str, form: Pairs },
+    Delete { sid: &'a str },
+}
+
+impl Op<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Op::Create(_) => "create",
+            Op::List(_) => "list",
+            Op::Fetch { .. } => "fetch",
+            Op::Update { .. } => "update",
+            Op::Delete { .. } => "delete",
+        }
+    }
+}
+
+impl Provider for Api {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn prefix(&self) -> &'static [&'static str] {
+        &["2010-04-01"]
+    }
+
+    fn base_url(&self, origin: &str) -> String {
+        origin.to_owned()
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        &["create", "list", "fetch", "update", "delete"]
+    }
+
+    fn secret_params(&self) -> &'static [&'static str] {
+        &["AuthToken"]
+    }
+
+    fn prepare<'a>(&'a self, app: &'a App, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
+        let (account, op) = match rest {
+            ["Accounts", account, rest @ ..] if !rest.is_empty() => (*account, route(req, rest)),
+            _ => return answer(app, None, "", None, move || Err(TwilioError::not_found(&req.path))),
+        };
+        let op = match op {
+            Ok(op) => op,
+            Err(e) => return answer(app, Some(account), "", None, move || Err(e)),
+        };
+        let number = match &op {
+            Op::Create(form) => form.get("PhoneNumber").and_then(routes::parse_number).map(|n| n.e164),
+            _ => None,
+        };
+        let (user, token) = req.basic_auth().unwrap_or_default();
+        let auth = app.core.check_auth(NAME, account, &user, Some(&token));
+        answer(app, Some(account), op.name(), number, move || {
+            match auth {
+                Auth::Ok => {}
+                Auth::Unauthorized => return Err(TwilioError::unauthorized()),
+                Auth::Forbidden => {
+                    return Err(TwilioError::new(
+                        StatusCode::FORBIDDEN,
+                        20403,
+                        "Forbidden: the credentials belong to another account",
+                    ));
+                }
+            }
+            let key = AccountKey::new(NAME, account);
+            match op {
+                Op::Create(form) => routes::create(app, &key, req, &form, &token),
+                Op::List(query) => routes::list(app, &key, &query),
+                Op::Fetch { sid } => routes::fetch(app, &key, req, sid),
+                Op::Update { sid, form } => routes::update(app, &key, req, &form, sid),
+                Op::Delete { sid } => routes::delete(app, &key, req, sid),
+            }
+        })
+    }
+
+    fn refuse(&self, app: &App, why: Refusal) -> Response {
+        let e = match why {
+            Refusal::Injected { status, code, message } => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let code = code.and_then(|c| u32::try_from(c).ok()).unwrap_or(u32::from(status.as_u16()));
+                TwilioError::new(status, code, message)
+            }
+            Refusal::BodyTooLarge { limit } => TwilioError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                20001,
+                format!("The request body is larger than {limit} bytes"),
+            ),
+            Refusal::BodyTimeout => {
+                TwilioError::new(StatusCode::REQUEST_TIMEOUT, 20001, "The request body did not arrive in time")
+            }
+            Refusal::NotSaved(cause) => TwilioError::unavailable(cause),
+        };
+        with_request_id(app, e.render())
+    }
+
+    fn caller_id_id(&self, ids: &Ids) -> String {
+        ids.sid("PN")
+    }
+
+    fn call_ended(&self, v: &Verification, ids: &Ids) -> Option<Webhook> {
+        callback::call_ended(v, ids)
+    }
+}
+
+/// A prepared request: its target, and the work that answers it with Twilio's request id.
+fn answer<'a>(
+    app: &'a App,
+    account: Option<&str>,
+    operation: &'static str,
+    number: Option<String>,
+    run: impl FnOnce() -> Result<Response, TwilioError> + Send + 'a,
+) -> Prepared<'a> {
+    Prepared {
+        target: Target { provider: NAME, operation, account: account.map(str::to_owned), number },
+        run: Box::new(move || with_request_id(app, run().unwrap_or_else(|e| e.render()))),
+    }
 }
 
 /// Every Twilio response carries `Twilio-Request-Id: RQ…`.
 fn with_request_id(app: &App, mut res: Response) -> Response {
-    let request_id = app.core.ids.sid("RQ");
+    let request_id = app.core.ids().sid("RQ");
     res.headers_mut().insert("twilio-request-id", HeaderValue::from_str(&request_id).expect("hex is a valid header"));
     res
 }
 
-/// The operation, account and number of a request, before it runs.
-fn classify(req: &Request, segs: &[&str]) -> Target {
-    let (account, rest) = match segs {
-        ["Accounts", account, rest @ ..] => (Some((*account).to_owned()), rest),
-        _ => (None, &[][..]),
-    };
-    let resource: Vec<&str> = rest.iter().map(|s| format_of(s).0).collect();
-    let operation = match (resource.as_slice(), &req.method) {
-        (["OutgoingCallerIds"], &Method::POST) => "create",
-        (["OutgoingCallerIds"], &Method::GET) => "list",
-        (["OutgoingCallerIds", _], &Method::GET) => "fetch",
-        (["OutgoingCallerIds", _], &Method::POST | &Method::PUT) => "update",
-        (["OutgoingCallerIds", _], &Method::DELETE) => "delete",
-        _ => "",
-    };
-    let number = (operation == "create")
-        .then(|| http::form_pairs(&req.body).into_iter().find(|(k, _)| k == "PhoneNumber"))
-        .flatten()
-        .and_then(|(_, n)| phone::parse_in_region(&n, phonenumber::country::Id::US))
-        .map(|n| n.e164);
-    Target { provider: NAME, operation, account, number }
-}
-
-/// An injected error in the 2010 envelope; `code` defaults to the HTTP status.
-fn fault(app: &App, e: &InjectedError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let code = e.code.and_then(|c| u32::try_from(c).ok()).unwrap_or(u32::from(e.status));
-    with_request_id(app, TwilioError::new(status, code, e.message).render())
-}
-
-fn dispatch(app: &App, req: &Request, segs: &[&str]) -> Result<Response, TwilioError> {
-    let (account, rest) = match segs {
-        ["Accounts", account, rest @ ..] if !rest.is_empty() => (*account, rest),
-        _ => return Err(TwilioError::not_found(&req.path)),
-    };
-    let (user, token) = req.basic_auth().unwrap_or_default();
-    match app.core.check_auth(NAME, account, &user, Some(&token)) {
-        Auth::Ok => {}
-        Auth::Unauthorized => return Err(TwilioError::unauthorized()),
-        Auth::Forbidden => {
-            return Err(TwilioError::new(
-                StatusCode::FORBIDDEN,
-                20403,
-                "Forbidden: the credentials belong to another account",
-            ));
+/// Matches the segments after `Accounts/{AccountSid}`: the resource, then the format its
+/// last segment asks for (`.json`; any other answers 406).
+fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, TwilioError> {
+    let op = match rest {
+        [last] => match last.strip_suffix(".json").unwrap_or(last) {
+            "OutgoingCallerIds" | "OutgoingCallerIds.xml" | "OutgoingCallerIds.csv" => match req.method {
+                Method::POST => Op::Create(Pairs::form(&req.body)),
+                Method::GET => Op::List(req.query_pairs()),
+                _ => return Err(TwilioError::method_not_allowed()),
+            },
+            _ => return Err(TwilioError::not_found(&req.path)),
+        },
+        ["OutgoingCallerIds", sid] => {
+            let sid = sid.rsplit_once('.').map_or(*sid, |(sid, _)| sid);
+            match req.method {
+                Method::GET => Op::Fetch { sid },
+                Method::POST | Method::PUT => Op::Update { sid, form: Pairs::form(&req.body) },
+                Method::DELETE => Op::Delete { sid },
+                _ => return Err(TwilioError::method_not_allowed()),
+            }
         }
-    }
-    let key = AccountKey::new(NAME, account);
-    let last = rest[rest.len() - 1];
-    let (last, format) = format_of(last);
-    let path: Vec<&str> = rest[..rest.len() - 1].iter().copied().chain([last]).collect();
-    let op = match path.as_slice() {
-        ["OutgoingCallerIds"] => None,
-        ["OutgoingCallerIds", sid] => Some(*sid),
         _ => return Err(TwilioError::not_found(&req.path)),
     };
-    if let Format::Other = format {
-        return Ok(error::xml_not_supported());
+    if !rest.last().is_some_and(|last| last.ends_with(".json")) {
+        return Err(TwilioError::NotJson);
     }
-    match (op, &req.method) {
-        (None, &Method::POST) => routes::create(app, &key, req),
-        (None, &Method::GET) => routes::list(app, &key, req),
-        (Some(sid), &Method::GET) => routes::fetch(app, &key, req, sid),
-        (Some(sid), &Method::POST | &Method::PUT) => routes::update(app, &key, req, sid),
-        (Some(sid), &Method::DELETE) => routes::delete(app, &key, req, sid),
-        _ => Err(TwilioError::method_not_allowed()),
+    Ok(op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::body::Bytes;
+    use hyper::header::HeaderMap;
+
+    fn route_of(method: Method, rest: &[&'static str]) -> Result<&'static str, TwilioError> {
+        let req = Request::new(method, "/", HeaderMap::new(), Bytes::new());
+        route(&req, rest).map(|op| op.name())
+    }
+
+    #[test]
+    fn one_matcher_names_every_operation() {
+        assert_eq!(route_of(Method::POST, &["OutgoingCallerIds.json"]), Ok("create"));
+        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds.json"]), Ok("list"));
+        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds", "PN1.json"]), Ok("fetch"));
+        assert_eq!(route_of(Method::PUT, &["OutgoingCallerIds", "PN1.json"]), Ok("update"));
+        assert_eq!(route_of(Method::DELETE, &["OutgoingCallerIds", "PN1.json"]), Ok("delete"));
+    }
+
+    #[test]
+    fn other_formats_are_not_json_and_other_paths_not_found() {
+        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds.xml"]), Err(TwilioError::NotJson));
+        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds"]), Err(TwilioError::NotJson));
+        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds", "PN1"]), Err(TwilioError::NotJson));
+        assert!(matches!(route_of(Method::GET, &["Calls.json"]), Err(TwilioError::Api { .. })));
+        assert!(matches!(route_of(Method::PATCH, &["OutgoingCallerIds.json"]), Err(TwilioError::Api { .. })));
     }
 }

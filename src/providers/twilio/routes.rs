@@ -7,10 +7,11 @@ use phonenumber::country::Id as Region;
 
 use super::error::TwilioError;
 use super::wire::{OutgoingCallerId, Page, ValidationRequest};
-use crate::core::store::{AccountKey, CallbackSpec, Channel};
-use crate::core::{CoreError, NewVerification, RING_TIMEOUT};
-use crate::http::{self, Request, Response};
-use crate::{App, phone};
+use crate::app::App;
+use crate::core::phone::{self, Number};
+use crate::core::store::{AccountKey, Attributes, CallbackSpec, CallerId, Channel, Entry};
+use crate::core::{CallerLookup, CallerQuery, NewVerification, RING_TIMEOUT, SigningKey, Start};
+use crate::http::{self, Pairs, Request, Response};
 
 type Result = std::result::Result<Response, TwilioError>;
 
@@ -19,24 +20,19 @@ const MAX_CALL_DELAY: u64 = 60;
 const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 1000;
 
-/// Form or query parameters; the first value of a name wins.
-struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
+/// `PhoneNumber` as Twilio reads it: E.164, or a US national form (`(415) 555-1212`).
+pub(super) fn parse_number(raw: &str) -> Option<Number> {
+    phone::parse_in_region(raw, Region::US)
 }
 
 /// The password the request authenticated with signs its callbacks, unless the account has a
 /// token from fixtures.
-pub(super) fn create(app: &App, key: &AccountKey, req: &Request) -> Result {
-    let p = Params(http::form_pairs(&req.body));
+pub(super) fn create(app: &App, key: &AccountKey, req: &Request, p: &Pairs, password: &str) -> Result {
     let raw = p
         .get("PhoneNumber")
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| TwilioError::bad_request(21401, "A 'PhoneNumber' is required"))?;
-    let number = phone::parse_in_region(raw, Region::US).ok_or_else(|| {
+    let number = parse_number(raw).ok_or_else(|| {
         TwilioError::bad_request(21401, format!("The phone number you specified was not a valid phone number: {raw}"))
     })?;
     let friendly_name = match p.get("FriendlyName") {
@@ -49,26 +45,29 @@ pub(super) fn create(app: &App, key: &AccountKey, req: &Request) -> Result {
             TwilioError::bad_request(21454, "Call delay specified must be an integer between 0 and 60")
         })?,
     };
-    let callback = callback_spec(app, key, req, &p)?;
-    let core = &app.core;
+    let callback = callback_spec(p)?;
+    let ids = app.core.ids();
     let new = NewVerification {
-        id: core.ids.sid("CA"),
-        phone_number: number.e164.clone(),
-        country: number.country.clone(),
+        key: key.clone(),
+        id: ids.sid("CA"),
+        phone_number: number.e164,
+        country: number.country,
         label: friendly_name,
-        subaccount: String::new(),
+        attributes: Attributes::default(),
         requested_channel: Some(Channel::Call),
         channel: Channel::Call,
-        code: core.ids.digits(6),
-        ttl: Some(RING_TIMEOUT),
+        entry: Entry::Keypad,
+        code: ids.digits(6),
+        ttl: RING_TIMEOUT,
         rings_after: Some(Duration::from_secs(call_delay)),
         callback,
+        signing_key: SigningKey::AccountTokenOr(Some(password.to_owned())),
     };
-    let v = core.start_verification(key, new).map_err(|e| core_error(e, &req.path))?;
+    let v = app.core.start_verification(new).map_err(|e| TwilioError::core(e, &req.path))?;
     Ok(http::json(
         StatusCode::OK,
         &ValidationRequest {
-            account_sid: key.account.clone(),
+            account_sid: key.account.to_string(),
             call_sid: v.id,
             friendly_name: v.label,
             phone_number: v.phone_number,
@@ -85,49 +84,42 @@ fn check_friendly_name(name: &str) -> std::result::Result<&str, TwilioError> {
     Ok(name)
 }
 
-fn callback_spec(
-    app: &App,
-    key: &AccountKey,
-    req: &Request,
-    p: &Params,
-) -> std::result::Result<Option<CallbackSpec>, TwilioError> {
+fn callback_spec(p: &Pairs) -> std::result::Result<Option<CallbackSpec>, TwilioError> {
     let method = match p.get("StatusCallbackMethod").map(str::to_ascii_uppercase).as_deref() {
         None | Some("POST") => "POST",
         Some("GET") => "GET",
-        Some(_) => return Err(TwilioError::bad_request(21609, "StatusCallbackMethod must be GET or POST")),
+        Some(_) => return Err(TwilioError::bad_request(22106, "StatusCallbackMethod must be GET or POST")),
     };
     let Some(url) = p.get("StatusCallback").filter(|u| !u.is_empty()) else { return Ok(None) };
     if !(url.starts_with("http://") || url.starts_with("https://")) || url.parse::<hyper::Uri>().is_err() {
-        return Err(TwilioError::bad_request(21609, format!("StatusCallback is not a valid URL: {url}")));
+        return Err(TwilioError::bad_request(21609, format!("The StatusCallback URL {url} is not a valid URL.")));
     }
-    let signing_key = app.core.auth_token(key).or_else(|| req.basic_auth().map(|(_, password)| password));
-    Ok(Some(CallbackSpec { url: url.to_owned(), method, signing_key }))
+    Ok(Some(CallbackSpec { url: url.to_owned(), method, signing_key: None }))
 }
 
 pub(super) fn fetch(app: &App, key: &AccountKey, req: &Request, sid: &str) -> Result {
-    let number = app.core.caller_id_number(key, sid).ok_or_else(|| TwilioError::not_found(&req.path))?;
-    let caller = app.core.caller_id(key, &number).ok_or_else(|| TwilioError::not_found(&req.path))?;
+    let caller = app.core.caller_id(key, CallerLookup::Id(sid)).ok_or_else(|| TwilioError::not_found(&req.path))?;
     Ok(http::json(StatusCode::OK, &OutgoingCallerId::new(key, caller)))
 }
 
-pub(super) fn update(app: &App, key: &AccountKey, req: &Request, sid: &str) -> Result {
-    let p = Params(http::form_pairs(&req.body));
+pub(super) fn update(app: &App, key: &AccountKey, req: &Request, p: &Pairs, sid: &str) -> Result {
     let label = p.get("FriendlyName").map(check_friendly_name).transpose()?.map(str::to_owned);
-    let number = app.core.caller_id_number(key, sid).ok_or_else(|| TwilioError::not_found(&req.path))?;
-    let caller = app.core.update_caller_id(key, &number, label, None).map_err(|e| core_error(e, &req.path))?;
+    let caller = app
+        .core
+        .update_caller_id(key, CallerLookup::Id(sid), label, &[])
+        .map_err(|e| TwilioError::core(e, &req.path))?;
     Ok(http::json(StatusCode::OK, &OutgoingCallerId::new(key, caller)))
 }
 
 pub(super) fn delete(app: &App, key: &AccountKey, req: &Request, sid: &str) -> Result {
-    let number = app.core.caller_id_number(key, sid).ok_or_else(|| TwilioError::not_found(&req.path))?;
-    app.core.delete_caller_id(key, &number).map_err(|e| core_error(e, &req.path))?;
+    app.core.delete_caller_id(key, CallerLookup::Id(sid)).map_err(|e| TwilioError::core(e, &req.path))?;
     Ok(http::empty(StatusCode::NO_CONTENT, None))
 }
 
-/// Newest first; `PageToken=PA<sid>` continues after that record, `PB<sid>` ends before it,
-/// otherwise `Page` × `PageSize` records are skipped.
-pub(super) fn list(app: &App, key: &AccountKey, req: &Request) -> Result {
-    let p = Params(req.query_pairs());
+/// Newest first. `PageToken=PA<sid>` continues after that record and `PB<sid>` ends before
+/// it, in O(page); otherwise `Page` × `PageSize` records are skipped, in O(Page × PageSize).
+/// A `PhoneNumber` filter uses the number index; `FriendlyName` visits the whole account.
+pub(super) fn list(app: &App, key: &AccountKey, p: &Pairs) -> Result {
     let page_size = match p.get("PageSize") {
         None => DEFAULT_PAGE_SIZE,
         Some(s) => s
@@ -137,32 +129,31 @@ pub(super) fn list(app: &App, key: &AccountKey, req: &Request) -> Result {
             .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
             .ok_or_else(|| TwilioError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
     };
+    let invalid_token = || TwilioError::bad_request(21481, "The PageToken in the requested URL was not valid");
     let page = match p.get("Page") {
         None => 0,
-        Some(s) => s
-            .trim()
-            .parse::<usize>()
-            .map_err(|_| TwilioError::bad_request(20001, "Page must be a non-negative integer"))?,
+        Some(s) => s.trim().parse::<usize>().map_err(|_| invalid_token())?,
+    };
+    let token = p.get("PageToken").filter(|t| !t.is_empty());
+    let start = match token {
+        None => Start::Offset(page.saturating_mul(page_size)),
+        Some(t) => match t.split_at_checked(2) {
+            Some(("PA", sid)) => Start::AfterId(sid),
+            Some(("PB", sid)) => Start::BeforeId(sid),
+            _ => return Err(invalid_token()),
+        },
     };
     let phone_number = p.get("PhoneNumber");
     let friendly_name = p.get("FriendlyName");
-    let matching: Vec<_> = app
-        .core
-        .caller_ids(key)
-        .into_iter()
-        .filter(|c| phone_number.is_none_or(|n| c.phone_number == n))
-        .filter(|c| friendly_name.is_none_or(|n| c.label == n))
-        .collect();
-    let token = p.get("PageToken");
-    let position = |sid: &str| matching.iter().position(|c| c.id == sid);
-    let start = match token {
-        Some(t) if t.starts_with("PA") => position(&t[2..]).map(|i| i + 1),
-        Some(t) if t.starts_with("PB") => position(&t[2..]).map(|i| i.saturating_sub(page_size)),
-        _ => None,
-    }
-    .unwrap_or(page.saturating_mul(page_size))
-    .min(matching.len());
-    let records: Vec<_> = matching[start..].iter().take(page_size).cloned().collect();
+    let keep = |c: &CallerId| friendly_name.is_none_or(|n| c.label == n);
+    let query = CallerQuery {
+        start,
+        limit: page_size,
+        number: phone_number,
+        keep: friendly_name.is_some().then_some(&keep as &dyn Fn(&CallerId) -> bool),
+        count: false,
+    };
+    let found = app.core.caller_ids(key, &query).ok_or_else(invalid_token)?;
 
     let mut filters: Vec<(&str, &str)> = Vec::new();
     filters.extend(phone_number.map(|n| ("PhoneNumber", n)));
@@ -175,31 +166,19 @@ pub(super) fn list(app: &App, key: &AccountKey, req: &Request) -> Result {
         q.extend(token.map(|t| ("PageToken", t)));
         format!("{base}?{}", serde_urlencoded::to_string(&q).expect("pairs of strings encode"))
     };
-    let more = start + records.len() < matching.len();
+    let records = found.items;
+    let first = page * page_size;
     let body = Page {
-        end: start + records.len().saturating_sub(1),
+        end: first + records.len().saturating_sub(1),
         first_page_uri: page_uri(0, None),
-        next_page_uri: (more && !records.is_empty())
+        next_page_uri: (found.more && !records.is_empty())
             .then(|| page_uri(page + 1, records.last().map(|c| format!("PA{}", c.id)))),
         page,
         page_size,
         previous_page_uri: (page > 0).then(|| page_uri(page - 1, records.first().map(|c| format!("PB{}", c.id)))),
-        start,
+        start: first,
         uri: page_uri(page, token.map(str::to_owned)),
         outgoing_caller_ids: records.into_iter().map(|c| OutgoingCallerId::new(key, c)).collect(),
     };
     Ok(http::json(StatusCode::OK, &body))
-}
-
-fn core_error(e: CoreError, path: &str) -> TwilioError {
-    match e {
-        CoreError::NotFound => TwilioError::not_found(path),
-        CoreError::AlreadyVerified => TwilioError::bad_request(
-            21450,
-            "You attempted to verify a phone number for your account, but that number is already verified for your account.",
-        ),
-        CoreError::LimitReached => TwilioError::bad_request(21452, "Caller ID limit reached for this account"),
-        // Code checks belong to the validation call, never to these routes.
-        other => TwilioError::bad_request(20001, format!("unexpected state: {other:?}")),
-    }
 }

@@ -32,7 +32,7 @@ impl OutgoingCallerId {
         OutgoingCallerId {
             uri: format!("/2010-04-01/Accounts/{}/OutgoingCallerIds/{}.json", key.account, c.id),
             sid: c.id,
-            account_sid: key.account.clone(),
+            account_sid: key.account.to_string(),
             friendly_name: c.label,
             phone_number: c.phone_number,
             date_created: c.created_at.rfc2822(),

@@ -4,7 +4,7 @@
 
 use phonenumber::{Mode, PhoneNumber};
 
-use crate::core::magic::{self, Magic};
+use super::magic::{self, Magic};
 
 /// A valid number in its canonical forms.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,11 +4,11 @@
 
 use parking_lot::Mutex;
 
-use super::ids::Ids;
+use crate::core::ids::Ids;
 
 /// What a request or webhook is, for matching.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     pub provider: &'static str,
     /// The provider's operation name (`initiate`, `create`, …), or `callback` for a webhook.
     pub operation: &'static str,
@@ -19,7 +19,7 @@ pub struct Target {
 
 /// What happens to a matching request.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Answer with this error, in the provider's own shape.
     Error { status: u16, code: Option<u64>, message: String },
     /// Wait this many milliseconds (drawn uniformly from the range), then carry on.
@@ -32,7 +32,7 @@ pub enum Action {
 
 /// A rule as given to `POST /_mock/faults`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Rule {
+pub(crate) struct Rule {
     pub id: u64,
     /// `None` matches anything; `Some` must equal.
     pub provider: Option<String>,
@@ -60,7 +60,7 @@ impl Rule {
 }
 
 #[derive(Default)]
-pub struct Faults {
+pub(crate) struct Faults {
     rules: Mutex<(u64, Vec<Rule>)>,
 }
 

@@ -1,0 +1,349 @@
+//! What the state file records: every change to the state, queued under the state lock in the
+//! order it happened, for the writer (`crate::persist`) to append and sync before any answer
+//! that depends on it is sent.
+//!
+//! Every change sets a whole entry (an upsert) or removes one, so replaying changes in order on
+//! top of a copy of the state taken entry by entry while writes went on (a *fuzzy* checkpoint)
+//! gives exactly the state: an entry that changed after it was copied has a later change that
+//! sets it again. [`Core::scan`] walks the state in a fixed order (accounts by key; in each, its
+//! caller IDs oldest first, then its verifications by seq), a few hundred entries per lock hold;
+//! checkpoints and the streamed `GET /_mock/state` both use it.
+
+use std::ops::Bound::{Excluded, Unbounded};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+
+use super::store::{AccountKey, CallerId, Namespace, Order, Verification};
+use super::time::Timestamp;
+use super::{Core, State};
+
+/// One change to the state.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    /// An account's credentials: declared in fixtures or a state file, its token.
+    Account {
+        key: AccountKey,
+        declared: bool,
+        auth_token: Option<String>,
+    },
+    CallerId {
+        key: AccountKey,
+        caller: CallerId,
+    },
+    CallerIdRemoved {
+        key: AccountKey,
+        number: String,
+    },
+    Verification(Verification),
+    VerificationRemoved {
+        id: String,
+    },
+    Reset {
+        account: Option<Arc<str>>,
+    },
+    Clock {
+        now: Timestamp,
+        frozen: bool,
+    },
+    /// A checkpoint starts: from here, a whole copy of the state follows, mixed with the
+    /// changes made meanwhile; replaying from here rebuilds everything.
+    CheckpointBegin {
+        id: u64,
+        now: Timestamp,
+        frozen: bool,
+    },
+    /// The copy is complete.
+    CheckpointEnd {
+        id: u64,
+    },
+}
+
+/// A change with its place in the log and the generators' positions when it was made.
+#[derive(Clone, Debug)]
+pub struct Logged {
+    /// Log sequence number: 1, 2, 3, …
+    pub lsn: u64,
+    /// The id generator's position (ids already handed out are below it).
+    pub rng: u128,
+    /// The last creation number handed out.
+    pub seq: u64,
+    pub change: Change,
+}
+
+/// Wakes the writer thread.
+#[derive(Default)]
+pub struct Doorbell {
+    rung: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Doorbell {
+    pub fn ring(&self) {
+        *self.rung.lock() = true;
+        self.cv.notify_one();
+    }
+
+    /// Waits until rung or `timeout` passes; true if it was rung.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let mut rung = self.rung.lock();
+        if !*rung {
+            self.cv.wait_for(&mut rung, timeout);
+        }
+        std::mem::take(&mut *rung)
+    }
+}
+
+/// Changes queued for the writer.
+pub(crate) struct ChangeLog {
+    pending: Vec<Logged>,
+    next_lsn: u64,
+    /// Why the state file cannot be written, while it cannot.
+    failure: Option<Arc<str>>,
+    doorbell: Arc<Doorbell>,
+}
+
+impl ChangeLog {
+    pub(crate) fn push(&mut self, change: Change, rng: u128, seq: u64) {
+        self.next_lsn += 1;
+        self.pending.push(Logged { lsn: self.next_lsn, rng, seq, change });
+    }
+
+    pub(crate) fn failure(&self) -> Option<Arc<str>> {
+        self.failure.clone()
+    }
+
+    pub(crate) fn doorbell(&self) -> Arc<Doorbell> {
+        self.doorbell.clone()
+    }
+}
+
+/// One entry a scan visits.
+pub enum Item<'a> {
+    Account(&'a AccountKey, &'a Namespace),
+    CallerId(&'a AccountKey, &'a CallerId),
+    Verification(&'a Verification),
+}
+
+/// Where a scan is.
+#[derive(Clone, Debug, Default)]
+pub struct Cursor {
+    key: Option<AccountKey>,
+    stage: Stage,
+}
+
+#[derive(Clone, Debug, Default)]
+enum Stage {
+    /// The account's own entry is next.
+    #[default]
+    Account,
+    /// Its caller IDs, oldest first, after this one.
+    Callers(Option<Order>),
+    /// Its verifications, after this seq.
+    Verifications(Option<u64>),
+    Done,
+}
+
+impl Core {
+    /// Keeps changes for a state file from now on; the writer waits on the returned doorbell.
+    pub fn start_log(&self) -> Arc<Doorbell> {
+        let doorbell = Arc::new(Doorbell::default());
+        let mut state = self.state.lock();
+        state.log = Some(ChangeLog { pending: Vec::new(), next_lsn: 0, failure: None, doorbell: doorbell.clone() });
+        doorbell
+    }
+
+    /// The queued changes, oldest first.
+    pub fn take_changes(&self) -> Vec<Logged> {
+        self.state.lock().log.as_mut().map(|log| std::mem::take(&mut log.pending)).unwrap_or_default()
+    }
+
+    /// The number of the last change queued (0 before any).
+    pub fn log_head(&self) -> u64 {
+        self.state.lock().log.as_ref().map_or(0, |log| log.next_lsn)
+    }
+
+    /// Marks the state file as failing (writes are then refused) or, with `None`, as good again.
+    pub fn set_log_failure(&self, cause: Option<Arc<str>>) {
+        if let Some(log) = self.state.lock().log.as_mut() {
+            log.failure = cause;
+        }
+    }
+
+    /// Queues the start of checkpoint `id`; returns its log sequence number.
+    pub fn begin_checkpoint(&self, id: u64) -> u64 {
+        let now = self.clock.now();
+        let frozen = self.clock.is_frozen();
+        self.queue(|_| vec![Change::CheckpointBegin { id, now, frozen }])
+    }
+
+    /// Queues up to `limit` entries of the state from `cursor` as changes; false when the copy
+    /// is complete.
+    pub fn checkpoint_step(&self, cursor: &mut Cursor, limit: usize) -> bool {
+        let mut more = true;
+        self.queue(|state| {
+            let mut changes = Vec::new();
+            more = scan(state, cursor, limit, |item| changes.push(item_change(item)));
+            changes
+        });
+        more
+    }
+
+    /// Queues the end of checkpoint `id`; returns its log sequence number.
+    pub fn end_checkpoint(&self, id: u64) -> u64 {
+        self.queue(|_| vec![Change::CheckpointEnd { id }])
+    }
+
+    /// Queues what `f` makes of the state under one lock hold; returns the last lsn.
+    fn queue(&self, f: impl FnOnce(&State) -> Vec<Change>) -> u64 {
+        let rng = self.ids.position();
+        let mut state = self.state.lock();
+        let changes = f(&state);
+        let seq = state.store.seq();
+        let Some(log) = state.log.as_mut() else { return 0 };
+        for change in changes {
+            log.push(change, rng, seq);
+        }
+        log.next_lsn
+    }
+
+    /// Visits up to `limit` entries from `cursor` under one lock hold; false when done.
+    pub fn scan(&self, cursor: &mut Cursor, limit: usize, f: impl FnMut(Item)) -> bool {
+        scan(&self.state.lock(), cursor, limit, f)
+    }
+
+    /// Applies a change read back from a state file (no logging: it is already there).
+    pub fn replay(&self, change: Change) {
+        let mut state = self.state.lock();
+        let store = &mut state.store;
+        match change {
+            Change::Account { key, declared, auth_token } => {
+                let ns = store.namespace_mut(&key);
+                ns.declared = declared;
+                ns.auth_token = auth_token;
+            }
+            Change::CallerId { key, caller } => store.put_caller_id(&key, caller),
+            Change::CallerIdRemoved { key, number } => {
+                store.remove_caller_id(&key, &number);
+            }
+            Change::Verification(v) => {
+                if let Some(seq) = store.seq_of(&v.id) {
+                    store.remove_verification(seq);
+                }
+                if store.verification(v.seq).is_some() {
+                    store.remove_verification(v.seq);
+                }
+                store.insert_verification(v);
+            }
+            Change::VerificationRemoved { id } => {
+                if let Some(seq) = store.seq_of(&id) {
+                    store.remove_verification(seq);
+                }
+            }
+            Change::Reset { account } => {
+                store.reset(account.as_deref());
+            }
+            Change::Clock { .. } | Change::CheckpointBegin { .. } | Change::CheckpointEnd { .. } => {}
+        }
+    }
+
+    /// Restores the generators' positions read back from a state file.
+    pub fn restore_positions(&self, rng: u128, seq: u64) {
+        self.ids.set_position(self.ids.position().max(rng));
+        self.state.lock().store.skip_seq_past(seq);
+    }
+}
+
+/// The change that sets `item` as it is.
+fn item_change(item: Item) -> Change {
+    match item {
+        Item::Account(key, ns) => {
+            Change::Account { key: key.clone(), declared: ns.declared, auth_token: ns.auth_token.clone() }
+        }
+        Item::CallerId(key, c) => Change::CallerId { key: key.clone(), caller: c.clone() },
+        Item::Verification(v) => Change::Verification(v.clone()),
+    }
+}
+
+fn scan(state: &State, cursor: &mut Cursor, limit: usize, mut f: impl FnMut(Item)) -> bool {
+    let store = &state.store;
+    let mut n = 0;
+    while n < limit {
+        if matches!(cursor.stage, Stage::Done) {
+            return false;
+        }
+        // The account the cursor is in, or the next one if it went away meanwhile.
+        let (key, ns) = match &cursor.key {
+            None => match store.namespaces_from(None).next() {
+                Some(entry) => entry,
+                None => {
+                    cursor.stage = Stage::Done;
+                    return false;
+                }
+            },
+            Some(key) => match store.namespaces_from(Some(key)).next() {
+                Some(entry) if entry.0 == key => entry,
+                Some(entry) => {
+                    cursor.stage = Stage::Account;
+                    entry
+                }
+                None => {
+                    cursor.stage = Stage::Done;
+                    return false;
+                }
+            },
+        };
+        cursor.key = Some(key.clone());
+        match cursor.stage.clone() {
+            Stage::Account => {
+                f(Item::Account(key, ns));
+                n += 1;
+                cursor.stage = Stage::Callers(None);
+            }
+            Stage::Callers(after) => {
+                let mut last = after;
+                let mut finished = true;
+                for c in ns.callers_oldest_after(after) {
+                    if n == limit {
+                        finished = false;
+                        break;
+                    }
+                    f(Item::CallerId(key, c));
+                    n += 1;
+                    last = Some(c.order());
+                }
+                cursor.stage = if finished { Stage::Verifications(None) } else { Stage::Callers(last) };
+            }
+            Stage::Verifications(after) => {
+                let lower = after.map_or(Unbounded, Excluded);
+                let mut last = after;
+                let mut finished = true;
+                for seq in ns.verification_seqs().range((lower, Unbounded)) {
+                    if n == limit {
+                        finished = false;
+                        break;
+                    }
+                    if let Some(v) = store.verification(*seq) {
+                        f(Item::Verification(v));
+                        n += 1;
+                    }
+                    last = Some(*seq);
+                }
+                if finished {
+                    match store.namespaces_after(key).next() {
+                        Some((next, _)) => {
+                            cursor.key = Some(next.clone());
+                            cursor.stage = Stage::Account;
+                        }
+                        None => cursor.stage = Stage::Done,
+                    }
+                } else {
+                    cursor.stage = Stage::Verifications(last);
+                }
+            }
+            Stage::Done => return false,
+        }
+    }
+    !matches!(cursor.stage, Stage::Done)
+}
