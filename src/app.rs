@@ -19,9 +19,9 @@ pub(crate) struct App {
     pub core: Arc<Core>,
     pub config: Config,
     pub providers: Arc<Registry>,
-    pub faults: Faults,
+    pub faults: Arc<Faults>,
     pub requests: Mutex<Journal<RequestRecord>>,
-    pub deliveries: Deliveries,
+    pub deliveries: Arc<Deliveries>,
     /// How far the state file is written, when one is kept.
     pub durable: Option<watch::Receiver<Durable>>,
     /// Slots for long-lived requests (long-polls, event streams): `--max-waiters`.

@@ -67,6 +67,30 @@ pub struct Config {
     /// Long-polls (codes/latest?wait=) and event streams (/_mock/events) at once; past it, 503.
     #[arg(long, env = "CALLERID_MOCK_MAX_WAITERS", default_value_t = 1024)]
     pub max_waiters: usize,
+    /// How long a client may take to send a request's head (also how long an HTTP/1.1
+    /// connection may wait for its next request).
+    #[arg(long, env = "CALLERID_MOCK_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration_arg)]
+    pub header_timeout: Duration,
+    /// A connection with no request in flight is closed after this (HTTP/2 peers are pinged
+    /// at this interval and dropped when they do not answer within --header-timeout).
+    #[arg(long, env = "CALLERID_MOCK_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration_arg)]
+    pub idle_timeout: Duration,
+    /// Connections open at once; past it a new one gets 503 and is closed [default: the
+    /// open-file limit less 100, at most 8192].
+    #[arg(long, env = "CALLERID_MOCK_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Require `Authorization: Bearer TOKEN` on every /_mock/ route (the inbox: open
+    /// /_mock/?token=TOKEN once, a cookie keeps it). The healthcheck command reads it too.
+    #[arg(long, env = "CALLERID_MOCK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// A Host name /_mock/ answers besides loopback ones, on a loopback bind (repeatable).
+    #[arg(long = "allow-host", value_name = "NAME", env = "CALLERID_MOCK_ALLOW_HOST", value_delimiter = ',')]
+    pub allow_hosts: Vec<String>,
+    /// Deliver webhooks only to these hosts or networks (a name, an IP, or a CIDR such as
+    /// 10.0.0.0/8; repeatable); others are refused and journaled. Default: anywhere.
+    #[arg(long = "callback-allow", value_name = "CIDR|HOST", env = "CALLERID_MOCK_CALLBACK_ALLOW", value_delimiter = ',',
+        value_parser = crate::delivery::parse_allowed)]
+    pub callback_allow: Vec<crate::delivery::Allowed>,
     #[command(flatten)]
     pub providers: ProviderOptions,
 }
@@ -90,6 +114,12 @@ impl Default for Config {
             max_body_bytes: 64 << 10,
             body_timeout: Duration::from_secs(30),
             max_waiters: 1024,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: None,
+            admin_token: None,
+            allow_hosts: Vec::new(),
+            callback_allow: Vec::new(),
             providers: ProviderOptions::default(),
         }
     }

@@ -1,11 +1,11 @@
-//! Outbound webhooks, shared by every provider: the core reports calls that ended on its bus,
-//! the provider that owns the call renders the request (URL, method, parameters, signature
-//! headers), and this module sends it with a timeout per attempt and retries with backoff,
-//! recording every attempt in a bounded journal.
+//! Outbound webhooks, shared by every provider: the core hands over each call that ended (right
+//! after the operation that ended it lets go of the lock, so the webhook is journaled before
+//! that operation answers), the provider that owns the call renders the request (URL, method,
+//! parameters, signature headers), and this module sends it with a timeout per attempt and
+//! retries with backoff, recording every attempt in a bounded journal.
 //!
-//! Deliveries run as tasks owned by [`run`], never inside a request handler, so a receiver that
-//! is down, slow or failing never slows the API; at shutdown they get the grace period to
-//! finish. At most [`MAX_IN_FLIGHT`] run at once; past that a webhook is journaled as dropped.
+//! Deliveries run as tasks of their own, never inside a request handler, so a receiver that is
+//! down, slow or failing never slows the API; at shutdown they get the grace period to finish. At most [`MAX_IN_FLIGHT`] run at once; past that a webhook is journaled as dropped.
 //! A fault rule (operation `callback`) or a magic number can make a delivery fail without
 //! contacting the receiver, or delay it.
 
@@ -17,15 +17,15 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use parking_lot::Mutex;
-use tokio::sync::{Semaphore, mpsc, watch};
-use tokio::task::JoinSet;
+use tokio::sync::{Semaphore, broadcast};
 
-use crate::app::App;
-use crate::core::Ended;
+use crate::core::clock::Clock;
 use crate::core::magic::{self, Magic};
 use crate::core::time::Timestamp;
-use crate::faults::{Action, Target};
+use crate::core::{Core, Ended, EndedSink};
+use crate::faults::{Action, Faults, Target};
 use crate::journal::{self, Journal};
+use crate::providers::Registry;
 
 /// Most deliveries in flight at once.
 pub const MAX_IN_FLIGHT: usize = 256;
@@ -102,24 +102,45 @@ impl journal::Sized for Delivery {
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
-/// The delivery journal and the HTTP client.
+/// The delivery side: the journal, the HTTP client, and what a delivery consults (the provider
+/// that renders it, fault rules, `--callback-allow`). The core gives it every call that ends.
 pub(crate) struct Deliveries {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     journal: Mutex<Journal<Delivery>>,
     client: HttpClient,
     in_flight: Arc<Semaphore>,
+    providers: Arc<Registry>,
+    faults: Arc<Faults>,
+    allowed: Vec<Allowed>,
+    runtime: tokio::runtime::Handle,
 }
 
 impl Deliveries {
-    pub fn new(per_account: usize, max_bytes: usize) -> Deliveries {
+    /// A delivery side on the current runtime.
+    pub fn new(
+        per_account: usize,
+        max_bytes: usize,
+        providers: Arc<Registry>,
+        faults: Arc<Faults>,
+        allowed: Vec<Allowed>,
+    ) -> Deliveries {
         // Title-Case header names on the wire (`X-Twilio-Signature`), as the providers send them;
         // no idle connections kept, so a receiver that shuts down is not held open by us.
         let client =
             Client::builder(TokioExecutor::new()).http1_title_case_headers(true).pool_max_idle_per_host(0).build_http();
-        Deliveries {
+        let inner = Inner {
             journal: Mutex::new(Journal::new(per_account, max_bytes)),
             client,
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-        }
+            providers,
+            faults,
+            allowed,
+            runtime: tokio::runtime::Handle::current(),
+        };
+        Deliveries { inner: Arc::new(inner) }
     }
 
     /// A page of deliveries, newest first (see [`Journal::page`]).
@@ -130,136 +151,137 @@ impl Deliveries {
         limit: usize,
         keep: impl Fn(&Delivery) -> bool,
     ) -> (Vec<Delivery>, Option<u64>) {
-        let (page, next) = self.journal.lock().page(account, before, limit, keep);
+        let (page, next) = self.inner.journal.lock().page(account, before, limit, keep);
         (page.into_iter().map(|(_, d)| d).collect(), next)
     }
 
     /// Forgets every delivery, or one account's.
     pub fn reset(&self, account: Option<&str>) {
-        self.journal.lock().reset(account);
+        self.inner.journal.lock().reset(account);
     }
 
     pub fn bytes(&self) -> usize {
-        self.journal.lock().bytes()
+        self.inner.journal.lock().bytes()
     }
 
-    fn update(&self, app: &App, id: u64, f: impl FnOnce(&mut Delivery)) {
-        self.journal.lock().update(id, f);
-        app.core.notify_watchers();
-    }
-}
-
-/// Turns calls that ended into webhooks and delivers them, until `shutdown`; then gives the
-/// deliveries in flight `grace` to finish.
-pub(crate) async fn run(
-    app: Arc<App>,
-    mut ended: mpsc::UnboundedReceiver<Ended>,
-    mut shutdown: watch::Receiver<bool>,
-    grace: Duration,
-) {
-    let mut tasks = JoinSet::new();
-    loop {
-        tokio::select! {
-            e = ended.recv() => match e {
-                Some(e) => queue(&app, &mut tasks, e),
-                None => break,
-            },
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            _ = shutdown.wait_for(|stop| *stop) => break,
+    /// Gives the deliveries in flight up to `grace` to finish (at shutdown).
+    pub async fn drain(&self, grace: Duration) {
+        let all = self.inner.in_flight.acquire_many(MAX_IN_FLIGHT as u32);
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!("webhook deliveries still in flight at shutdown were abandoned");
         }
     }
-    // Calls that ended while the server stopped still get their webhook queued.
-    while let Ok(e) = ended.try_recv() {
-        queue(&app, &mut tasks, e);
-    }
-    if tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await.is_err() {
-        tracing::warn!(left = tasks.len(), "webhook deliveries still in flight at shutdown were abandoned");
-    }
 }
 
-/// Journals the webhook of a call that ended and starts delivering it.
-fn queue(app: &Arc<App>, tasks: &mut JoinSet<()>, e: Ended) {
-    let v = &e.verification;
-    let Some(provider) = app.providers.by_name(v.key.provider) else { return };
-    let Some(webhook) = provider.call_ended(v, app.core.ids()) else { return };
-    let target = Target {
-        provider: webhook.provider,
-        operation: "callback",
-        account: Some(v.key.account.to_string()),
-        number: Some(v.phone_number.clone()),
-    };
-    let fault = match magic::lookup(&v.phone_number) {
-        Some(Magic::CallbackFails) => Some(Action::Error { status: 500, code: None, message: "magic number".into() }),
-        _ => app.faults.check(&target, app.core.ids()),
-    };
-    let deliveries = &app.deliveries;
-    let id = {
-        let mut journal = deliveries.journal.lock();
-        let delivery = Delivery {
-            id: 0,
-            queued_at: app.core.clock().now(),
-            webhook: webhook.clone(),
-            state: DeliveryState::Pending,
-            attempts: Vec::new(),
+impl EndedSink for Deliveries {
+    /// Journals the webhook of a call that ended and starts delivering it.
+    fn ended(&self, core: &Core, e: Ended) {
+        let inner = &self.inner;
+        let v = &e.verification;
+        let Some(provider) = inner.providers.by_name(v.key.provider) else { return };
+        let Some(webhook) = provider.call_ended(v, core.ids()) else { return };
+        let target = Target {
+            provider: webhook.provider,
+            operation: "callback",
+            account: Some(v.key.account.to_string()),
+            number: Some(v.phone_number.clone()),
         };
-        let id = journal.push(&webhook.account, delivery);
-        journal.update(id, |d| d.id = id);
-        id
-    };
-    app.core.notify_watchers();
-    tracing::info!(provider = webhook.provider, url = ?webhook.url, method = webhook.method, "callback queued");
-    let Ok(permit) = deliveries.in_flight.clone().try_acquire_owned() else {
-        return fail(app, id, None, "dropped: too many callbacks in flight");
-    };
-    let app = app.clone();
-    tasks.spawn(async move {
-        match fault {
-            Some(Action::Error { status, .. }) => fail(&app, id, Some(status), "injected fault: error status"),
-            Some(Action::Reset) => fail(&app, id, None, "injected fault: connection reset"),
-            Some(Action::Drop { .. }) => fail(&app, id, None, "injected fault: connection dropped"),
-            Some(Action::Latency { min_ms, .. }) => {
-                tokio::time::sleep(Duration::from_millis(min_ms)).await;
-                deliver(&app, id, &webhook).await;
+        let fault = match magic::lookup(&v.phone_number) {
+            Some(Magic::CallbackFails) => {
+                Some(Action::Error { status: 500, code: None, message: "magic number".into() })
             }
-            None => deliver(&app, id, &webhook).await,
-        }
-        drop(permit);
-    });
-}
-
-/// Records one attempt that never reached the receiver and fails the delivery.
-fn fail(app: &App, id: u64, status: Option<u16>, why: &str) {
-    let at = app.core.clock().now();
-    app.deliveries.update(app, id, |d| {
-        d.attempts.push(Attempt { at, status, error: Some(why.to_owned()), duration_ms: 0 });
-        d.state = DeliveryState::Failed;
-    });
-}
-
-async fn deliver(app: &App, id: u64, webhook: &Webhook) {
-    let mut delays = RETRY_DELAYS.iter();
-    loop {
-        let at = app.core.clock().now();
-        let started = Instant::now();
-        let (status, error) = match attempt(&app.deliveries.client, webhook).await {
-            Ok(status) => (Some(status), None),
-            Err(e) => (None, Some(e)),
+            _ => inner.faults.check(&target, core.ids()),
         };
-        let done = matches!(status, Some(s) if s < 500);
-        let retry = if done { None } else { delays.next() };
-        let duration_ms = started.elapsed().as_millis() as u64;
-        tracing::info!(url = ?webhook.url, status, error, "callback attempt");
-        app.deliveries.update(app, id, |d| {
-            d.attempts.push(Attempt { at, status, error, duration_ms });
-            d.state = match (done, retry) {
-                (true, _) if status.is_some_and(|s| s < 300) => DeliveryState::Delivered,
-                (true, _) | (false, None) => DeliveryState::Failed,
-                (false, Some(_)) => DeliveryState::Pending,
+        let id = {
+            let mut journal = inner.journal.lock();
+            let delivery = Delivery {
+                id: 0,
+                queued_at: core.clock().now(),
+                webhook: webhook.clone(),
+                state: DeliveryState::Pending,
+                attempts: Vec::new(),
             };
+            let id = journal.push(&webhook.account, delivery);
+            journal.update(id, |d| d.id = id);
+            id
+        };
+        let ctx = Ctx { inner: inner.clone(), clock: core.clock().clone(), watchers: core.watchers() };
+        ctx.changed();
+        tracing::info!(provider = webhook.provider, url = ?webhook.url, method = webhook.method, "callback queued");
+        if let Err(why) = permitted(&inner.allowed, &webhook.url) {
+            tracing::warn!(url = ?webhook.url, "a callback was refused by --callback-allow");
+            return ctx.fail(id, None, &why);
+        }
+        let Ok(permit) = inner.in_flight.clone().try_acquire_owned() else {
+            return ctx.fail(id, None, "dropped: too many callbacks in flight");
+        };
+        inner.runtime.spawn(async move {
+            match fault {
+                Some(Action::Error { status, .. }) => ctx.fail(id, Some(status), "injected fault: error status"),
+                Some(Action::Reset) => ctx.fail(id, None, "injected fault: connection reset"),
+                Some(Action::Drop { .. }) => ctx.fail(id, None, "injected fault: connection dropped"),
+                Some(Action::Latency { min_ms, .. }) => {
+                    tokio::time::sleep(Duration::from_millis(min_ms)).await;
+                    ctx.deliver(id, &webhook).await;
+                }
+                None => ctx.deliver(id, &webhook).await,
+            }
+            drop(permit);
         });
-        match retry {
-            Some(delay) => tokio::time::sleep(*delay).await,
-            None => return,
+    }
+}
+
+/// What a delivery in flight needs.
+struct Ctx {
+    inner: Arc<Inner>,
+    clock: Arc<Clock>,
+    watchers: broadcast::Sender<()>,
+}
+
+impl Ctx {
+    fn changed(&self) {
+        let _ = self.watchers.send(());
+    }
+
+    fn update(&self, id: u64, f: impl FnOnce(&mut Delivery)) {
+        self.inner.journal.lock().update(id, f);
+        self.changed();
+    }
+
+    /// Records one attempt that never reached the receiver and fails the delivery.
+    fn fail(&self, id: u64, status: Option<u16>, why: &str) {
+        let at = self.clock.now();
+        self.update(id, |d| {
+            d.attempts.push(Attempt { at, status, error: Some(why.to_owned()), duration_ms: 0 });
+            d.state = DeliveryState::Failed;
+        });
+    }
+
+    async fn deliver(&self, id: u64, webhook: &Webhook) {
+        let mut delays = RETRY_DELAYS.iter();
+        loop {
+            let at = self.clock.now();
+            let started = Instant::now();
+            let (status, error) = match attempt(&self.inner.client, webhook).await {
+                Ok(status) => (Some(status), None),
+                Err(e) => (None, Some(e)),
+            };
+            let done = matches!(status, Some(s) if s < 500);
+            let retry = if done { None } else { delays.next() };
+            let duration_ms = started.elapsed().as_millis() as u64;
+            tracing::info!(url = ?webhook.url, status, error, "callback attempt");
+            self.update(id, |d| {
+                d.attempts.push(Attempt { at, status, error, duration_ms });
+                d.state = match (done, retry) {
+                    (true, _) if status.is_some_and(|s| s < 300) => DeliveryState::Delivered,
+                    (true, _) | (false, None) => DeliveryState::Failed,
+                    (false, Some(_)) => DeliveryState::Pending,
+                };
+            });
+            match retry {
+                Some(delay) => tokio::time::sleep(*delay).await,
+                None => return,
+            }
         }
     }
 }
@@ -278,5 +300,89 @@ async fn attempt(client: &HttpClient, webhook: &Webhook) -> Result<u16, String> 
         Err(_) => Err(format!("timed out after {}s", ATTEMPT_TIMEOUT.as_secs())),
         Ok(Err(e)) => Err(format!("request failed: {e}")),
         Ok(Ok(res)) => Ok(res.status().as_u16()),
+    }
+}
+
+/// An entry of `--callback-allow`: a host name, or an IP network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Allowed {
+    Host(String),
+    Net(std::net::IpAddr, u8),
+}
+
+impl Allowed {
+    fn permits(&self, host: &str) -> bool {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        match (self, bare.parse::<std::net::IpAddr>()) {
+            (Allowed::Host(name), _) => name.eq_ignore_ascii_case(bare),
+            (Allowed::Net(net, bits), Ok(ip)) => in_network(ip, *net, *bits),
+            (Allowed::Net(..), Err(_)) => false,
+        }
+    }
+}
+
+fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
+    use std::net::IpAddr::{V4, V6};
+    match (ip, net) {
+        (V4(ip), V4(net)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (V6(ip), V6(net)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Reads a `--callback-allow` value: `10.0.0.0/8`, `::1/128`, `127.0.0.1`, or a host name.
+pub fn parse_allowed(s: &str) -> Result<Allowed, String> {
+    let s = s.trim();
+    if let Some((ip, bits)) = s.split_once('/') {
+        let ip: std::net::IpAddr = ip.parse().map_err(|_| format!("{s:?} is not a CIDR such as 10.0.0.0/8"))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        let bits: u8 =
+            bits.parse().ok().filter(|b| *b <= max).ok_or_else(|| format!("{s:?}: the prefix is 0 to {max}"))?;
+        return Ok(Allowed::Net(ip, bits));
+    }
+    match s.parse::<std::net::IpAddr>() {
+        Ok(ip) => Ok(Allowed::Net(ip, if ip.is_ipv4() { 32 } else { 128 })),
+        Err(_) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) => {
+            Ok(Allowed::Host(s.to_ascii_lowercase()))
+        }
+        Err(_) => Err(format!("{s:?} is not a host name, an IP or a CIDR")),
+    }
+}
+
+/// Whether `--callback-allow` lets a webhook go to `url` (everything, when it is empty).
+fn permitted(allowed: &[Allowed], url: &str) -> Result<(), String> {
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    let host = url.parse::<hyper::Uri>().ok().and_then(|u| u.host().map(str::to_owned)).unwrap_or_default();
+    if allowed.iter().any(|a| a.permits(&host)) {
+        Ok(())
+    } else {
+        Err(format!("refused: {host:?} is not allowed by --callback-allow"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allowlist_matches_names_and_networks() {
+        let allowed: Vec<Allowed> =
+            ["10.0.0.0/8", "::1", "receiver.test"].iter().map(|s| parse_allowed(s).unwrap()).collect();
+        assert!(permitted(&allowed, "http://10.1.2.3:9000/cb").is_ok());
+        assert!(permitted(&allowed, "http://[::1]:9000/cb").is_ok());
+        assert!(permitted(&allowed, "http://RECEIVER.test/cb").is_ok());
+        assert!(permitted(&allowed, "http://11.0.0.1/cb").is_err());
+        assert!(permitted(&allowed, "http://169.254.169.254/latest").is_err());
+        assert!(permitted(&[], "http://anywhere/").is_ok());
+        assert!(parse_allowed("10.0.0.0/33").is_err());
+        assert!(parse_allowed("bad host!").is_err());
     }
 }

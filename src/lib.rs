@@ -61,9 +61,11 @@ use core::clock::Clock;
 use core::ids::Ids;
 pub use core::time::Timestamp;
 use core::{Core, state_file::StateFile};
+pub use delivery::{Allowed, parse_allowed};
 use journal::Journal;
 use persist::Persister;
 use providers::Registry;
+pub use server::raise_fd_limit;
 
 /// How long shutdown waits for in-flight requests, and then for webhooks in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -92,7 +94,16 @@ impl Server {
 /// Binds, loads the state file or fixtures, and starts serving in the background.
 pub async fn start(config: Config) -> Result<Server, String> {
     let registry = Arc::new(Registry::new(&config.providers));
-    let clock = Clock::new(config.start_time, config.frozen_clock);
+    let clock = Arc::new(Clock::new(config.start_time, config.frozen_clock));
+    let per_account = config.max_journal as usize;
+    let faults = Arc::new(faults::Faults::default());
+    let deliveries = Arc::new(delivery::Deliveries::new(
+        per_account,
+        config.max_journal_bytes,
+        registry.clone(),
+        faults.clone(),
+        config.callback_allow.clone(),
+    ));
     let options = core::Options {
         auto_answer: config.auto_answer,
         strict_auth: config.strict_auth,
@@ -100,7 +111,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
         max_pending: config.max_pending,
         retention: config.retention,
     };
-    let (core, ended) = Core::new(clock, Ids::new(config.seed), registry.clone(), options);
+    let core = Core::new(clock, Ids::new(config.seed), registry.clone(), deliveries.clone(), options);
     // A state file is where the last run left off; fixtures seed a fresh one, or a run without.
     let persister = match &config.state {
         Some(path) => {
@@ -134,6 +145,10 @@ pub async fn start(config: Config) -> Result<Server, String> {
         }
     };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    if !addr.ip().is_loopback() && config.admin_token.is_none() {
+        tracing::warn!(%addr, "/_mock/ is open to the network: anyone who reaches this address can read every code and \
+            change all state; set --admin-token (CALLERID_MOCK_ADMIN_TOKEN) to close it");
+    }
     // Load phone metadata now, off the runtime: start-up does not pay, and requests that arrive
     // meanwhile wait for it without blocking a runtime thread (which would stall every socket).
     let (phone_loaded, phone_ready) = watch::channel(false);
@@ -144,13 +159,12 @@ pub async fn start(config: Config) -> Result<Server, String> {
     });
 
     let (shutdown, rx) = watch::channel(false);
-    let per_account = config.max_journal as usize;
     let app = Arc::new(App {
         core: core.clone(),
         providers: registry,
-        faults: faults::Faults::default(),
+        faults,
         requests: Mutex::new(Journal::new(per_account, config.max_journal_bytes)),
-        deliveries: delivery::Deliveries::new(per_account, config.max_journal_bytes),
+        deliveries: deliveries.clone(),
         durable: persister.as_ref().map(|p| p.durable.clone()),
         streams: Arc::new(Semaphore::new(config.max_waiters)),
         phone_ready,
@@ -161,11 +175,10 @@ pub async fn start(config: Config) -> Result<Server, String> {
     let timers = tokio::spawn(core.clone().run_timers(async move {
         let _ = timer_rx.wait_for(|stop| *stop).await;
     }));
-    let bus = tokio::spawn(delivery::run(app.clone(), ended, rx.clone(), SHUTDOWN_GRACE));
     let tasks = tokio::spawn(async move {
         server::serve(listener, app, rx, SHUTDOWN_GRACE).await;
         let _ = timers.await;
-        let _ = bus.await;
+        deliveries.drain(SHUTDOWN_GRACE).await;
         match persister {
             Some(p) => tokio::task::spawn_blocking(move || p.stop()).await.unwrap_or_else(|e| Err(e.to_string())),
             None => Ok(()),

@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Exit 0 if a server answers `GET /_mock/health` with status ok, 1 otherwise.
     Healthcheck {
         /// The server to check [default: the address in CALLERID_MOCK_BIND (0.0.0.0 read as
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Healthcheck { url }) => healthcheck(&url.unwrap_or_else(default_health_url)),
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(*args),
         None => serve(cli.serve),
     }
 }
@@ -58,10 +58,12 @@ fn serve(args: ServeArgs) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         // A log that cannot be written (a full disk under it) loses lines; it never panics.
         .log_internal_errors(false)
         .init();
     let config = args.config;
+    callerid_mock::raise_fd_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime starts");
     runtime.block_on(async move {
         // Listening from the start, on the same streams throughout, so that no signal is lost.
@@ -158,7 +160,13 @@ fn check(url: &str) -> Result<(), String> {
     stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     let path = format!("/{}/_mock/health", prefix.trim_end_matches('/')).replace("//", "/");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    // The container's HEALTHCHECK runs with the server's environment, so it has the token.
+    let auth = std::env::var("CALLERID_MOCK_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).map_err(|e| format!("cannot send: {e}"))?;
     let mut response = String::new();
     stream.read_to_string(&mut response).map_err(|e| format!("no answer: {e}"))?;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use http_body_util::BodyExt;
 use hyper::StatusCode;
+use hyper::body::Body as _;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{CONNECTION, HeaderValue};
 use serde_json::json;
@@ -58,6 +59,11 @@ pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Result<R
     let (path, _) = path_and_query.split_once('?').unwrap_or((&path_and_query, ""));
     let segs = segments(path);
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if segs.first() == Some(&"_mock")
+        && let Some(refused) = control::guard(app, &method, &parts.uri, &parts.headers, !body.is_end_stream())
+    {
+        return Ok(refused);
+    }
     if method == hyper::Method::PUT && segs == ["_mock", "state"] {
         // A state can be far larger than any request body: it has its own limit and streams.
         return Ok(control::import_streamed(app, body).await);

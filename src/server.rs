@@ -1,33 +1,80 @@
 //! The accept loop: one task per connection, HTTP/1.1 with keep-alive or HTTP/2 (hyper-util's
 //! auto builder), and a graceful shutdown that lets in-flight requests finish.
+//!
+//! Every connection is bounded in time and number:
+//! - `--header-timeout`: a request head must arrive within it (slowloris); hyper runs this timer
+//!   while an HTTP/1.1 connection waits for its next request too;
+//! - `--idle-timeout`: a connection with no request in flight (nothing sent yet, a partial HTTP/2
+//!   preface, an idle HTTP/2 connection, a keep-alive connection) is closed after it; HTTP/2 peers
+//!   are also pinged at that interval and dropped if they do not answer within `--header-timeout`;
+//! - `--body-timeout` (in the router): a body must arrive within it (408);
+//! - `--max-connections`: past it a new connection gets `503` and is closed, at once.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use hyper::body::{Body, Frame, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
 
-use crate::{App, router};
+use crate::app::App;
+use crate::router;
 
-/// How long a client may take to send a request's headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// File descriptors kept free of connections (the state file, webhooks, the 503 itself).
+const RESERVED_FDS: u64 = 100;
+/// The default `--max-connections` never exceeds this, whatever the descriptor limit.
+const MAX_DEFAULT_CONNECTIONS: u64 = 8192;
+
+/// The default of `--max-connections`: the open-file limit less a reserve, at most 8192.
+pub(crate) fn default_max_connections() -> usize {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one plain struct we own.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 { limit.rlim_cur } else { 1024 };
+    soft.saturating_sub(RESERVED_FDS).clamp(16, MAX_DEFAULT_CONNECTIONS) as usize
+}
+
+/// Raises the open-file soft limit to the hard limit (as Go's runtime does), so that the
+/// default `--max-connections` can be as large as the system allows.
+pub fn raise_fd_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write one plain struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
 pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+    let config = &app.config;
+    let (idle_timeout, header_timeout) = (config.idle_timeout, config.header_timeout);
+    let max_connections = config.max_connections.unwrap_or_else(default_max_connections);
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(idle_timeout))
+        .keep_alive_timeout(header_timeout)
+        .max_concurrent_streams(256);
+    let slots = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
     let stopped = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
     tokio::pin!(stopped);
+    let mut refused_said = false;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -40,25 +87,37 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
                         continue;
                     }
                 };
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    if !std::mem::replace(&mut refused_said, true) {
+                        tracing::warn!(max_connections, "--max-connections reached: new connections get 503 until some close");
+                    }
+                    tokio::spawn(refuse(stream, max_connections));
+                    continue;
+                };
+                refused_said = false;
                 let _ = stream.set_nodelay(true);
                 let reset = Arc::new(AtomicBool::new(false));
+                let activity = Activity::new();
                 let io = TokioIo::new(Conn { stream, reset: reset.clone() });
-                let app = app.clone();
+                let (app, watched) = (app.clone(), activity.clone());
                 let service = service_fn(move |req| {
-                    let (app, reset) = (app.clone(), reset.clone());
+                    let (app, reset, busy) = (app.clone(), reset.clone(), watched.busy());
                     async move {
                         let res = router::handle(&app, req).await;
                         if let Err(abort) = &res {
                             reset.store(abort.reset, Ordering::Relaxed);
                         }
-                        res
+                        res.map(|res| res.map(|body| Tracked { inner: body, _busy: busy }))
                     }
                 });
-                let conn = builder.serve_connection(io, service).into_owned();
-                let conn = graceful.watch(conn);
+                let conn = graceful.watch(builder.serve_connection(io, service).into_owned());
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                    let _slot = slot;
+                    tokio::select! {
+                        ended = conn => if let Err(e) = ended {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        },
+                        _ = activity.idle_for(idle_timeout) => tracing::debug!("closed a connection idle for --idle-timeout"),
                     }
                 });
             }
@@ -69,6 +128,94 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("shut down"),
         _ = tokio::time::sleep(grace) => tracing::warn!("shut down with requests still in flight"),
+    }
+}
+
+/// Answers a connection past `--max-connections` with a 503 and closes it.
+async fn refuse(mut stream: TcpStream, max: usize) {
+    let body =
+        format!("{{\"error\":\"too many connections: --max-connections {max} are open; retry later\",\"status\":503}}");
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let write = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
+}
+
+/// Whether a connection has requests in flight, and since when it has had none.
+struct Activity {
+    base: Instant,
+    in_flight: AtomicUsize,
+    /// Milliseconds after `base` when the last request finished (or the connection opened).
+    idle_since_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity { base: Instant::now(), in_flight: AtomicUsize::new(0), idle_since_ms: AtomicU64::new(0) })
+    }
+
+    /// Marks a request in flight until the guard (held by its response body) is dropped.
+    fn busy(self: &Arc<Self>) -> Busy {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        Busy(self.clone())
+    }
+
+    /// Resolves once no request has been in flight for `timeout`.
+    async fn idle_for(&self, timeout: Duration) {
+        loop {
+            let now = self.base.elapsed().as_millis() as u64;
+            let idle = Duration::from_millis(now.saturating_sub(self.idle_since_ms.load(Ordering::SeqCst)));
+            let wait = match self.in_flight.load(Ordering::SeqCst) {
+                0 if idle >= timeout => return,
+                0 => timeout - idle,
+                _ => timeout,
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// A request in flight on a connection.
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.idle_since_ms.store(self.0.base.elapsed().as_millis() as u64, Ordering::SeqCst);
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A response body that keeps its request counted as in flight until it is sent (or dropped):
+/// a long event stream is not an idle connection.
+struct Tracked<B> {
+    inner: B,
+    _busy: Busy,
+}
+
+impl<B: Body + Unpin> Body for Tracked<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -34,7 +34,7 @@ fn the_clock_advances_sets_and_never_runs_backwards() {
     for body in [json!({}), json!({ "advance": "soon" }), json!({ "advance": "1m", "set": "x" }), json!({ "set": 5 })] {
         assert_eq!(s.post_json("/_mock/clock", body.clone()).status, 400, "{body}");
     }
-    assert_eq!(s.request("POST", "/_mock/clock", &[], "not json").status, 400);
+    assert_eq!(s.request("POST", "/_mock/clock", &[("Content-Type", "application/json")], "not json").status, 400);
 }
 
 #[test]
@@ -347,7 +347,7 @@ fn the_event_stream_announces_every_change() {
     let s = TestServer::start();
     let mut stream = std::net::TcpStream::connect(s.addr).unwrap();
     stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
-    stream.write_all(b"GET /_mock/events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    stream.write_all(b"GET /_mock/events HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
     let mut seen = String::new();
     let mut read_until = |needle: &str, count: usize| -> String {
         let mut buf = [0u8; 4096];

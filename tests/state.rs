@@ -74,7 +74,7 @@ fn an_import_schedules_what_is_pending() {
     populate(&s);
     let exported = s.get("/_mock/state").body;
     s.request("POST", "/_mock/reset", &[], "");
-    s.request("PUT", "/_mock/state", &[], &exported);
+    s.request("PUT", "/_mock/state", &[("Content-Type", "application/json")], &exported);
     // The Plivo OTP still expires 15 minutes after it was issued; the Twilio call still rings out.
     s.advance("16m");
     let states: Vec<_> = s.get("/_mock/codes?state=pending").json()["codes"].as_array().unwrap().to_vec();
@@ -96,7 +96,7 @@ fn a_bad_import_changes_nothing() {
         r#"{"accounts":[{"provider":"plivo","account":"x","verifications":[{"id":"v","phone_number":"+12025551234","code":"1","state":"bogus"}]}]}"#,
         r#"{"accounts":[{"provider":"plivo","account":"x","caller_ids":[{"phone_number":"12"}]}]}"#,
     ] {
-        let res = s.request("PUT", "/_mock/state", &[], body);
+        let res = s.request("PUT", "/_mock/state", &[("Content-Type", "application/json")], body);
         assert_eq!(res.status, 400, "{body}: {}", res.body);
     }
     assert_eq!(s.get("/_mock/state").body, before);
@@ -108,7 +108,7 @@ fn a_frozen_clock_takes_the_imported_reading() {
     let res = s.request(
         "PUT",
         "/_mock/state",
-        &[],
+        &[("Content-Type", "application/json")],
         r#"{"clock":{"now":"2030-05-05T10:00:00Z","frozen":true},"accounts":[]}"#,
     );
     assert_eq!(res.json()["clock"]["now"], "2030-05-05T10:00:00Z");

@@ -5,11 +5,16 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Channel};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http_body_util::BodyExt;
 use hyper::StatusCode;
 use hyper::body::Bytes;
+use hyper::body::{Body, Frame};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::{ControlError, Result};
 use crate::app::App;
@@ -27,20 +32,20 @@ pub(super) fn page() -> Response {
 }
 
 /// `text/event-stream`: `event: change` at once and after every change, bursts coalesced. It
-/// holds one of the `--max-waiters` slots while it lasts; past them, a 503.
+/// holds one of the `--max-waiters` slots while the client stays (freed the moment it goes);
+/// past them, a 503.
 pub(super) fn events(app: &App) -> Result {
     let slot = app.streams.clone().try_acquire_owned().map_err(|_| ControlError {
         status: StatusCode::SERVICE_UNAVAILABLE,
         message: format!("too many long-polls and event streams at once (--max-waiters {})", app.config.max_waiters),
     })?;
-    let (mut tx, body) = Channel::<Bytes, Infallible>::new(4);
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
     let mut changes = app.core.subscribe();
     let mut shutdown = app.shutdown.clone();
     tokio::spawn(async move {
-        let _slot = slot;
         const CHANGE: &[u8] = b"event: change\ndata: {}\n\n";
-        if tx.send_data(Bytes::from_static(b"retry: 1000\n\n")).await.is_err()
-            || tx.send_data(Bytes::from_static(CHANGE)).await.is_err()
+        if tx.send(Bytes::from_static(b"retry: 1000\n\n")).await.is_err()
+            || tx.send(Bytes::from_static(CHANGE)).await.is_err()
         {
             return;
         }
@@ -55,14 +60,34 @@ pub(super) fn events(app: &App) -> Result {
                 },
                 _ = tokio::time::sleep(KEEP_ALIVE) => b": keep-alive\n\n",
                 _ = shutdown.wait_for(|stop| *stop) => return,
+                _ = tx.closed() => return,
             };
-            if tx.send_data(Bytes::from_static(message)).await.is_err() {
+            if tx.send(Bytes::from_static(message)).await.is_err() {
                 return;
             }
         }
     });
-    let mut res = hyper::Response::new(body.boxed());
+    let mut res = hyper::Response::new(Events { rx, _slot: slot }.boxed());
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
+}
+
+/// The body of an event stream: what the task sends, for as long as the client reads. Dropped
+/// (the client went away), it frees its slot and tells the task.
+struct Events {
+    rx: mpsc::Receiver<Bytes>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Body for Events {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, Infallible>>> {
+        self.rx.poll_recv(cx).map(|next| next.map(|bytes| Ok(Frame::data(bytes))))
+    }
 }

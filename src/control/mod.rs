@@ -9,6 +9,7 @@
 mod admin;
 mod codes;
 mod faults;
+mod guard;
 mod inbox;
 mod journals;
 mod state;
@@ -20,6 +21,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::http::{self, Request, Response};
 
+pub(crate) use guard::check as guard;
 pub(crate) use state::import_streamed;
 
 /// Entries a page holds unless `limit` says otherwise.

@@ -41,6 +41,8 @@ pub(super) fn export(app: &App) -> Response {
 fn stream_export(core: Arc<Core>) -> Response {
     let (mut tx, body) = Channel::<Bytes, Infallible>::new(2);
     tokio::spawn(async move {
+        // As every read: nothing the clock has passed is shown undone.
+        core.tick();
         let mut writer = ExportWriter::default();
         let mut cursor = Cursor::default();
         let mut buf = Vec::with_capacity(SEND_CHUNK * 2);

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
-use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::sync::{Notify, broadcast};
 
 pub use caller_ids::{CallerLookup, CallerQuery, Start};
 pub use changes::{Change, Doorbell, Logged};
@@ -94,6 +94,12 @@ impl Limit {
     }
 }
 
+/// Where the calls that end go: told right after the operation that ended them lets go of the
+/// lock, before that operation answers (so a webhook is journaled by the time anyone can ask).
+pub trait EndedSink: Send + Sync {
+    fn ended(&self, core: &Core, ended: Ended);
+}
+
 /// Provider facts the core needs without knowing any provider.
 pub trait ProviderFacts: Send + Sync {
     /// Every provider's name.
@@ -102,7 +108,7 @@ pub trait ProviderFacts: Send + Sync {
     fn caller_id_id(&self, provider: &'static str, ids: &Ids) -> String;
 }
 
-/// A validation call that ended and asked to be told about it; the delivery bus renders the
+/// A validation call that ended and asked to be told about it; the delivery side renders the
 /// provider's webhook from it.
 #[derive(Clone, Debug)]
 pub struct Ended {
@@ -156,7 +162,7 @@ pub(crate) struct State {
 
 /// The shared state and time of the emulator.
 pub struct Core {
-    clock: Clock,
+    clock: Arc<Clock>,
     ids: Ids,
     facts: Arc<dyn ProviderFacts>,
     options: Options,
@@ -166,8 +172,8 @@ pub struct Core {
     waiters: Waiters,
     /// Tells watchers (the web inbox) that something changed.
     events: broadcast::Sender<()>,
-    /// Calls that ended, for the delivery bus.
-    ended: mpsc::UnboundedSender<Ended>,
+    /// Where calls that ended go (webhooks).
+    sink: Arc<dyn EndedSink>,
     visited: AtomicU64,
     started_at: Timestamp,
 }
@@ -184,18 +190,18 @@ pub(crate) struct Tx<'a> {
 }
 
 impl Core {
-    /// A core; calls that end are sent on the returned receiver.
+    /// A core; calls that end are given to `sink`.
     pub fn new(
-        clock: Clock,
+        clock: Arc<Clock>,
         ids: Ids,
         facts: Arc<dyn ProviderFacts>,
+        sink: Arc<dyn EndedSink>,
         options: Options,
-    ) -> (Arc<Core>, mpsc::UnboundedReceiver<Ended>) {
+    ) -> Arc<Core> {
         let started_at = clock.now();
         let (events, _) = broadcast::channel(64);
-        let (ended, ended_rx) = mpsc::unbounded_channel();
         let state = State { store: Store::default(), log: None, at_cap: false };
-        let core = Arc::new(Core {
+        Arc::new(Core {
             clock,
             ids,
             facts,
@@ -204,14 +210,13 @@ impl Core {
             timer_wake: Notify::new(),
             waiters: Waiters::default(),
             events,
-            ended,
+            sink,
             visited: AtomicU64::new(0),
             started_at,
-        });
-        (core, ended_rx)
+        })
     }
 
-    pub fn clock(&self) -> &Clock {
+    pub fn clock(&self) -> &Arc<Clock> {
         &self.clock
     }
 
@@ -255,7 +260,7 @@ impl Core {
             self.waiters.notify(key);
         }
         for e in report.ended {
-            let _ = self.ended.send(e);
+            self.sink.ended(self, e);
         }
     }
 
@@ -302,9 +307,10 @@ impl Core {
         self.events.subscribe()
     }
 
-    /// Tells the inbox's watchers that something outside the state changed (a webhook attempt).
-    pub fn notify_watchers(&self) {
-        let _ = self.events.send(());
+    /// What tells the inbox's watchers that something outside the state changed (a webhook
+    /// attempt).
+    pub fn watchers(&self) -> broadcast::Sender<()> {
+        self.events.clone()
     }
 
     /// When the next timer event or sweep falls due, if any.
@@ -339,7 +345,8 @@ impl Core {
             tx.changed = true;
             emptied
         });
-        tracing::info!(account = account.unwrap_or("*"), removed, "reset");
+        // Request input goes into the log escaped (`?`): a CR, LF or escape sequence forges nothing.
+        tracing::info!(account = ?account.unwrap_or("*"), removed, "reset");
         removed
     }
 

@@ -89,7 +89,7 @@ impl Core {
     /// of the same number in the same account is superseded.
     pub fn start_verification(&self, new: NewVerification) -> Result<Verification, CoreError> {
         let v = self.transact(|tx| tx.start_verification(new))?;
-        tracing::info!(provider = v.key.provider, id = %v.id, number = %v.phone_number,
+        tracing::info!(provider = v.key.provider, id = ?v.id, number = %v.phone_number,
             channel = v.channel.as_str(), "code issued");
         Ok(v)
     }
@@ -238,7 +238,7 @@ impl Tx<'_> {
             let remaining = MAX_WRONG_CODES.saturating_sub(attempts);
             if remaining == 0 {
                 self.finish(seq, VerificationState::Failed);
-                tracing::info!(provider = key.provider, id = %v_id(self, seq), "verification failed: too many wrong codes");
+                tracing::info!(provider = key.provider, id = ?v_id(self, seq), "verification failed: too many wrong codes");
                 return Err(CoreError::Failed);
             }
             self.log_verification(seq);
@@ -288,7 +288,7 @@ impl Tx<'_> {
                 self.put_caller(&key, caller);
             }
             None => {
-                tracing::info!(provider = key.provider, id = %v.id, status = status.as_str(), "call ended without verification");
+                tracing::info!(provider = key.provider, id = ?v.id, status = status.as_str(), "call ended without verification");
                 self.finish(seq, VerificationState::Failed);
             }
         }
@@ -343,7 +343,7 @@ impl Tx<'_> {
         }
         self.state.store.update_verification(seq, |v| v.call_status = Some(CallStatus::Ringing));
         if magic == Some(Magic::AutoAnswer) || self.core.options.auto_answer {
-            tracing::info!(id = %v_id(self, seq), "call answered by itself");
+            tracing::info!(id = ?v_id(self, seq), "call answered by itself");
             return self.end_call(seq, CallStatus::Completed, true);
         }
         self.log_verification(seq);
@@ -353,10 +353,10 @@ impl Tx<'_> {
     fn expire(&mut self, seq: u64) {
         let Some(v) = self.store().verification(seq) else { return };
         if v.entry == Entry::Keypad && v.call_status == Some(CallStatus::Ringing) {
-            tracing::info!(id = %v.id, "call not answered");
+            tracing::info!(id = ?v.id, "call not answered");
             return self.end_call(seq, CallStatus::NoAnswer, false);
         }
-        tracing::info!(provider = v.key.provider, id = %v.id, "code expired");
+        tracing::info!(provider = v.key.provider, id = ?v.id, "code expired");
         self.finish(seq, VerificationState::Expired);
     }
 

@@ -492,7 +492,7 @@ mod tests {
     use crate::core::clock::Clock;
     use crate::core::ids::Ids;
     use crate::core::store::{AccountKey, Attributes, CallerId};
-    use crate::core::{CallerLookup, Options, ProviderFacts};
+    use crate::core::{CallerLookup, EndedSink, Options, ProviderFacts};
 
     struct Facts;
 
@@ -506,14 +506,15 @@ mod tests {
         }
     }
 
+    struct Nowhere;
+
+    impl EndedSink for Nowhere {
+        fn ended(&self, _: &Core, _: crate::core::Ended) {}
+    }
+
     fn core() -> Arc<Core> {
-        Core::new(
-            Clock::new(Some(Timestamp::from_nanos(0)), true),
-            Ids::new(Some(1)),
-            Arc::new(Facts),
-            Options::default(),
-        )
-        .0
+        let clock = Arc::new(Clock::new(Some(Timestamp::from_nanos(0)), true));
+        Core::new(clock, Ids::new(Some(1)), Arc::new(Facts), Arc::new(Nowhere), Options::default())
     }
 
     fn caller(seq: u64, number: &str) -> Change {

@@ -77,3 +77,68 @@ test('codes appear live and a call answered on the page verifies the number', as
 
   await page.screenshot({ path: path.join(OUT, 'inbox.png'), fullPage: true });
 });
+
+// A web page on another origin (here another port) tries what a drive-by attack would: simple
+// cross-origin requests that need no preflight, a JSON request that does, and a form post. None
+// may change the emulator's state.
+test('a page on another origin cannot reset the state, add a fault or move the clock', async () => {
+  const plivo = await fetch(`${base}/v1/Account/${PLIVO}/VerifiedCallerId/`, {
+    method: 'POST', headers: { Authorization: basic(PLIVO), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ phone_number: '+14155552671' }),
+  });
+  assert.equal(plivo.status, 200);
+  const clockBefore = (await (await fetch(`${base}/_mock/clock`)).json()).now;
+  const attack = `<!doctype html><title>attack</title>
+    <iframe name="sink" style="display:none"></iframe>
+    <form id="f" method="POST" action="${base}/_mock/reset" target="sink" enctype="text/plain">
+      <input name='{"x":"' value='"}'></form>
+    <script>
+      const go = async () => {
+        const opts = (body, type) => ({ method: 'POST', mode: 'no-cors', body, headers: type ? { 'Content-Type': type } : {} });
+        await fetch('${base}/_mock/reset', opts('{}', 'text/plain')).catch(() => {});
+        await fetch('${base}/_mock/faults', opts('{"action":"reset"}', 'text/plain')).catch(() => {});
+        await fetch('${base}/_mock/clock', opts('{"advance":"1h"}')).catch(() => {});
+        await fetch('${base}/_mock/faults', { method: 'POST', body: '{"action":"reset"}',
+          headers: { 'Content-Type': 'application/json' } }).catch(() => {});
+        document.getElementById('f').submit();
+        setTimeout(() => { document.title = 'done'; }, 500);
+      };
+      go();
+    </script>`;
+  const evil = http.createServer((req, res) => { res.setHeader('Content-Type', 'text/html'); res.end(attack); });
+  await new Promise((resolve) => evil.listen(0, '127.0.0.1', resolve));
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${evil.address().port}/`);
+  await page.waitForFunction(() => document.title === 'done');
+  await page.close();
+  evil.close();
+
+  const codes = await (await fetch(`${base}/_mock/codes?number=%2B14155552671`)).json();
+  assert.equal(codes.codes.length, 1, 'no reset happened');
+  assert.deepEqual((await (await fetch(`${base}/_mock/faults`)).json()).faults, [], 'no fault was added');
+  assert.equal((await (await fetch(`${base}/_mock/clock`)).json()).now, clockBefore, 'the clock did not move');
+});
+
+test('behind an admin token the inbox logs in once and stays live', async () => {
+  const guarded = spawn(BIN, ['--bind', '127.0.0.1:0', '--admin-token', 'opensesame', '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const lines = readline.createInterface({ input: guarded.stdout });
+    const url = await new Promise((resolve) => lines.on('line', (l) => { const m = l.match(/listening on (\S+)/); if (m) resolve(m[1]); }));
+    assert.equal((await fetch(`${url}/_mock/codes`)).status, 401);
+    const page = await browser.newPage();
+    const login = await page.goto(`${url}/_mock/?token=opensesame`);
+    assert.equal(new URL(page.url()).search, '', 'the token leaves the address bar');
+    assert.equal(login.status(), 200);
+    await page.getByText('Live: updates appear as they happen.').waitFor();
+    const sent = await fetch(`${url}/v1/Account/${PLIVO}/VerifiedCallerId/`, {
+      method: 'POST', headers: { Authorization: basic(PLIVO), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ phone_number: '+12025550123' }),
+    });
+    assert.equal(sent.status, 200);
+    await page.locator('#codes tbody tr', { hasText: '+12025550123' }).getByText('pending').waitFor();
+    await page.close();
+  } finally {
+    guarded.kill('SIGTERM');
+  }
+});

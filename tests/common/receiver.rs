@@ -77,6 +77,11 @@ impl Receiver {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// What arrived so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+
     /// Waits up to 5 s until `n` requests arrived; returns them all.
     pub fn wait_for(&self, n: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(5);
