@@ -91,9 +91,10 @@ pub struct Delivery {
 }
 
 impl journal::Sized for Delivery {
+    /// Calibrated like the request journal's entries.
     fn bytes(&self) -> usize {
         let w = &self.webhook;
-        256 + w.url.len()
+        540 + w.url.len()
             + w.body.len()
             + w.params.iter().chain(&w.headers).map(|(k, v)| k.len() + v.len() + 48).sum::<usize>()
             + self.attempts.iter().map(|a| 64 + a.error.as_ref().map_or(0, String::len)).sum::<usize>()

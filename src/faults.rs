@@ -62,6 +62,8 @@ impl Rule {
 #[derive(Default)]
 pub(crate) struct Faults {
     rules: Mutex<(u64, Vec<Rule>)>,
+    /// Whether any rule exists: the usual answer, no, costs no lock.
+    any: std::sync::atomic::AtomicBool,
 }
 
 impl Faults {
@@ -72,6 +74,7 @@ impl Faults {
         rule.id = rules.0;
         rule.hits = 0;
         rules.1.push(rule.clone());
+        self.any.store(true, std::sync::atomic::Ordering::Release);
         rule
     }
 
@@ -80,11 +83,16 @@ impl Faults {
     }
 
     pub fn clear(&self) -> usize {
-        std::mem::take(&mut self.rules.lock().1).len()
+        let mut rules = self.rules.lock();
+        self.any.store(false, std::sync::atomic::Ordering::Release);
+        std::mem::take(&mut rules.1).len()
     }
 
     /// The action of the first rule that matches `t` and fires, counting the hit.
     pub fn check(&self, t: &Target, ids: &Ids) -> Option<Action> {
+        if !self.any.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
         let mut rules = self.rules.lock();
         let rule = rules.1.iter_mut().filter(|r| r.matches(t)).find(|r| match r.probability {
             None => true,

@@ -63,13 +63,14 @@ impl Request {
 
 /// A path split on `/`, each segment percent-decoded, without the empty segments of a leading
 /// or trailing slash: `/v1/Account/MA1/VerifiedCallerId/` → `v1 Account MA1 VerifiedCallerId`.
-pub(crate) fn segments(path: &str) -> Vec<String> {
+/// A segment with nothing to decode is borrowed, not copied.
+pub(crate) fn segments(path: &str) -> Vec<std::borrow::Cow<'_, str>> {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
     if trimmed.is_empty() {
         return Vec::new();
     }
-    trimmed.split('/').map(percent_decode).collect()
+    trimmed.split('/').map(|s| if s.contains('%') { percent_decode(s).into() } else { s.into() }).collect()
 }
 
 /// Percent-decodes a path segment; `+` stays `+` (it is not a space in a path).

@@ -58,7 +58,7 @@ pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Result<R
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
     let (path, _) = path_and_query.split_once('?').unwrap_or((&path_and_query, ""));
     let segs = segments(path);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let segs: Vec<&str> = segs.iter().map(|s| &**s).collect();
     if segs.first() == Some(&"_mock")
         && let Some(refused) = control::guard(app, &method, &parts.uri, &parts.headers, !body.is_end_stream())
     {

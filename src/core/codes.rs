@@ -67,7 +67,8 @@ fn collect(tx: &Tx, filter: &CodeFilter, before: Option<u64>, want: usize) -> (V
         out.len() >= want
     };
     if let Some(number) = &filter.number {
-        for seq in store.seqs_of_number(number).into_iter().flat_map(|s| s.range(..below).rev()) {
+        let seqs = store.seqs_of_number(number);
+        for seq in seqs[..seqs.partition_point(|&s| s < below)].iter().rev() {
             if store.verification(*seq).is_some_and(|v| take(v, &mut out)) {
                 break;
             }

@@ -42,8 +42,14 @@ impl Ids {
 
     /// `prefix` followed by 32 lowercase hex digits, the shape of a Twilio SID.
     pub fn sid(&self, prefix: &str) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let n: u128 = self.rng.lock().random();
-        format!("{prefix}{n:032x}")
+        let mut out = String::with_capacity(prefix.len() + 32);
+        out.push_str(prefix);
+        for shift in (0..32).rev() {
+            out.push(char::from(HEX[(n >> (shift * 4)) as usize & 0xf]));
+        }
+        out
     }
 
     /// A string of `len` decimal digits; the first may be zero, as in real OTPs.

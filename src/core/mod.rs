@@ -27,7 +27,7 @@ pub mod time;
 pub mod timers;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
@@ -78,6 +78,7 @@ pub enum CoreError {
 
 /// The caps a write can run into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
 pub enum Limit {
     /// `--max-state-bytes`: the memory the store may hold.
     StateBytes,
@@ -156,8 +157,9 @@ pub struct Stats {
 pub(crate) struct State {
     store: Store,
     log: Option<ChangeLog>,
-    /// The store is at a cap (logged once per episode).
-    at_cap: bool,
+    /// The caps that refused a write and have not been relieved since (each is logged once
+    /// when it is reached, and once when usage falls back below nine tenths of it).
+    at_cap: [bool; 2],
 }
 
 /// The shared state and time of the emulator.
@@ -167,8 +169,12 @@ pub struct Core {
     facts: Arc<dyn ProviderFacts>,
     options: Options,
     state: Mutex<State>,
-    /// Wakes the timer task when an event is scheduled or the clock moves.
+    /// Wakes the timer task when an event falls due earlier than it sleeps for, or the clock
+    /// moves.
     timer_wake: Notify,
+    /// The deadline the timer task sleeps until (nanoseconds; `i64::MAX` for none), read and
+    /// written under the state lock, so that most writes need not wake it.
+    armed: AtomicI64,
     waiters: Waiters,
     /// Tells watchers (the web inbox) that something changed.
     events: broadcast::Sender<()>,
@@ -200,7 +206,7 @@ impl Core {
     ) -> Arc<Core> {
         let started_at = clock.now();
         let (events, _) = broadcast::channel(64);
-        let state = State { store: Store::default(), log: None, at_cap: false };
+        let state = State { store: Store::default(), log: None, at_cap: [false; 2] };
         Arc::new(Core {
             clock,
             ids,
@@ -208,6 +214,7 @@ impl Core {
             options,
             state: Mutex::new(state),
             timer_wake: Notify::new(),
+            armed: AtomicI64::new(i64::MIN),
             waiters: Waiters::default(),
             events,
             sink,
@@ -248,9 +255,20 @@ impl Core {
     fn finish(&self, report: Report, guard: MutexGuard<'_, State>) {
         let wake_writer = report.changed && guard.log.is_some();
         let doorbell = guard.log.as_ref().map(ChangeLog::doorbell);
+        // The timer task is woken only when something now falls due before it would wake.
+        let wake_timers = report.changed && {
+            let next = self.next_deadline_locked(&guard).map_or(i64::MAX, Timestamp::as_nanos);
+            let earlier = next < self.armed.load(Ordering::Relaxed);
+            if earlier {
+                self.armed.store(next, Ordering::Relaxed);
+            }
+            earlier
+        };
         drop(guard);
         if report.changed {
             let _ = self.events.send(());
+        }
+        if wake_timers {
             self.timer_wake.notify_one();
         }
         if let (true, Some(doorbell)) = (wake_writer, doorbell) {
@@ -300,6 +318,8 @@ impl Core {
             tx.log(|| Change::Clock { now, frozen });
         });
         self.tick();
+        // The timer task's sleep was measured on the old clock.
+        self.timer_wake.notify_one();
     }
 
     /// A receiver of change notices (state, clock); a burst may arrive as one.
@@ -313,9 +333,15 @@ impl Core {
         self.events.clone()
     }
 
-    /// When the next timer event or sweep falls due, if any.
-    fn next_deadline(&self) -> Option<Timestamp> {
+    /// When the next timer event or sweep falls due, if any; the timer task sleeps until then.
+    fn arm(&self) -> Option<Timestamp> {
         let state = self.state.lock();
+        let next = self.next_deadline_locked(&state);
+        self.armed.store(next.map_or(i64::MAX, Timestamp::as_nanos), Ordering::Relaxed);
+        next
+    }
+
+    fn next_deadline_locked(&self, state: &State) -> Option<Timestamp> {
         let timer = state.store.timers().next_deadline();
         let sweep = state.store.oldest_finished().map(|(at, _)| at.saturating_add(self.options.retention));
         timer.into_iter().chain(sweep).min()
@@ -325,7 +351,7 @@ impl Core {
     pub async fn run_timers(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let wait = self.next_deadline().and_then(|at| self.clock.real_time_until(at));
+            let wait = self.arm().and_then(|at| self.clock.real_time_until(at));
             let sleep = tokio::time::sleep(wait.unwrap_or(Duration::from_secs(3600)));
             tokio::select! {
                 _ = &mut shutdown => return,
@@ -411,7 +437,10 @@ impl<'a> Tx<'a> {
         Tx { core, state, now, changed: false, ended: Vec::new(), issued: Vec::new() }
     }
 
-    fn into_report(self) -> Report {
+    fn into_report(mut self) -> Report {
+        if self.changed && self.state.at_cap.iter().any(|&a| a) {
+            self.relieved();
+        }
         Report { changed: self.changed, ended: self.ended, issued: self.issued }
     }
 
@@ -445,23 +474,33 @@ impl<'a> Tx<'a> {
             };
             self.remove_verification(seq);
         }
-        self.state.at_cap = false;
         Ok(())
     }
 
     /// Notes that a cap refused a write: one log line per episode, not one per request.
     fn at_cap(&mut self, limit: Limit) -> CoreError {
-        if !self.state.at_cap {
-            self.state.at_cap = true;
+        if !std::mem::replace(&mut self.state.at_cap[limit as usize], true) {
             let store = &self.state.store;
             tracing::warn!(
                 cap = limit.flag(),
                 state_bytes = store.bytes(),
                 pending = store.pending(),
-                "a cap is reached: writes are refused with the provider's limit error until room is made"
+                "a cap is reached: writes it would exceed get the provider's limit error until usage falls"
             );
         }
         CoreError::LimitReached(limit)
+    }
+
+    /// Says once that a cap which refused writes is relieved (usage under nine tenths of it).
+    fn relieved(&mut self) {
+        let options = &self.core.options;
+        let store = &self.state.store;
+        let used = [store.bytes() * 10 < options.max_state_bytes * 9, store.pending() * 10 < options.max_pending * 9];
+        for limit in [Limit::StateBytes, Limit::Pending] {
+            if used[limit as usize] && std::mem::take(&mut self.state.at_cap[limit as usize]) {
+                tracing::info!(cap = limit.flag(), "a cap is relieved: writes are accepted again");
+            }
+        }
     }
 
     /// Removes a verification (evicted or swept), logging the removal.

@@ -1,10 +1,22 @@
 //! Phone numbers, through the `phonenumber` crate (a port of Google's libphonenumber): E.164
 //! normalisation, validity, the ISO country of a number, and national/international formats.
 //! The magic "invalid" number is refused here, so every provider refuses it.
+//!
+//! libphonenumber is slow next to everything else a request does (regular expressions looked
+//! up by pattern in a cache behind one process-wide lock), so each runtime thread remembers the
+//! last [`CACHE_SIZE`] inputs it read, with their formats: a test that uses the same numbers
+//! again pays once.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use phonenumber::{Mode, PhoneNumber};
 
 use super::magic::{self, Magic};
+
+/// Inputs each thread remembers (cleared when full).
+const CACHE_SIZE: usize = 512;
 
 /// A valid number in its canonical forms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,19 +26,49 @@ pub struct Number {
     /// ISO 3166 alpha-2 region of the number, `""` when the calling code is shared and the
     /// number names no single region.
     pub country: String,
-    parsed: PhoneNumber,
+    formats: Arc<Formats>,
+}
+
+/// The human formats, computed with the number.
+#[derive(Debug, PartialEq, Eq)]
+struct Formats {
+    national: String,
+    international: String,
 }
 
 impl Number {
     /// The national format, e.g. `(415) 867-5309` for a US number.
     pub fn national(&self) -> String {
-        self.parsed.format().mode(Mode::National).to_string()
+        self.formats.national.clone()
     }
 
     /// The international format, e.g. `+49 163 2429751`.
     pub fn international(&self) -> String {
-        self.parsed.format().mode(Mode::International).to_string()
+        self.formats.international.clone()
     }
+}
+
+/// An input as read in a region, and what it parsed to (`None`: not a number).
+type Cache = HashMap<(Option<phonenumber::country::Id>, Box<str>), Option<Number>>;
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
+}
+
+/// What libphonenumber makes of `input` read in `region` (cached per thread).
+fn cached(region: Option<phonenumber::country::Id>, input: &str) -> Option<Number> {
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&(region, input.into())).cloned()) {
+        return hit;
+    }
+    let number = phonenumber::parse(region, input).ok().and_then(into_number);
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert((region, input.into()), number.clone());
+    });
+    number
 }
 
 /// Parses an international number, `+` optional (`+12025551234`, `12025551234`,
@@ -43,8 +85,7 @@ pub fn parse_international(input: &str) -> Option<Number> {
         with_plus = format!("+{trimmed}");
         &with_plus
     };
-    let parsed = phonenumber::parse(None, candidate).ok()?;
-    into_number(parsed)
+    cached(None, candidate)
 }
 
 /// Parses a number as dialled in `region` when it has no `+` (`(415) 555-1212` in the US),
@@ -57,7 +98,7 @@ pub fn parse_in_region(input: &str, region: phonenumber::country::Id) -> Option<
     if trimmed.is_empty() || trimmed.len() > 64 {
         return None;
     }
-    into_number(phonenumber::parse(Some(region), trimmed).ok()?)
+    cached(Some(region), trimmed)
 }
 
 fn into_number(parsed: PhoneNumber) -> Option<Number> {
@@ -69,7 +110,11 @@ fn into_number(parsed: PhoneNumber) -> Option<Number> {
         return None;
     }
     let country = parsed.country().id().map(|id| id.as_ref().to_owned()).unwrap_or_default();
-    Some(Number { e164, country, parsed })
+    let formats = Formats {
+        national: parsed.format().mode(Mode::National).to_string(),
+        international: parsed.format().mode(Mode::International).to_string(),
+    };
+    Some(Number { e164, country, formats: Arc::new(formats) })
 }
 
 /// Normalises a number taken from a URL path (`+1202…`, `1202…`, `%2B1202…` already decoded)
@@ -81,9 +126,16 @@ pub fn path_key(segment: &str) -> Option<String> {
         .then(|| format!("+{digits}"))
 }
 
-/// Loads libphonenumber's metadata (tens of milliseconds, once) so no request pays for it.
+/// Loads libphonenumber's metadata (tens of milliseconds, once) so no request pays for it,
+/// then gives the memory its loading left behind back to the system.
 pub fn warm_up() {
     let _ = parse_international("+12025551234");
+    CACHE.with(|c| c.borrow_mut().clear());
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap pages; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]

@@ -210,9 +210,10 @@ impl Verification {
         }
     }
 
-    /// Approximate bytes it holds in the store, its indexes included.
+    /// Approximate bytes it holds in the store, its indexes and the allocator's overhead
+    /// included (calibrated against RSS: ~1,340 bytes for a typical pending one).
     pub fn bytes(&self) -> usize {
-        const FIXED: usize = 720;
+        const FIXED: usize = 1240;
         FIXED
             + self.key.account.len() / 8
             + 2 * self.id.len()
@@ -266,9 +267,10 @@ impl CallerId {
         Order(Reverse(self.created_at), Reverse(self.seq))
     }
 
-    /// Approximate bytes it holds in the store, its indexes included.
+    /// Approximate bytes it holds in the store, its indexes and the allocator's overhead
+    /// included (calibrated against RSS: ~620 bytes for a typical one).
     pub fn bytes(&self) -> usize {
-        const FIXED: usize = 400;
+        const FIXED: usize = 520;
         FIXED
             + 2 * self.id.len()
             + 2 * self.phone_number.len()
@@ -358,8 +360,9 @@ pub struct Store {
     namespaces: BTreeMap<AccountKey, Namespace>,
     verifications: BTreeMap<u64, Verification>,
     verification_ids: HashMap<String, u64>,
-    /// Every verification of a number, in any account, by seq.
-    by_number: HashMap<String, BTreeSet<u64>>,
+    /// Every verification of a number, in any account, by seq (sorted: a number has few, and a
+    /// vector of them costs a fraction of a tree node).
+    by_number: HashMap<String, Vec<u64>>,
     /// Verifications no longer pending, oldest finish first: what retention sweeps and a full
     /// store evicts.
     finished: BTreeSet<(Timestamp, u64)>,
@@ -480,9 +483,9 @@ impl Store {
         self.verifications.range(..before.unwrap_or(u64::MAX)).rev().map(|(_, v)| v)
     }
 
-    /// The seqs of every verification of `number`, in any account.
-    pub fn seqs_of_number(&self, number: &str) -> Option<&BTreeSet<u64>> {
-        self.by_number.get(number)
+    /// The seqs of every verification of `number`, in any account, oldest first.
+    pub fn seqs_of_number(&self, number: &str) -> &[u64] {
+        self.by_number.get(number).map_or(&[], Vec::as_slice)
     }
 
     /// The verification that finished longest ago: `(finished_at, seq)`.
@@ -501,7 +504,10 @@ impl Store {
             ns.latest.insert(v.phone_number.clone(), seq);
         }
         self.verification_ids.insert(v.id.clone(), seq);
-        self.by_number.entry(v.phone_number.clone()).or_default().insert(seq);
+        let seqs = self.by_number.entry(v.phone_number.clone()).or_default();
+        if let Err(at) = seqs.binary_search(&seq) {
+            seqs.insert(at, seq);
+        }
         self.index_state(seq, v.state, v.finished_at);
         if let Some((at, event)) = v.timer() {
             self.timers.schedule(at, seq, event);
@@ -520,7 +526,9 @@ impl Store {
         }
         self.verification_ids.remove(&v.id);
         if let Some(seqs) = self.by_number.get_mut(&v.phone_number) {
-            seqs.remove(&seq);
+            if let Ok(at) = seqs.binary_search(&seq) {
+                seqs.remove(at);
+            }
             if seqs.is_empty() {
                 self.by_number.remove(&v.phone_number);
             }
@@ -692,7 +700,7 @@ mod tests {
         store.insert_verification(verification(3, "B", "+1"));
         store.put_caller_id(&key("A"), caller(4, "+1", 0));
         assert_eq!(store.namespace(&key("A")).unwrap().latest_for("+1"), Some(2));
-        assert_eq!(store.seqs_of_number("+1").unwrap().len(), 3);
+        assert_eq!(store.seqs_of_number("+1"), [1, 2, 3]);
         assert_eq!(store.pending(), 3);
         store.remove_verification(2);
         assert_eq!(store.namespace(&key("A")).unwrap().latest_for("+1"), Some(1), "the next newest becomes the latest");
@@ -728,6 +736,6 @@ mod tests {
         let ns = store.namespace(&key("A")).unwrap();
         assert!(ns.declared && ns.auth_token.as_deref() == Some("t") && ns.caller_count() == 0);
         assert!(store.namespace(&key("B")).is_some());
-        assert_eq!(store.seqs_of_number("+2").unwrap().len(), 1);
+        assert_eq!(store.seqs_of_number("+2").len(), 1);
     }
 }

@@ -68,12 +68,28 @@ impl Timestamp {
 
     fn rfc3339_with(self, nanos: u32) -> String {
         let (y, mo, d, h, mi, s, _) = self.parts();
+        // Digits pushed by hand: this runs for every date of every answer.
         let mut out = String::with_capacity(32);
-        let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+        if (0..=9999).contains(&y) {
+            digits(&mut out, y as u32, 4);
+        } else {
+            let _ = write!(out, "{y:04}");
+        }
+        out.push('-');
+        digits(&mut out, mo, 2);
+        out.push('-');
+        digits(&mut out, d, 2);
+        out.push('T');
+        hh_mm_ss(&mut out, h, mi, s);
         if nanos != 0 {
-            let frac = format!("{nanos:09}");
             out.push('.');
-            out.push_str(frac.trim_end_matches('0'));
+            let mut frac = nanos;
+            let mut width = 9;
+            while frac.is_multiple_of(10) {
+                frac /= 10;
+                width -= 1;
+            }
+            digits(&mut out, frac, width);
         }
         out.push('Z');
         out
@@ -87,7 +103,21 @@ impl Timestamp {
         let (y, mo, d, h, mi, s, _) = self.parts();
         let weekday = DAYS[self.unix_seconds().div_euclid(SECS_PER_DAY).rem_euclid(7) as usize];
         let month = MONTHS[mo as usize - 1];
-        format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} +0000")
+        if !(0..=9999).contains(&y) {
+            return format!("{weekday}, {d:02} {month} {y:04} {h:02}:{mi:02}:{s:02} +0000");
+        }
+        let mut out = String::with_capacity(31);
+        out.push_str(weekday);
+        out.push_str(", ");
+        digits(&mut out, d, 2);
+        out.push(' ');
+        out.push_str(month);
+        out.push(' ');
+        digits(&mut out, y as u32, 4);
+        out.push(' ');
+        hh_mm_ss(&mut out, h, mi, s);
+        out.push_str(" +0000");
+        out
     }
 
     /// Parses RFC 3339 (`2026-01-01T00:00:00Z`, `…T00:00:00.5+02:00`; `t`/`z`/space accepted).
@@ -136,6 +166,22 @@ impl Timestamp {
         let days = days_from_civil(y as i64, mo, d);
         let secs = days * SECS_PER_DAY + (h * 3600 + mi * 60 + sec.min(59)) as i64 - offset_secs;
         secs.checked_mul(NANOS_PER_SEC)?.checked_add(nanos).map(Timestamp)
+    }
+}
+
+/// `hh:mm:ss`.
+fn hh_mm_ss(out: &mut String, h: u32, mi: u32, s: u32) {
+    digits(out, h, 2);
+    out.push(':');
+    digits(out, mi, 2);
+    out.push(':');
+    digits(out, s, 2);
+}
+
+/// Pushes `n` as exactly `width` decimal digits, zero-padded (`n` must fit).
+fn digits(out: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u32.pow(i) % 10) as u8));
     }
 }
 

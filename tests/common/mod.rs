@@ -149,6 +149,44 @@ pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]
     parse_response(&raw)
 }
 
+/// One kept-alive HTTP/1.1 connection, for tests that send thousands of requests (a fresh
+/// connection each would exhaust the ephemeral ports). Answers must carry Content-Length.
+pub struct Conn {
+    addr: SocketAddr,
+    reader: std::io::BufReader<TcpStream>,
+}
+
+impl Conn {
+    pub fn open(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).expect("connects");
+        Conn { addr, reader: std::io::BufReader::new(stream) }
+    }
+
+    pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
+        use std::io::BufRead;
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        self.reader.get_mut().write_all(head.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        loop {
+            let n = self.reader.read_until(b'\n', &mut raw).expect("reads the response head");
+            assert!(n > 0, "the connection closed mid-answer");
+            if raw.ends_with(b"\r\n\r\n") {
+                break;
+            }
+        }
+        let mut resp = parse_response(&raw);
+        let length: usize = resp.header("content-length").expect("a Content-Length").parse().unwrap();
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).expect("reads the body");
+        resp.body = String::from_utf8(body).expect("a UTF-8 body");
+        resp
+    }
+}
+
 fn parse_response(raw: &[u8]) -> Resp {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head");
     let head = String::from_utf8_lossy(&raw[..split]);

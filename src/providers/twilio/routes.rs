@@ -155,16 +155,19 @@ pub(super) fn list(app: &App, key: &AccountKey, p: &Pairs) -> Result {
     };
     let found = app.core.caller_ids(key, &query).ok_or_else(invalid_token)?;
 
-    let mut filters: Vec<(&str, &str)> = Vec::new();
-    filters.extend(phone_number.map(|n| ("PhoneNumber", n)));
-    filters.extend(friendly_name.map(|n| ("FriendlyName", n)));
-    let base = format!("/2010-04-01/Accounts/{}/OutgoingCallerIds.json", key.account);
-    let page_uri = |page: usize, token: Option<String>| {
-        let mut q: Vec<(&str, String)> = filters.iter().map(|(k, v)| (*k, v.to_string())).collect();
-        q.push(("PageSize", page_size.to_string()));
-        q.push(("Page", page.to_string()));
-        q.extend(token.map(|t| ("PageToken", t)));
-        format!("{base}?{}", serde_urlencoded::to_string(&q).expect("pairs of strings encode"))
+    let base = format!("/2010-04-01/Accounts/{}/OutgoingCallerIds.json?", key.account);
+    // One buffer per URI: the filters, then the paging, as Twilio orders them.
+    let page_uri = |page: usize, token: Option<(&str, &str)>| {
+        let mut uri = String::with_capacity(base.len() + 96);
+        uri.push_str(&base);
+        let mut q = form_urlencoded::Serializer::for_suffix(uri, base.len());
+        q.extend_pairs(phone_number.map(|n| ("PhoneNumber", n)));
+        q.extend_pairs(friendly_name.map(|n| ("FriendlyName", n)));
+        q.append_pair("PageSize", &page_size.to_string()).append_pair("Page", &page.to_string());
+        if let Some((prefix, rest)) = token {
+            q.append_pair("PageToken", &[prefix, rest].concat());
+        }
+        q.finish()
     };
     let records = found.items;
     let first = page * page_size;
@@ -172,12 +175,12 @@ pub(super) fn list(app: &App, key: &AccountKey, p: &Pairs) -> Result {
         end: first + records.len().saturating_sub(1),
         first_page_uri: page_uri(0, None),
         next_page_uri: (found.more && !records.is_empty())
-            .then(|| page_uri(page + 1, records.last().map(|c| format!("PA{}", c.id)))),
+            .then(|| page_uri(page + 1, records.last().map(|c| ("PA", &*c.id)))),
         page,
         page_size,
-        previous_page_uri: (page > 0).then(|| page_uri(page - 1, records.first().map(|c| format!("PB{}", c.id)))),
+        previous_page_uri: (page > 0).then(|| page_uri(page - 1, records.first().map(|c| ("PB", &*c.id)))),
         start: first,
-        uri: page_uri(page, token.map(str::to_owned)),
+        uri: page_uri(page, token.map(|t| ("", t))),
         outgoing_caller_ids: records.into_iter().map(|c| OutgoingCallerId::new(key, c)).collect(),
     };
     Ok(http::json(StatusCode::OK, &body))
