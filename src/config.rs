@@ -33,7 +33,8 @@ pub struct Config {
     /// the state is read back at start; --fixtures seed a new or empty FILE.
     #[arg(long, env = "CALLERID_MOCK_STATE")]
     pub state: Option<PathBuf>,
-    /// Answer every validation call (Twilio, seven) with the right code as soon as it rings.
+    /// Answer every validation call that waits for its code to be keyed in with the right code
+    /// as soon as it rings.
     #[arg(long, env = "CALLERID_MOCK_AUTO_ANSWER")]
     pub auto_answer: bool,
     /// Accept only the accounts and tokens declared in --fixtures or --state; others get the

@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "callerid-mock",
     version,
-    about = "A local, stateful emulator of Twilio, Plivo and seven.io caller-ID verification APIs"
+    about = "A local, stateful emulator of phone providers' caller-ID verification APIs"
 )]
 struct Cli {
     #[command(subcommand)]

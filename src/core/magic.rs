@@ -1,5 +1,6 @@
 //! Magic numbers: numbers that produce an outcome with no control-plane call, in the spirit of
-//! Twilio's test-credential numbers. They are valid NANP numbers, so nothing real is reached.
+//! the test-credential numbers some providers publish. They are valid NANP numbers, so nothing
+//! real is reached. Each provider answers the outcome in its own words.
 
 /// What a magic number does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -8,7 +9,7 @@ pub enum Magic {
     Invalid,
     /// Already a verified caller ID in every account (created on first use).
     AlreadyVerified,
-    /// The validation call (Twilio, seven) is busy when it rings.
+    /// The validation call is busy when it rings.
     Busy,
     /// The validation call rings out unanswered (`no-answer`) when it rings.
     NoAnswer,
@@ -18,20 +19,20 @@ pub enum Magic {
     AutoAnswer,
     /// The webhook reporting the call fails (HTTP 500), without reaching the receiver.
     CallbackFails,
-    /// The code expires as soon as it is issued (Plivo's OTP).
+    /// The code expires as soon as it is issued.
     ExpiresAtOnce,
 }
 
 /// The table, for the README and the lookup.
 pub const TABLE: &[(&str, Magic, &str)] = &[
     ("+15005550001", Magic::Invalid, "invalid number (every provider's invalid-number error)"),
-    ("+15005550002", Magic::AlreadyVerified, "already verified (Plivo 400, Twilio 21450, seven \"already saved\")"),
-    ("+15005550003", Magic::Busy, "the validation call is busy (Twilio, seven)"),
-    ("+15005550004", Magic::NoAnswer, "the validation call is not answered (Twilio, seven)"),
-    ("+15005550005", Magic::CallFails, "the validation call fails (Twilio, seven)"),
-    ("+15005550006", Magic::AutoAnswer, "the validation call is answered with the right code (Twilio, seven)"),
+    ("+15005550002", Magic::AlreadyVerified, "already verified: a caller ID is created on first use"),
+    ("+15005550003", Magic::Busy, "the validation call is busy"),
+    ("+15005550004", Magic::NoAnswer, "the validation call is not answered"),
+    ("+15005550005", Magic::CallFails, "the validation call fails"),
+    ("+15005550006", Magic::AutoAnswer, "the validation call is answered with the right code"),
     ("+15005550007", Magic::CallbackFails, "the callback fails with HTTP 500, the receiver is not contacted"),
-    ("+15005550008", Magic::ExpiresAtOnce, "the OTP expires at once (Plivo)"),
+    ("+15005550008", Magic::ExpiresAtOnce, "the code expires as soon as it is sent"),
 ];
 
 /// The magic of an E.164 number, if it has any.

@@ -57,7 +57,6 @@ pub enum CodeLookup<'a> {
     /// By the verification's id (Plivo's `verification_uuid`).
     Id(&'a str),
     /// The newest verification of this number in the account (Telnyx).
-    #[allow(dead_code)] // the Telnyx provider, added next, is its first user
     Number(&'a str),
 }
 

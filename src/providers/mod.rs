@@ -119,4 +119,4 @@ macro_rules! registry {
     };
 }
 
-registry!(plivo, twilio, seven);
+registry!(plivo, twilio, seven, telnyx);

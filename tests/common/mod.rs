@@ -124,6 +124,12 @@ impl Resp {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 
+    /// What a raw snapshot records: the status line, the content type and the body byte for
+    /// byte (key order is part of the wire).
+    pub fn raw(&self) -> String {
+        format!("{}\ncontent-type: {}\n\n{}", self.status, self.header("content-type").unwrap_or("-"), self.body)
+    }
+
     /// What a snapshot records: status, content type and body.
     pub fn snap(&self) -> Value {
         let body = serde_json::from_str(&self.body).unwrap_or(Value::String(self.body.clone()));

@@ -1,0 +1,123 @@
+//! A provider is a folder: its name, path prefix and flags appear in no code outside
+//! `src/providers/<name>/`, except its one line in the registry (`registry!(…)` in
+//! `src/providers/mod.rs`). Comments may name providers as examples; code may not. Test
+//! modules (`#[cfg(test)]` to the end of a file) are not product code and are skipped.
+
+use std::path::{Path, PathBuf};
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The code of a source file: lines before `#[cfg(test)]`, comments removed (a rough cut:
+/// `//` outside a string literal ends the line).
+fn code(path: &Path, text: &str) -> Vec<(usize, String)> {
+    if path.extension().is_some_and(|e| e != "rs") {
+        return text.lines().map(str::to_owned).enumerate().collect();
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            break;
+        }
+        let mut in_string = false;
+        let mut end = line.len();
+        let bytes = line.as_bytes();
+        for j in 0..bytes.len() {
+            match bytes[j] {
+                b'"' if j == 0 || bytes[j - 1] != b'\\' => in_string = !in_string,
+                b'/' if !in_string && bytes.get(j + 1) == Some(&b'/') => {
+                    end = j;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        out.push((i + 1, line[..end].to_owned()));
+    }
+    out
+}
+
+/// What a provider folder declares: its name, its path prefix and its flags.
+struct Declared {
+    name: String,
+    needles: Vec<String>,
+}
+
+fn declared(folder: &Path) -> Declared {
+    let name = folder.file_name().unwrap().to_str().unwrap().to_owned();
+    let mut needles = vec![name.clone()];
+    let text: String = files(folder).iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    // `fn prefix(&self) -> … { &["v1"] }`: the literals between the brackets after `fn prefix`.
+    let after = &text[text.find("fn prefix(").expect("every provider declares its prefix")..];
+    let body = &after[after.find('{').unwrap()..];
+    let list = &body[body.find("&[").unwrap() + 2..];
+    let list = &list[..list.find(']').unwrap()];
+    // A prefix shows as a path (`"/v1/…"`) or a segment list (`["v1", …]`), not as a bare word.
+    let first = list.split(',').next().unwrap().trim().trim_matches('"');
+    needles.push(format!("\"/{first}"));
+    needles.push(format!("[\"{first}\""));
+    // `long = "plivo-otp-length"`
+    for (i, _) in text.match_indices("long = \"") {
+        let rest = &text[i + 8..];
+        needles.push(format!("--{}", &rest[..rest.find('"').unwrap()]));
+    }
+    Declared { name, needles }
+}
+
+#[test]
+fn no_code_outside_a_providers_folder_names_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let providers_dir = root.join("providers");
+    let providers: Vec<Declared> = std::fs::read_dir(&providers_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| declared(&p))
+        .collect();
+    assert!(providers.len() >= 4, "the provider folders are found");
+    let registry = providers_dir.join("mod.rs");
+
+    let mut found = Vec::new();
+    for file in files(&root) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        for p in &providers {
+            if file.starts_with(providers_dir.join(&p.name)) {
+                continue;
+            }
+            for (line, code) in code(&file, &text) {
+                if file == registry && code.trim_start().starts_with("registry!(") {
+                    continue;
+                }
+                let lower = code.to_ascii_lowercase();
+                for needle in &p.needles {
+                    let hit = if !needle.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                        code.contains(needle.as_str())
+                    } else {
+                        lower.match_indices(needle.as_str()).any(|(i, _)| {
+                            let before = lower[..i].chars().next_back();
+                            let after = lower[i + needle.len()..].chars().next();
+                            !before.is_some_and(|c| c.is_ascii_alphanumeric())
+                                && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+                        })
+                    };
+                    if hit {
+                        let shown = file.strip_prefix(&root).unwrap().display();
+                        found.push(format!("src/{shown}:{line}: {needle} ({})", code.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "provider names, prefixes or flags outside their folders:\n{}", found.join("\n"));
+}
