@@ -1,8 +1,10 @@
 //! Outbound webhooks, shared by every provider: the core hands over each call that ended (right
 //! after the operation that ended it lets go of the lock, so the webhook is journaled before
 //! that operation answers), the provider that owns the call renders the request (URL, method,
-//! parameters, signature headers), and this module sends it with a timeout per attempt and
-//! retries with backoff, recording every attempt in a bounded journal.
+//! parameters, signature headers) and its delivery [`Policy`] (timeouts, which failures are
+//! retried and how often), and this module sends it on a fresh connection per attempt,
+//! recording every attempt in a bounded journal. A provider may also withhold a webhook (it
+//! does not call back in that case): it is journaled as `not_sent`, with the reason.
 //!
 //! Deliveries run as tasks of their own, never inside a request handler, so a receiver that is
 //! down, slow or failing never slows the API; at shutdown they get the grace period to finish. At most [`MAX_IN_FLIGHT`] run at once; past that a webhook is journaled as dropped.
@@ -14,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::client::legacy::{Client, connect::HttpConnector};
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use tokio::sync::{Semaphore, broadcast};
 
@@ -29,10 +30,54 @@ use crate::providers::Registry;
 
 /// Most deliveries in flight at once.
 pub const MAX_IN_FLIGHT: usize = 256;
-/// Time allowed for one attempt.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Pauses before the second and third attempts; a 2xx, 3xx or 4xx answer ends the retries.
-pub const RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(250), Duration::from_secs(1)];
+/// Pauses before each retry (the last repeats): 0.25 s, 1 s, 2 s, 4 s, 8 s.
+pub const RETRY_DELAYS: [Duration; 5] = [
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+];
+
+/// How a webhook is delivered: each attempt's timeouts, and which failures are tried again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Attempts after the first, at most.
+    pub retries: u8,
+    pub retry_on: RetryOn,
+    /// To open the connection.
+    pub connect_timeout: Duration,
+    /// From the request sent to the answer's head.
+    pub read_timeout: Duration,
+    /// For the whole attempt.
+    pub total_timeout: Duration,
+}
+
+/// The failures a [`Policy`] retries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RetryOn {
+    /// The connection could not be opened (refused, unreachable, timed out).
+    pub connect: bool,
+    /// No answer within the read or total timeout.
+    pub read_timeout: bool,
+    /// A 4xx answer.
+    pub client_error: bool,
+    /// A 5xx answer.
+    pub server_error: bool,
+}
+
+impl Default for Policy {
+    /// Two retries of a connection failure, a timeout or a 5xx; 5 s per attempt.
+    fn default() -> Policy {
+        Policy {
+            retries: 2,
+            retry_on: RetryOn { connect: true, read_timeout: true, client_error: false, server_error: true },
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(5),
+            total_timeout: Duration::from_secs(5),
+        }
+    }
+}
 
 /// A request a provider wants sent.
 #[derive(Clone, Debug)]
@@ -50,6 +95,9 @@ pub struct Webhook {
     pub headers: Vec<(String, String)>,
     /// The request body (the form-encoded parameters for POST, empty for GET).
     pub body: String,
+    pub policy: Policy,
+    /// Why the provider does not send it, if it does not: journaled as `not_sent`.
+    pub withheld: Option<String>,
 }
 
 /// One try at delivering.
@@ -68,6 +116,8 @@ pub enum DeliveryState {
     Pending,
     Delivered,
     Failed,
+    /// The provider does not call back in this case (the reason is the one attempt's error).
+    NotSent,
 }
 
 impl DeliveryState {
@@ -76,6 +126,7 @@ impl DeliveryState {
             DeliveryState::Pending => "pending",
             DeliveryState::Delivered => "delivered",
             DeliveryState::Failed => "failed",
+            DeliveryState::NotSent => "not_sent",
         }
     }
 }
@@ -101,8 +152,6 @@ impl journal::Sized for Delivery {
     }
 }
 
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
-
 /// The delivery side: the journal, the HTTP client, and what a delivery consults (the provider
 /// that renders it, fault rules, `--callback-allow`). The core gives it every call that ends.
 pub(crate) struct Deliveries {
@@ -111,7 +160,6 @@ pub(crate) struct Deliveries {
 
 struct Inner {
     journal: Mutex<Journal<Delivery>>,
-    client: HttpClient,
     in_flight: Arc<Semaphore>,
     providers: Arc<Registry>,
     faults: Arc<Faults>,
@@ -128,13 +176,8 @@ impl Deliveries {
         faults: Arc<Faults>,
         allowed: Vec<Allowed>,
     ) -> Deliveries {
-        // Title-Case header names on the wire (`X-Twilio-Signature`), as the providers send them;
-        // no idle connections kept, so a receiver that shuts down is not held open by us.
-        let client =
-            Client::builder(TokioExecutor::new()).http1_title_case_headers(true).pool_max_idle_per_host(0).build_http();
         let inner = Inner {
             journal: Mutex::new(Journal::new(per_account, max_bytes)),
-            client,
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             providers,
             faults,
@@ -208,6 +251,9 @@ impl EndedSink for Deliveries {
         };
         let ctx = Ctx { inner: inner.clone(), clock: core.clock().clone(), watchers: core.watchers() };
         ctx.changed();
+        if let Some(why) = &webhook.withheld {
+            return ctx.finish(id, None, &format!("not sent: {why}"), DeliveryState::NotSent);
+        }
         tracing::info!(provider = webhook.provider, url = ?webhook.url, method = webhook.method, "callback queued");
         if let Err(why) = permitted(&inner.allowed, &webhook.url) {
             tracing::warn!(url = ?webhook.url, "a callback was refused by --callback-allow");
@@ -251,56 +297,109 @@ impl Ctx {
 
     /// Records one attempt that never reached the receiver and fails the delivery.
     fn fail(&self, id: u64, status: Option<u16>, why: &str) {
+        self.finish(id, status, why, DeliveryState::Failed);
+    }
+
+    /// Ends a delivery that never reached the receiver, in `state`, with the reason.
+    fn finish(&self, id: u64, status: Option<u16>, why: &str, state: DeliveryState) {
         let at = self.clock.now();
         self.update(id, |d| {
             d.attempts.push(Attempt { at, status, error: Some(why.to_owned()), duration_ms: 0 });
-            d.state = DeliveryState::Failed;
+            d.state = state;
         });
     }
 
     async fn deliver(&self, id: u64, webhook: &Webhook) {
-        let mut delays = RETRY_DELAYS.iter();
-        loop {
+        let policy = &webhook.policy;
+        for n in 0..=policy.retries {
             let at = self.clock.now();
             let started = Instant::now();
-            let (status, error) = match attempt(&self.inner.client, webhook).await {
-                Ok(status) => (Some(status), None),
-                Err(e) => (None, Some(e)),
+            let outcome = tokio::time::timeout(policy.total_timeout, attempt(webhook))
+                .await
+                .unwrap_or_else(|_| Outcome::TimedOut(format!("no answer within {:?} (total)", policy.total_timeout)));
+            let on = policy.retry_on;
+            let (status, error, again) = match outcome {
+                Outcome::Status(s) => {
+                    (Some(s), None, (s >= 500 && on.server_error) || ((400..500).contains(&s) && on.client_error))
+                }
+                Outcome::ConnectFailed(e) => (None, Some(e), on.connect),
+                Outcome::TimedOut(e) => (None, Some(e), on.read_timeout),
+                Outcome::Invalid(e) => (None, Some(e), false),
             };
-            let done = matches!(status, Some(s) if s < 500);
-            let retry = if done { None } else { delays.next() };
+            let retry = again && n < policy.retries;
             let duration_ms = started.elapsed().as_millis() as u64;
             tracing::info!(url = ?webhook.url, status, error, "callback attempt");
             self.update(id, |d| {
                 d.attempts.push(Attempt { at, status, error, duration_ms });
-                d.state = match (done, retry) {
-                    (true, _) if status.is_some_and(|s| s < 300) => DeliveryState::Delivered,
-                    (true, _) | (false, None) => DeliveryState::Failed,
-                    (false, Some(_)) => DeliveryState::Pending,
+                d.state = match status {
+                    _ if retry => DeliveryState::Pending,
+                    Some(s) if s < 300 => DeliveryState::Delivered,
+                    _ => DeliveryState::Failed,
                 };
             });
-            match retry {
-                Some(delay) => tokio::time::sleep(*delay).await,
-                None => return,
+            if !retry {
+                return;
             }
+            tokio::time::sleep(RETRY_DELAYS[usize::from(n).min(RETRY_DELAYS.len() - 1)]).await;
         }
     }
 }
 
-async fn attempt(client: &HttpClient, webhook: &Webhook) -> Result<u16, String> {
-    let uri: hyper::Uri = webhook.url.parse().map_err(|e| format!("invalid URL: {e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(format!("only http:// callback URLs can be reached from the emulator, not {:?}", webhook.url));
-    }
-    let mut req = hyper::Request::builder().method(webhook.method).uri(uri);
+/// What one attempt came to.
+enum Outcome {
+    /// The receiver answered with this status.
+    Status(u16),
+    /// The connection could not be opened.
+    ConnectFailed(String),
+    /// No answer in time.
+    TimedOut(String),
+    /// A URL the emulator cannot call; never retried.
+    Invalid(String),
+}
+
+/// One attempt on a fresh connection: connect within the policy's connect timeout, then the
+/// answer's head within its read timeout. Header names go out Title-Case
+/// (`X-Twilio-Signature`), as the providers send them.
+async fn attempt(webhook: &Webhook) -> Outcome {
+    let policy = &webhook.policy;
+    let uri: hyper::Uri = match webhook.url.parse() {
+        Ok(uri) => uri,
+        Err(e) => return Outcome::Invalid(format!("invalid URL: {e}")),
+    };
+    let (Some("http"), Some(host)) = (uri.scheme_str(), uri.host()) else {
+        return Outcome::Invalid(format!(
+            "only http:// callback URLs can be reached from the emulator, not {:?}",
+            webhook.url
+        ));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri.port_u16().unwrap_or(80);
+    let stream = match tokio::time::timeout(policy.connect_timeout, tokio::net::TcpStream::connect((host, port))).await
+    {
+        Err(_) => return Outcome::ConnectFailed(format!("connect timed out after {:?}", policy.connect_timeout)),
+        Ok(Err(e)) => return Outcome::ConnectFailed(format!("connect failed: {e}")),
+        Ok(Ok(stream)) => stream,
+    };
+    let handshake = hyper::client::conn::http1::Builder::new().title_case_headers(true).handshake(TokioIo::new(stream));
+    let (mut sender, conn) = match handshake.await {
+        Ok(parts) => parts,
+        Err(e) => return Outcome::ConnectFailed(format!("connect failed: {e}")),
+    };
+    tokio::spawn(conn);
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let authority = uri.authority().map_or(host, |a| a.as_str());
+    let mut req = hyper::Request::builder().method(webhook.method).uri(target).header(hyper::header::HOST, authority);
     for (name, value) in &webhook.headers {
         req = req.header(name.as_str(), value.as_str());
     }
-    let req = req.body(Full::new(Bytes::from(webhook.body.clone()))).map_err(|e| e.to_string())?;
-    match tokio::time::timeout(ATTEMPT_TIMEOUT, client.request(req)).await {
-        Err(_) => Err(format!("timed out after {}s", ATTEMPT_TIMEOUT.as_secs())),
-        Ok(Err(e)) => Err(format!("request failed: {e}")),
-        Ok(Ok(res)) => Ok(res.status().as_u16()),
+    let req = match req.body(Full::new(Bytes::from(webhook.body.clone()))) {
+        Ok(req) => req,
+        Err(e) => return Outcome::Invalid(e.to_string()),
+    };
+    match tokio::time::timeout(policy.read_timeout, sender.send_request(req)).await {
+        Err(_) => Outcome::TimedOut(format!("no answer within {:?}", policy.read_timeout)),
+        Ok(Err(e)) => Outcome::TimedOut(format!("request failed: {e}")),
+        Ok(Ok(res)) => Outcome::Status(res.status().as_u16()),
     }
 }
 

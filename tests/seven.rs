@@ -168,7 +168,7 @@ fn a_missing_or_bad_key_answers_900_with_http_200() {
 }
 
 #[test]
-fn a_failed_validation_calls_back_with_success_0() {
+fn a_failed_validation_calls_nothing_back_and_says_so_in_the_journal() {
     let s = TestServer::start();
     let receiver = Receiver::start(200);
     let res = validate(&s, &format!("number=491632429751&callback={}", urlencode(&receiver.url("/cb"))));
@@ -176,10 +176,20 @@ fn a_failed_validation_calls_back_with_success_0() {
     let id = s.get("/_mock/codes").json()["codes"][0]["id"].as_str().unwrap().to_owned();
     let wrong = if code == "100000" { "100001" } else { "100000" };
     assert_eq!(answer(&s, &id, json!({ "digits": wrong })).json()["state"], "failed");
+    let journal = s.settled_callbacks();
+    let entry = &journal["callbacks"][0];
+    assert_eq!(entry["state"], "not_sent", "{entry}");
+    assert_eq!(entry["attempts"][0]["error"], "not sent: validation failed (seven calls back only on success)");
     assert_eq!(
-        receiver.wait_for(1)[0].target,
-        "/cb?id=&sender=491632429751&formatted_output=%2B49+163+2429751&success=0&error=The+code+entered+was+wrong&voice=0"
+        entry["url"],
+        format!(
+            "{}?id=&sender=491632429751&formatted_output=%2B49+163+2429751&success=0&error=The+code+entered+was+wrong&voice=0",
+            receiver.url("/cb")
+        ),
+        "what it would have been"
     );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(receiver.received().is_empty(), "the receiver is not called");
 
     // No caller ID was saved: the next request gets a new code.
     assert_eq!(validate(&s, "number=491632429751").json()["success"], true);

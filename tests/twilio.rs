@@ -114,7 +114,7 @@ fn list_fetch_update_delete() {
     let res = s.twilio("POST", &format!("OutgoingCallerIds/{pn}.json"), "FriendlyName=New+name");
     assert_json_snapshot!("update", res.snap());
     let res = s.twilio("PUT", &format!("OutgoingCallerIds/{pn}.json"), "FriendlyName=Via%20PUT");
-    assert_eq!(res.json()["friendly_name"], "Via PUT");
+    assert_eq!((res.status, res.json()["code"].as_u64()), (405, Some(20004)), "the spec declares only POST");
 
     let res = s.twilio("DELETE", &format!("OutgoingCallerIds/{pn}.json"), "");
     assert_eq!((res.status, res.body.as_str(), res.header("content-type")), (204, "", None));
@@ -303,26 +303,42 @@ fn auto_answer_verifies_when_the_call_rings() {
 }
 
 #[test]
-fn a_dead_or_failing_receiver_is_retried_and_journaled_without_slowing_the_api() {
+fn the_status_callback_is_retried_as_twilio_retries_and_journaled_without_slowing_the_api() {
     let s = TestServer::start();
     let failing = Receiver::start(500);
     let a = create(&s, &[("PhoneNumber", NUMBER), ("StatusCallback", &failing.url("/cb"))]);
     let b = create(&s, &[("PhoneNumber", "+12025551234"), ("StatusCallback", &dead_url())]);
     assert_eq!(answer(&s, a["call_sid"].as_str().unwrap(), json!({ "digits": a["validation_code"] })).status, 200);
     assert_eq!(answer(&s, b["call_sid"].as_str().unwrap(), json!({ "digits": b["validation_code"] })).status, 200);
-    assert_eq!(failing.wait_for(3).len(), 3, "a 500 is retried twice");
     let journal = s.settled_callbacks();
-    for entry in journal["callbacks"].as_array().unwrap() {
-        assert_eq!(entry["state"], "failed", "{entry}");
-        assert_eq!(entry["attempts"].as_array().unwrap().len(), 3, "{entry}");
-    }
-    let dead = &journal["callbacks"][0]["attempts"][0];
-    assert!(dead["status"].is_null() && dead["error"].as_str().unwrap().contains("request failed"), "{dead}");
-    assert_eq!(
-        s.get(&format!("/_mock/callbacks?id={}", a["call_sid"].as_str().unwrap())).json()["callbacks"][0]["attempts"]
-            [0]["status"],
-        500
-    );
+    let entry =
+        |sid: &Value| s.get(&format!("/_mock/callbacks?id={}", sid.as_str().unwrap())).json()["callbacks"][0].clone();
+    let (to_failing, to_dead) = (entry(&a["call_sid"]), entry(&b["call_sid"]));
+    assert_eq!(journal["callbacks"].as_array().unwrap().len(), 2);
+    assert_eq!((to_failing["state"].as_str(), to_dead["state"].as_str()), (Some("failed"), Some("failed")));
+    // By default: no retry after an HTTP error, one after a failed connection.
+    assert_eq!(to_failing["attempts"].as_array().unwrap().len(), 1, "{to_failing}");
+    assert_eq!(to_failing["attempts"][0]["status"], 500);
+    assert_eq!(failing.received().len(), 1);
+    assert_eq!(to_dead["attempts"].as_array().unwrap().len(), 2, "{to_dead}");
+    let dead = &to_dead["attempts"][0];
+    assert!(dead["status"].is_null() && dead["error"].as_str().unwrap().contains("connect failed"), "{dead}");
+}
+
+#[test]
+fn connection_overrides_in_the_fragment_change_the_retries_and_are_never_sent() {
+    let s = TestServer::start();
+    let failing = Receiver::start(503);
+    let url = failing.url("/cb?x=1");
+    let vr = create(&s, &[("PhoneNumber", NUMBER), ("StatusCallback", &format!("{url}#rc=2&rp=5xx&ct=1000"))]);
+    assert_eq!(answer(&s, vr["call_sid"].as_str().unwrap(), json!({ "digits": vr["validation_code"] })).status, 200);
+    let got = failing.wait_for(3);
+    assert_eq!(got.len(), 3, "rc=2 with rp=5xx: two retries of a 503");
+    assert!(got.iter().all(|r| r.target == "/cb?x=1"), "the fragment is not sent: {:?}", got[0].target);
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(&got[0].body).unwrap();
+    assert_eq!(got[0].header("x-twilio-signature"), Some(signature(&url, &params).as_str()), "signed without it");
+    let entry = &s.settled_callbacks()["callbacks"][0];
+    assert_eq!((entry["state"].as_str(), entry["url"].as_str()), (Some("failed"), Some(url.as_str())));
 }
 
 #[test]

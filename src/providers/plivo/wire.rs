@@ -22,8 +22,9 @@ pub(crate) struct Initiated {
 }
 
 /// `POST …/VerifiedCallerId/Verification/{uuid}/`: the caller ID as verification made it,
-/// `created_at` at nanosecond precision, `channel` as the initiate request gave it. The SDK
-/// fixtures have no `subaccount` here, but the Node, Go, Java and .NET models read one.
+/// `created_at` at nanosecond precision, `channel` as the initiate request gave it. No
+/// `subaccount`: no SDK fixture or documented example has one here (the Node, Go, Java and .NET
+/// models declare it and read it as empty); get, update and list carry it.
 #[derive(Serialize)]
 pub(crate) struct Verified {
     pub alias: String,
@@ -32,7 +33,6 @@ pub(crate) struct Verified {
     pub country: String,
     pub created_at: String,
     pub phone_number: String,
-    pub subaccount: String,
     pub verification_uuid: String,
 }
 
@@ -44,7 +44,6 @@ impl Verified {
             country: c.country,
             created_at: c.created_at.rfc3339_nanos(),
             phone_number: c.phone_number,
-            subaccount: subaccount(&c.attributes),
             alias: c.label,
             verification_uuid: c.id,
         }

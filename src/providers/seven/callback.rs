@@ -1,11 +1,12 @@
-//! The GET callback seven calls when a validation ends. On success the documented parameters
-//! `id, sender, formatted_output, success=1, error=, voice=1`; on failure (wrong digits, busy,
-//! no answer) the same names with `id` empty, `success=0`, `voice=0` and the reason in `error`.
-//! Appended to any query the URL already has.
+//! The GET callback seven calls "as soon as the validation has been successfully completed",
+//! with the documented parameters `id, sender, formatted_output, success=1, error=, voice=1`
+//! appended to any query the URL already has. A validation that fails (wrong digits, busy, no
+//! answer) calls nothing: the callback is journaled as `not_sent`, with the parameters it would
+//! have had (`success=0`, the reason in `error`) for the test to read.
 
 use crate::core::phone;
 use crate::core::store::{CallStatus, Verification, VerificationState};
-use crate::delivery::Webhook;
+use crate::delivery::{Policy, Webhook};
 
 pub(crate) fn call_ended(v: &Verification) -> Option<Webhook> {
     let key = &v.key;
@@ -42,5 +43,7 @@ pub(crate) fn call_ended(v: &Verification) -> Option<Webhook> {
         params,
         headers: vec![("Accept".to_owned(), "*/*".to_owned())],
         body: String::new(),
+        policy: Policy::default(),
+        withheld: (!success).then(|| "validation failed (seven calls back only on success)".to_owned()),
     })
 }

@@ -1,10 +1,15 @@
 //! The validation call's `StatusCallback`: the voice-request parameters plus
 //! `VerificationStatus` (and `OutgoingCallerIdSid` on success), sent as a form POST or a GET
-//! query per `StatusCallbackMethod`, signed with `X-Twilio-Signature`.
+//! query per `StatusCallbackMethod`, signed with `X-Twilio-Signature`, delivered as Twilio
+//! delivers webhooks: one retry after a failed connection, none after an HTTP error, unless the
+//! URL's fragment overrides it (Twilio's connection overrides: `#ct=`, `#rt=`, `#tt=`, `#rc=`,
+//! `#rp=`). The fragment is never sent, and the signature is over the URL without it.
+
+use std::time::Duration;
 
 use crate::core::ids::Ids;
 use crate::core::store::{Verification, VerificationState};
-use crate::delivery::Webhook;
+use crate::delivery::{Policy, RetryOn, Webhook};
 
 use super::signature::sign;
 
@@ -36,12 +41,13 @@ pub(crate) fn call_ended(v: &Verification, ids: &Ids) -> Option<Webhook> {
     }
     params.sort();
     let encoded = serde_urlencoded::to_string(&params).expect("pairs of strings encode");
+    let (base, policy) = overrides(&callback.url);
     let (url, body, signed_params) = match callback.method {
         "GET" => {
-            let sep = if callback.url.contains('?') { '&' } else { '?' };
-            (format!("{}{sep}{encoded}", callback.url), String::new(), Vec::new())
+            let sep = if base.contains('?') { '&' } else { '?' };
+            (format!("{base}{sep}{encoded}"), String::new(), Vec::new())
         }
-        _ => (callback.url.clone(), encoded, params.clone()),
+        _ => (base.to_owned(), encoded, params.clone()),
     };
     let mut headers = vec![
         ("User-Agent".to_owned(), "TwilioProxy/1.1".to_owned()),
@@ -63,7 +69,48 @@ pub(crate) fn call_ended(v: &Verification, ids: &Ids) -> Option<Webhook> {
         params,
         headers,
         body,
+        policy,
+        withheld: None,
     })
+}
+
+/// The URL without its fragment, and the delivery policy: Twilio's defaults (connect 5 s, read
+/// and total 15 s, one retry, after a failed connection only) with the fragment's overrides.
+/// A value that is not a number or is out of Twilio's range keeps the default.
+pub(crate) fn overrides(url: &str) -> (&str, Policy) {
+    let mut policy = Policy {
+        retries: 1,
+        retry_on: RetryOn { connect: true, ..RetryOn::default() },
+        connect_timeout: Duration::from_millis(5000),
+        read_timeout: Duration::from_millis(15000),
+        total_timeout: Duration::from_millis(15000),
+    };
+    let Some((base, fragment)) = url.split_once('#') else { return (url, policy) };
+    let ms = |v: &str, max: u64| v.parse::<u64>().ok().filter(|n| (100..=max).contains(n)).map(Duration::from_millis);
+    for (key, value) in fragment.split('&').filter_map(|pair| pair.split_once('=')) {
+        match key {
+            "ct" => policy.connect_timeout = ms(value, 10_000).unwrap_or(policy.connect_timeout),
+            "rt" => policy.read_timeout = ms(value, 15_000).unwrap_or(policy.read_timeout),
+            "tt" => policy.total_timeout = ms(value, 15_000).unwrap_or(policy.total_timeout),
+            "rc" => policy.retries = value.parse().ok().filter(|n| *n <= 5).unwrap_or(policy.retries),
+            "rp" => {
+                let mut on = RetryOn::default();
+                for p in value.split(',') {
+                    match p {
+                        "ct" => on.connect = true,
+                        "rt" => on.read_timeout = true,
+                        "4xx" => on.client_error = true,
+                        "5xx" => on.server_error = true,
+                        "all" => on = RetryOn { connect: true, read_timeout: true, client_error: true, server_error: true },
+                        _ => {}
+                    }
+                }
+                policy.retry_on = on;
+            }
+            _ => {}
+        }
+    }
+    (base, policy)
 }
 
 #[cfg(test)]
@@ -99,6 +146,25 @@ mod tests {
             caller_id: Some("PNe905d7e6b410746a0fb08c57e5a186f3".into()),
             finished_at: Some(Timestamp::from_nanos(0)),
         }
+    }
+
+    #[test]
+    fn connection_overrides_are_read_from_the_fragment_and_never_sent() {
+        let (url, policy) = overrides("http://h/cb?x=1#ct=1000&rt=2000&tt=3000&rc=3&rp=5xx,rt");
+        assert_eq!(url, "http://h/cb?x=1");
+        assert_eq!(
+            (policy.connect_timeout, policy.read_timeout, policy.total_timeout, policy.retries),
+            (Duration::from_millis(1000), Duration::from_millis(2000), Duration::from_millis(3000), 3)
+        );
+        assert_eq!(policy.retry_on, RetryOn { read_timeout: true, server_error: true, ..RetryOn::default() });
+        let (_, defaults) = overrides("http://h/cb#ct=5&rc=9&rt=x");
+        assert_eq!(defaults, overrides("http://h/cb").1, "out of range keeps the default");
+        assert_eq!((defaults.retries, defaults.retry_on.connect, defaults.retry_on.server_error), (1, true, false));
+        let mut v = verification("POST");
+        v.callback.as_mut().unwrap().url = "http://127.0.0.1:5000/status?x=1#rc=0".into();
+        let w = call_ended(&v, &Ids::new(Some(1))).unwrap();
+        assert_eq!((w.url.as_str(), w.policy.retries), ("http://127.0.0.1:5000/status?x=1", 0));
+        assert_eq!(w.headers, call_ended(&verification("POST"), &Ids::new(Some(1))).unwrap().headers, "same signature");
     }
 
     #[test]

@@ -91,7 +91,8 @@ fn callback_spec(p: &Pairs) -> std::result::Result<Option<CallbackSpec>, TwilioE
         Some(_) => return Err(TwilioError::bad_request(22106, "StatusCallbackMethod must be GET or POST")),
     };
     let Some(url) = p.get("StatusCallback").filter(|u| !u.is_empty()) else { return Ok(None) };
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.parse::<hyper::Uri>().is_err() {
+    let (base, _) = super::callback::overrides(url);
+    if !(base.starts_with("http://") || base.starts_with("https://")) || base.parse::<hyper::Uri>().is_err() {
         return Err(TwilioError::bad_request(21609, format!("The StatusCallback URL {url} is not a valid URL.")));
     }
     Ok(Some(CallbackSpec { url: url.to_owned(), method, signing_key: None }))

@@ -42,7 +42,7 @@ test('every operation end to end', async () => {
   assert.equal(verified.phoneNumber, '+12025551234');
   assert.equal(verified.country, 'US');
   assert.equal(verified.channel, 'call');
-  assert.equal(verified.subaccount, '');
+  assert.equal(verified.subaccount, undefined, 'the verify answer has no subaccount');
 
   const got = await client.verify.getVerifiedCallerId('+12025551234');
   assert.equal(got.alias, 'Main Office');
