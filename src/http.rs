@@ -12,6 +12,8 @@ use hyper::{Method, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
+use crate::core::time::Timestamp;
+
 /// A response; its body is boxed so a stream (Server-Sent Events) fits beside whole bodies.
 pub(crate) type Response = hyper::Response<BoxBody<Bytes, Infallible>>;
 
@@ -111,6 +113,23 @@ impl Pairs {
 }
 
 /// A JSON response with `Content-Type: application/json`.
+/// An HTTP `Date` value (`Thu, 01 Jan 2026 00:00:00 GMT`) for `now`, formatted once per second
+/// per thread.
+pub(crate) fn date(now: Timestamp) -> HeaderValue {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, HeaderValue)> = const { std::cell::RefCell::new((i64::MIN, HeaderValue::from_static(""))) };
+    }
+    let secs = now.unix_seconds();
+    LAST.with_borrow_mut(|(at, value)| {
+        if *at != secs {
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0).unsigned_abs());
+            *value = HeaderValue::from_str(&httpdate::fmt_http_date(time)).expect("an HTTP date is ASCII");
+            *at = secs;
+        }
+        value.clone()
+    })
+}
+
 pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     let bytes = serde_json::to_vec(body).expect("response types serialize");
     json_bytes(status, bytes)

@@ -6,7 +6,7 @@ mod common;
 
 use base64::Engine as _;
 use common::TestServer;
-use insta::assert_json_snapshot;
+use insta::assert_snapshot;
 
 const PLIVO_A: &str = "MAAAAAAAAAAAAAAAAAAA";
 const PLIVO_B: &str = "MABBBBBBBBBBBBBBBBBB";
@@ -68,7 +68,7 @@ fn plivo_accepts_only_declared_accounts_with_their_token() {
     assert_eq!(plivo_list(&s, PLIVO_A, PLIVO_A, "tokenA").status, 200);
     assert_eq!(plivo_list(&s, PLIVO_A, PLIVO_A, "wrong").status, 401);
     assert_eq!(plivo_list(&s, "MAUNKNOWNXXXXXXXXXXX", "MAUNKNOWNXXXXXXXXXXX", "x").status, 401);
-    assert_json_snapshot!("plivo_cross_account", plivo_list(&s, PLIVO_A, PLIVO_B, "tokenB").snap());
+    assert_snapshot!("plivo_cross_account", plivo_list(&s, PLIVO_A, PLIVO_B, "tokenB").raw());
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn twilio_accepts_only_declared_accounts_with_their_token() {
     assert_eq!(twilio_list(&s, TWILIO_A, TWILIO_A, "tokenA").status, 200);
     let wrong = twilio_list(&s, TWILIO_A, TWILIO_A, "wrong");
     assert_eq!((wrong.status, wrong.json()["code"].as_u64()), (401, Some(20003)));
-    assert_json_snapshot!("twilio_cross_account", twilio_list(&s, TWILIO_A, TWILIO_B, "tokenB").snap());
+    assert_snapshot!("twilio_cross_account", twilio_list(&s, TWILIO_A, TWILIO_B, "tokenB").raw());
 }
 
 #[test]

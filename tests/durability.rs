@@ -9,19 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::process::{BIN, Process, TempDir};
-use common::{AUTH_ID, BASIC, Resp, send};
+use common::{AUTH_ID, BASIC, Resp, plivo_initiate_at as initiate, send};
 use serde_json::{Value, json};
-
-fn initiate(addr: SocketAddr, number: &str) -> Resp {
-    let body = json!({ "phone_number": number }).to_string();
-    send(
-        addr,
-        "POST",
-        &format!("/v1/Account/{AUTH_ID}/VerifiedCallerId/"),
-        &[("Authorization", BASIC)],
-        body.as_bytes(),
-    )
-}
 
 /// Every code the server knows, by id.
 fn code_ids(addr: SocketAddr) -> Vec<String> {

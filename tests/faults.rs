@@ -8,15 +8,11 @@ use std::net::TcpStream;
 
 use common::receiver::Receiver;
 use common::{AUTH_ID, BASIC, TestServer};
-use insta::assert_json_snapshot;
+use insta::{assert_json_snapshot, assert_snapshot};
 use serde_json::{Value, json};
 
 fn add_fault(s: &TestServer, rule: Value) -> common::Resp {
     s.post_json("/_mock/faults", rule)
-}
-
-fn initiate(s: &TestServer, number: &str) -> common::Resp {
-    s.plivo("POST", "VerifiedCallerId/", &json!({ "phone_number": number }).to_string())
 }
 
 /// Sends a Plivo list request on a raw connection; returns what reading the answer gave.
@@ -38,9 +34,9 @@ fn an_error_rule_answers_in_each_providers_shape_for_the_next_n_requests() {
         json!({ "provider": "plivo", "operation": "initiate", "action": "error", "status": 500,
         "message": "service unavailable", "times": 1 }),
     );
-    assert_json_snapshot!("rule_created", rule.snap());
-    assert_json_snapshot!("plivo_injected_error", initiate(&s, "+12025551234").snap());
-    assert_eq!(initiate(&s, "+12025551234").status, 200, "only the next one");
+    assert_snapshot!("rule_created", rule.raw());
+    assert_snapshot!("plivo_injected_error", s.plivo_initiate("+12025551234").raw());
+    assert_eq!(s.plivo_initiate("+12025551234").status, 200, "only the next one");
 
     add_fault(
         &s,
@@ -48,7 +44,7 @@ fn an_error_rule_answers_in_each_providers_shape_for_the_next_n_requests() {
     );
     let res = s.twilio("GET", "OutgoingCallerIds.json", "");
     assert!(res.header("twilio-request-id").is_some());
-    assert_json_snapshot!("twilio_injected_error", res.snap());
+    assert_snapshot!("twilio_injected_error", res.raw());
 
     add_fault(&s, json!({ "provider": "seven", "action": "error", "status": 200, "code": 900 }));
     let res = s.request("POST", "/api/validate_for_voice?p=KEY&number=491632429751", &[], "");
@@ -70,8 +66,8 @@ fn rules_match_on_account_and_number() {
         &s,
         json!({ "account": "MAOTHERXXXXXXXXXXXXX", "action": "error", "status": 403, "message": "forbidden" }),
     );
-    assert_eq!(initiate(&s, "+12025551234").status, 200);
-    assert_eq!(initiate(&s, "+14155552671").status, 400);
+    assert_eq!(s.plivo_initiate("+12025551234").status, 200);
+    assert_eq!(s.plivo_initiate("+14155552671").status, 400);
     let res = s.plivo("GET", "VerifiedCallerId/+14155552671/", "");
     assert_eq!(res.status, 400, "a path number matches too");
     let other = "Basic TUFPVEhFUlhYWFhYWFhYWFhYWFg6eA==";
@@ -83,7 +79,7 @@ fn rules_match_on_account_and_number() {
 fn latency_delays_the_answer() {
     let s = TestServer::start();
     add_fault(&s, json!({ "action": "latency", "latency_ms": 150, "times": 1 }));
-    assert_eq!(initiate(&s, "+12025551234").status, 200);
+    assert_eq!(s.plivo_initiate("+12025551234").status, 200);
     let journal = s.get("/_mock/requests").json();
     assert!(journal["requests"][0]["duration_us"].as_u64().unwrap() >= 150_000, "{journal}");
 }
@@ -111,7 +107,7 @@ fn faulted_requests(seed: u64) -> Vec<usize> {
     config.seed = Some(seed);
     let s = TestServer::with(config);
     add_fault(&s, json!({ "action": "error", "status": 503, "probability": 0.3 }));
-    (0..40).filter(|i| initiate(&s, &format!("+1415555{:04}", 2600 + i)).status == 503).collect()
+    (0..40).filter(|i| s.plivo_initiate(&format!("+1415555{:04}", 2600 + i)).status == 503).collect()
 }
 
 #[test]
@@ -152,7 +148,7 @@ fn callback_faults_fail_the_next_webhooks_of_an_account() {
 #[test]
 fn bad_rules_are_refused() {
     let s = TestServer::start();
-    assert_json_snapshot!("bad_rule", add_fault(&s, json!({ "action": "explode" })).snap());
+    assert_snapshot!("bad_rule", add_fault(&s, json!({ "action": "explode" })).raw());
     for rule in [
         json!({}),
         json!({ "action": "error", "status": 42 }),
@@ -171,7 +167,7 @@ fn bad_rules_are_refused() {
 #[test]
 fn the_request_journal_records_provider_requests_without_secrets() {
     let s = TestServer::start();
-    initiate(&s, "+12025551234");
+    s.plivo_initiate("+12025551234");
     s.twilio("GET", "OutgoingCallerIds.json?PageSize=5", "");
     s.request("POST", "/api/validate_for_voice?p=SECRETKEY&number=491632429751", &[], "");
     s.get("/_mock/codes");
@@ -198,7 +194,7 @@ fn journals_keep_max_journal_entries_per_account() {
     config.max_journal = 3;
     let s = TestServer::with(config);
     for i in 0..5 {
-        initiate(&s, &format!("+1415555{:04}", 2600 + i));
+        s.plivo_initiate(&format!("+1415555{:04}", 2600 + i));
     }
     s.twilio("GET", "OutgoingCallerIds.json", "");
     let journal = s.get("/_mock/requests").json();

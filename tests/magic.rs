@@ -6,10 +6,6 @@ use common::TestServer;
 use common::receiver::Receiver;
 use serde_json::json;
 
-fn plivo_initiate(s: &TestServer, number: &str) -> common::Resp {
-    s.plivo("POST", "VerifiedCallerId/", &json!({ "phone_number": number }).to_string())
-}
-
 fn twilio_create(s: &TestServer, number: &str, callback: Option<&str>) -> common::Resp {
     let mut pairs = vec![("PhoneNumber", number)];
     pairs.extend(callback.map(|c| ("StatusCallback", c)));
@@ -27,7 +23,7 @@ fn latest(s: &TestServer, number: &str) -> serde_json::Value {
 #[test]
 fn an_invalid_number_is_refused_by_every_provider() {
     let s = TestServer::start();
-    assert_eq!(plivo_initiate(&s, "+15005550001").json()["error"], "The number +15005550001 is not a valid number");
+    assert_eq!(s.plivo_initiate("+15005550001").json()["error"], "The number +15005550001 is not a valid number");
     assert_eq!(twilio_create(&s, "+15005550001", None).json()["code"], 21401);
     assert_eq!(seven(&s, "+15005550001").json()["success"], false);
 }
@@ -35,7 +31,7 @@ fn an_invalid_number_is_refused_by_every_provider() {
 #[test]
 fn an_already_verified_number_is_verified_in_every_account() {
     let s = TestServer::start();
-    assert_eq!(plivo_initiate(&s, "+15005550002").json()["error"], "this number is already a verified caller ID");
+    assert_eq!(s.plivo_initiate("+15005550002").json()["error"], "this number is already a verified caller ID");
     assert_eq!(s.plivo("GET", "VerifiedCallerId/+15005550002/", "").status, 200);
     assert_eq!(twilio_create(&s, "+15005550002", None).json()["code"], 21450);
     let saved = seven(&s, "+15005550002").json();
@@ -55,7 +51,7 @@ fn call_outcomes_happen_by_themselves() {
     assert_eq!(receiver.wait_for(3).len(), 3);
     assert_eq!(seven(&s, "+15005550006").json()["success"], true);
     assert_eq!(latest(&s, "+15005550006")["state"], "verified");
-    assert_eq!(seven(&s, "+15005550006").json()["error"], "The caller ID has already been saved.");
+    assert_eq!(seven(&s, "+15005550006").json()["error"], "The sender ID is already saved.");
 }
 
 #[test]
@@ -76,7 +72,7 @@ fn the_callback_of_a_magic_number_fails_without_reaching_the_receiver() {
 #[test]
 fn a_plivo_otp_can_expire_at_once() {
     let s = TestServer::start();
-    assert_eq!(plivo_initiate(&s, "+15005550008").status, 200);
+    assert_eq!(s.plivo_initiate("+15005550008").status, 200);
     let (uuid, otp) = s.latest_code("+15005550008");
     let res = s.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), &json!({ "otp": otp }).to_string());
     assert_eq!(res.json()["error"], "OTP has expired; initiate the verification again");

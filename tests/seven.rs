@@ -5,7 +5,7 @@ mod common;
 
 use common::TestServer;
 use common::receiver::Receiver;
-use insta::assert_json_snapshot;
+use insta::assert_snapshot;
 use serde_json::json;
 
 const KEY: &str = "TESTKEY";
@@ -28,7 +28,7 @@ fn a_new_number_gets_a_code_then_the_dtmf_entry_saves_it_and_calls_back() {
 
     let res = validate(&s, &format!("number=491632429751&callback={}", urlencode(&callback)));
     assert_eq!(res.body, r#"{"success":true,"code":"218151","error":null}"#);
-    assert_json_snapshot!("code_issued", res.snap());
+    assert_snapshot!("code_issued", res.raw());
     let code = res.json()["code"].as_str().unwrap().to_owned();
     let pending = &s.get("/_mock/codes?provider=seven").json()["codes"][0];
     assert_eq!(
@@ -56,10 +56,10 @@ fn a_new_number_gets_a_code_then_the_dtmf_entry_saves_it_and_calls_back() {
     assert_eq!(
         res.body,
         format!(
-            r#"{{"id":{caller_id},"sender":"491632429751","formatted_output":"+49 163 2429751","success":true,"error":"The caller ID has already been saved.","voice":true}}"#
+            r#"{{"id":{caller_id},"sender":"491632429751","formatted_output":"+49 163 2429751","success":true,"error":"The sender ID is already saved.","voice":true}}"#
         )
     );
-    assert_json_snapshot!("already_saved", res.snap());
+    assert_snapshot!("already_saved", res.raw());
 }
 
 #[test]
@@ -70,12 +70,12 @@ fn an_invalid_number_echoes_the_input() {
         assert_eq!(
             res.body,
             format!(
-                r#"{{"id":null,"sender":"{input}","formatted_output":null,"success":false,"error":"Number is invalid","voice":false}}"#
+                r#"{{"id":null,"sender":"{input}","formatted_output":null,"success":false,"error":"Reception number invalid","voice":false}}"#
             )
         );
-        assert_json_snapshot!(name, res.snap());
+        assert_snapshot!(name, res.raw());
     }
-    assert_json_snapshot!("missing_number", validate(&s, "").snap());
+    assert_snapshot!("missing_number", validate(&s, "").raw());
     assert_eq!(s.get("/_mock/codes").json()["codes"], json!([]));
 }
 
@@ -206,7 +206,7 @@ fn auto_answer_saves_the_caller_id_without_a_control_call() {
     let s = TestServer::with(config);
     assert_eq!(validate(&s, "number=491632429751").json()["success"], true);
     let res = validate(&s, "number=491632429751");
-    assert_eq!(res.json()["error"], "The caller ID has already been saved.");
+    assert_eq!(res.json()["error"], "The sender ID is already saved.");
 }
 
 fn urlencode(s: &str) -> String {

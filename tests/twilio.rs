@@ -7,7 +7,7 @@ use base64::Engine as _;
 use common::receiver::{Receiver, dead_url};
 use common::{ACCOUNT_SID, AUTH_TOKEN, TWILIO_BASIC, TestServer};
 use hmac::{Hmac, KeyInit, Mac};
-use insta::assert_json_snapshot;
+use insta::{assert_json_snapshot, assert_snapshot};
 use serde_json::{Value, json};
 
 const NUMBER: &str = "+14158675309";
@@ -59,7 +59,7 @@ fn a_validation_call_answered_right_creates_the_caller_id_and_calls_back_signed(
         &form(&[("PhoneNumber", NUMBER), ("FriendlyName", "My Home Phone"), ("StatusCallback", &callback)]),
     );
     assert!(res.header("twilio-request-id").is_some_and(|id| id.len() == 34 && id.starts_with("RQ")));
-    assert_json_snapshot!("create", res.snap());
+    assert_snapshot!("create", res.raw());
     let vr = res.json();
     let call_sid = vr["call_sid"].as_str().unwrap();
 
@@ -67,7 +67,7 @@ fn a_validation_call_answered_right_creates_the_caller_id_and_calls_back_signed(
     assert_json_snapshot!("codes_pending_call", codes);
 
     let res = answer(&s, call_sid, json!({ "digits": vr["validation_code"] }));
-    assert_json_snapshot!("answer_right", res.snap());
+    assert_snapshot!("answer_right", res.raw());
     let pn = res.json()["caller_id"].as_str().unwrap().to_owned();
 
     let got = receiver.wait_for(1);
@@ -96,7 +96,7 @@ fn list_fetch_update_delete() {
     s.advance("1s");
     verify(&s, "+12025551234", Some("Office"));
 
-    assert_json_snapshot!("list", s.twilio("GET", "OutgoingCallerIds.json", "").snap());
+    assert_snapshot!("list", s.twilio("GET", "OutgoingCallerIds.json", "").raw());
     let filtered = s.twilio("GET", "OutgoingCallerIds.json?PhoneNumber=%2B14158675309", "").json();
     assert_eq!(filtered["outgoing_caller_ids"].as_array().unwrap().len(), 1);
     assert_eq!(filtered["outgoing_caller_ids"][0]["friendly_name"], "(415) 867-5309");
@@ -109,16 +109,16 @@ fn list_fetch_update_delete() {
     let none = s.twilio("GET", "OutgoingCallerIds.json?FriendlyName=office", "").json();
     assert_eq!(none["outgoing_caller_ids"], json!([]), "filters are exact and case-sensitive");
 
-    assert_json_snapshot!("fetch", s.twilio("GET", &format!("OutgoingCallerIds/{pn}.json"), "").snap());
+    assert_snapshot!("fetch", s.twilio("GET", &format!("OutgoingCallerIds/{pn}.json"), "").raw());
     s.advance("1h");
     let res = s.twilio("POST", &format!("OutgoingCallerIds/{pn}.json"), "FriendlyName=New+name");
-    assert_json_snapshot!("update", res.snap());
+    assert_snapshot!("update", res.raw());
     let res = s.twilio("PUT", &format!("OutgoingCallerIds/{pn}.json"), "FriendlyName=Via%20PUT");
     assert_eq!((res.status, res.json()["code"].as_u64()), (405, Some(20004)), "the spec declares only POST");
 
     let res = s.twilio("DELETE", &format!("OutgoingCallerIds/{pn}.json"), "");
     assert_eq!((res.status, res.body.as_str(), res.header("content-type")), (204, "", None));
-    assert_json_snapshot!("fetch_deleted", s.twilio("GET", &format!("OutgoingCallerIds/{pn}.json"), "").snap());
+    assert_snapshot!("fetch_deleted", s.twilio("GET", &format!("OutgoingCallerIds/{pn}.json"), "").raw());
     assert_eq!(s.twilio("DELETE", &format!("OutgoingCallerIds/{pn}.json"), "").status, 404);
 }
 
@@ -172,7 +172,7 @@ fn create_validates_like_twilio() {
             vec![("PhoneNumber", NUMBER), ("StatusCallback", "http://x/cb"), ("StatusCallbackMethod", "PUT")],
         ),
     ] {
-        assert_json_snapshot!(name, s.twilio("POST", "OutgoingCallerIds.json", &form(&pairs)).snap());
+        assert_snapshot!(name, s.twilio("POST", "OutgoingCallerIds.json", &form(&pairs)).raw());
     }
     // The unformatted US forms Twilio accepts.
     for raw in ["(415) 867-5309", "415-867-5309", "4158675309"] {
@@ -180,9 +180,9 @@ fn create_validates_like_twilio() {
         assert_eq!(vr["phone_number"], NUMBER, "{raw}");
     }
     verify(&s, NUMBER, None);
-    assert_json_snapshot!(
+    assert_snapshot!(
         "create_already_verified",
-        s.twilio("POST", "OutgoingCallerIds.json", &form(&[("PhoneNumber", NUMBER)])).snap()
+        s.twilio("POST", "OutgoingCallerIds.json", &form(&[("PhoneNumber", NUMBER)])).raw()
     );
 }
 
@@ -193,20 +193,20 @@ fn auth_routes_and_formats_answer_in_twilio_shape() {
     let res = s.request("GET", &path, &[], "");
     assert_eq!(res.header("www-authenticate"), Some("Basic realm=\"Twilio API\""));
     assert!(res.header("twilio-request-id").is_some());
-    assert_json_snapshot!("unauthorized", res.snap());
+    assert_snapshot!("unauthorized", res.raw());
     let other = "/2010-04-01/Accounts/ACbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/OutgoingCallerIds.json".to_string();
     assert_eq!(s.request("GET", &other, &[("Authorization", TWILIO_BASIC)], "").status, 401);
 
-    assert_json_snapshot!("list_put_not_allowed", s.twilio("PUT", "OutgoingCallerIds.json", "").snap());
+    assert_snapshot!("list_put_not_allowed", s.twilio("PUT", "OutgoingCallerIds.json", "").raw());
     assert_eq!(s.twilio("DELETE", "OutgoingCallerIds.json", "").status, 405);
-    assert_json_snapshot!(
+    assert_snapshot!(
         "fetch_unknown",
-        s.twilio("GET", "OutgoingCallerIds/PNdeadbeefdeadbeefdeadbeefdeadbeef.json", "").snap()
+        s.twilio("GET", "OutgoingCallerIds/PNdeadbeefdeadbeefdeadbeefdeadbeef.json", "").raw()
     );
     assert_eq!(s.twilio("GET", "Calls.json", "").status, 404);
-    assert_json_snapshot!("xml_not_supported", s.twilio("GET", "OutgoingCallerIds", "").snap());
+    assert_snapshot!("xml_not_supported", s.twilio("GET", "OutgoingCallerIds", "").raw());
     assert_eq!(s.twilio("GET", "OutgoingCallerIds.xml", "").status, 406);
-    assert_json_snapshot!("list_page_size_too_big", s.twilio("GET", "OutgoingCallerIds.json?PageSize=1001", "").snap());
+    assert_snapshot!("list_page_size_too_big", s.twilio("GET", "OutgoingCallerIds.json?PageSize=1001", "").raw());
     assert_eq!(s.twilio("GET", "OutgoingCallerIds.json?Page=-1", "").status, 400);
     let empty = s.twilio("GET", "OutgoingCallerIds.json", "").json();
     assert_eq!((empty["start"].as_u64(), empty["end"].as_u64()), (Some(0), Some(0)));
@@ -219,7 +219,7 @@ fn wrong_digits_fail_the_call_and_call_back_failed() {
     let vr = create(&s, &[("PhoneNumber", NUMBER), ("StatusCallback", &receiver.url("/cb"))]);
     let wrong = if vr["validation_code"] == "000000" { "111111" } else { "000000" };
     let res = answer(&s, vr["call_sid"].as_str().unwrap(), json!({ "digits": wrong }));
-    assert_json_snapshot!("answer_wrong", res.snap());
+    assert_snapshot!("answer_wrong", res.raw());
     let params: Vec<(String, String)> = serde_urlencoded::from_str(&receiver.wait_for(1)[0].body).unwrap();
     let params: serde_json::Map<String, Value> = params.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     assert_json_snapshot!("callback_failed_params", params);
@@ -268,7 +268,7 @@ fn a_delayed_call_rings_only_after_call_delay() {
     let vr = create(&s, &[("PhoneNumber", NUMBER), ("CallDelay", "30")]);
     let sid = vr["call_sid"].as_str().unwrap();
     let res = answer(&s, sid, json!({ "digits": vr["validation_code"] }));
-    assert_json_snapshot!("answer_before_ringing", res.snap());
+    assert_snapshot!("answer_before_ringing", res.raw());
     s.advance("30s");
     assert_eq!(answer(&s, sid, json!({ "digits": vr["validation_code"] })).status, 200);
 }
@@ -358,11 +358,11 @@ fn a_receiver_that_never_answers_does_not_hold_up_the_api() {
 #[test]
 fn answer_refuses_what_is_not_a_ringing_call() {
     let s = TestServer::start();
-    assert_json_snapshot!("answer_unknown", answer(&s, "CAnope", json!({ "digits": "1" })).snap());
+    assert_snapshot!("answer_unknown", answer(&s, "CAnope", json!({ "digits": "1" })).raw());
     let res = s.plivo("POST", "VerifiedCallerId/", r#"{"phone_number":"+12025551234"}"#);
     assert_eq!(res.status, 200);
     let (uuid, _) = s.latest_code("+12025551234");
-    assert_json_snapshot!("answer_not_a_call", answer(&s, &uuid, json!({ "digits": "1" })).snap());
+    assert_snapshot!("answer_not_a_call", answer(&s, &uuid, json!({ "digits": "1" })).raw());
 }
 
 /// Asserts `keys` appear in `body` in this order.

@@ -20,6 +20,26 @@ pub const AUTH_TOKEN: &str = "authtoken";
 /// `ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:authtoken`
 pub const TWILIO_BASIC: &str = "Basic QUNhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYTphdXRodG9rZW4=";
 
+/// The headers of a Plivo request of [`AUTH_ID`].
+pub const PLIVO_HEADERS: [(&str, &str); 2] = [("Authorization", BASIC), ("Content-Type", "application/json")];
+
+/// `path` under [`AUTH_ID`]'s Plivo account.
+pub fn plivo_path(path: &str) -> String {
+    format!("/v1/Account/{AUTH_ID}/{path}")
+}
+
+/// The body of a Plivo initiate for `number`, with `extra`'s keys added.
+pub fn plivo_initiate_body(number: &str, extra: Value) -> Vec<u8> {
+    let mut body = json!({ "phone_number": number });
+    body.as_object_mut().unwrap().extend(extra.as_object().expect("extra is an object").clone());
+    body.to_string().into_bytes()
+}
+
+/// A Plivo initiate for `number` to the server at `addr` (a [`process::Process`] too).
+pub fn plivo_initiate_at(addr: SocketAddr, number: &str) -> Resp {
+    send(addr, "POST", &plivo_path("VerifiedCallerId/"), &PLIVO_HEADERS, &plivo_initiate_body(number, json!({})))
+}
+
 /// A running server; dropped, it shuts down.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -55,8 +75,12 @@ impl TestServer {
 
     /// A Plivo request with valid Basic auth; `path` is relative to `/v1/Account/{AUTH_ID}/`.
     pub fn plivo(&self, method: &str, path: &str, body: &str) -> Resp {
-        let full = format!("/v1/Account/{AUTH_ID}/{path}");
-        self.request(method, &full, &[("Authorization", BASIC), ("Content-Type", "application/json")], body)
+        send(self.addr, method, &plivo_path(path), &PLIVO_HEADERS, body.as_bytes())
+    }
+
+    /// A Plivo initiate for `number`, the default channel.
+    pub fn plivo_initiate(&self, number: &str) -> Resp {
+        plivo_initiate_at(self.addr, number)
     }
 
     pub fn get(&self, path: &str) -> Resp {
@@ -128,12 +152,6 @@ impl Resp {
     /// byte (key order is part of the wire).
     pub fn raw(&self) -> String {
         format!("{}\ncontent-type: {}\n\n{}", self.status, self.header("content-type").unwrap_or("-"), self.body)
-    }
-
-    /// What a snapshot records: status, content type and body.
-    pub fn snap(&self) -> Value {
-        let body = serde_json::from_str(&self.body).unwrap_or(Value::String(self.body.clone()));
-        json!({ "status": self.status, "content_type": self.header("content-type"), "body": body })
     }
 }
 

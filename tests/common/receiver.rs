@@ -82,14 +82,21 @@ impl Receiver {
         self.got.lock().unwrap().clone()
     }
 
-    /// Waits up to 5 s until `n` requests arrived; returns them all.
+    /// Waits up to 5 s until `n` requests arrived and returns them all; fails saying how many
+    /// came when they do not.
     pub fn wait_for(&self, n: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let got = self.got.lock().unwrap().clone();
-            if got.len() >= n || Instant::now() > deadline {
+            if got.len() >= n {
                 return got;
             }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} callback(s) at {} within 5 s, got {}: see the test's /_mock/callbacks",
+                self.url(""),
+                got.len()
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }

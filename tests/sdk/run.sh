@@ -46,6 +46,10 @@ echo "sdk: Python"
 "$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/python" || status=1
 echo "sdk: Node"
 NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$here"/node/*.test.js || status=1
+# Last, as they move the clock: the documentation's examples (docs/testing.md, the README).
+echo "sdk: the docs' examples (docs/examples)"
+"$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/docs/examples/python" || status=1
+NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$root"/docs/examples/node/*.test.js || status=1
 
 kill -TERM "$server"
 wait "$server" || { echo "sdk: callerid-mock did not shut down cleanly" >&2; status=1; }

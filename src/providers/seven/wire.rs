@@ -2,10 +2,12 @@
 
 use serde::Serialize;
 
-/// The message of the "already saved" answer.
-pub(crate) const ALREADY_SAVED: &str = "The caller ID has already been saved.";
-/// The message of the "invalid number" answer.
-pub(crate) const INVALID_NUMBER: &str = "Number is invalid";
+/// The message of the "already saved" answer, as seven's current documentation gives it (the
+/// older page said "The caller ID has already been saved.").
+pub(crate) const ALREADY_SAVED: &str = "The sender ID is already saved.";
+/// The message of the "invalid number" answer, as seven's current documentation gives it (the
+/// older page said "Number is invalid").
+pub(crate) const INVALID_NUMBER: &str = "Reception number invalid";
 
 /// A code was issued and the validation call placed.
 #[derive(Serialize)]

@@ -28,6 +28,11 @@ async function receiver(path = '/status') {
   const url = `http://127.0.0.1:${server.address().port}${path}`;
   const waitFor = async (n) => {
     for (let i = 0; i < 500 && requests.length < n; i += 1) await new Promise((r) => setTimeout(r, 10));
+    if (requests.length < n) {
+      const journal = (await control('/_mock/callbacks?limit=3')).callbacks;
+      throw new Error(`expected ${n} callback(s) at ${url} within 5 s, got ${requests.length}; `
+        + `the emulator's journal says: ${JSON.stringify(journal)}`);
+    }
     return requests;
   };
   const close = () => { server.closeAllConnections(); server.close(); };

@@ -16,7 +16,7 @@ beforeEach(() => control(`/_mock/reset?account=${API_KEY}`, {}));
 
 test('invalid, then a code, the DTMF entry, the callback and "already saved"', async () => {
   assert.deepEqual(await validate.start({ number: 'ThisAintGonnaWork!' }), {
-    id: null, sender: 'ThisAintGonnaWork!', formatted_output: null, success: false, error: 'Number is invalid', voice: false,
+    id: null, sender: 'ThisAintGonnaWork!', formatted_output: null, success: false, error: 'Reception number invalid', voice: false,
   });
 
   const rx = await receiver('/validate');
@@ -39,7 +39,7 @@ test('invalid, then a code, the DTMF entry, the callback and "already saved"', a
 
     assert.deepEqual(await validate.start({ number: '491632429751' }), {
       id: Number(done.caller_id), sender: '491632429751', formatted_output: '+49 163 2429751',
-      success: true, error: 'The caller ID has already been saved.', voice: true,
+      success: true, error: 'The sender ID is already saved.', voice: true,
     });
   } finally {
     rx.close();

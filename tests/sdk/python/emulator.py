@@ -47,10 +47,13 @@ class Receiver:
         self.url = self.origin + path
 
     def wait_for(self, n):
-        """Waits up to 5 s for `n` requests; returns all received."""
+        """Waits up to 5 s for `n` requests and returns all received; fails saying what came."""
         deadline = time.time() + 5
         while len(self.requests) < n and time.time() < deadline:
             time.sleep(0.01)
+        if len(self.requests) < n:
+            raise AssertionError(f"expected {n} callback(s) at {self.url} within 5 s, got {len(self.requests)};"
+                                 f" the emulator's journal says: {control('/_mock/callbacks?limit=3')['callbacks']}")
         return self.requests
 
     def close(self):

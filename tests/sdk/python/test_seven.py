@@ -24,7 +24,7 @@ def client():
 def test_invalid_then_code_then_dtmf_then_callback_then_already_saved(client):
     invalid = client.validate_for_voice("ThisAintGonnaWork!")
     assert invalid == {"id": None, "sender": "ThisAintGonnaWork!", "formatted_output": None,
-                       "success": False, "error": "Number is invalid", "voice": False}
+                       "success": False, "error": "Reception number invalid", "voice": False}
 
     receiver = Receiver("/validate?source=test")
     try:
@@ -46,7 +46,7 @@ def test_invalid_then_code_then_dtmf_then_callback_then_already_saved(client):
 
     again = client.validate_for_voice("+491632429751")
     assert again == {"id": int(done["caller_id"]), "sender": "491632429751", "formatted_output": "+49 163 2429751",
-                     "success": True, "error": "The caller ID has already been saved.", "voice": True}
+                     "success": True, "error": "The sender ID is already saved.", "voice": True}
 
 
 def test_a_bad_api_key_answers_900():
