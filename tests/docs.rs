@@ -1,6 +1,7 @@
 //! The documentation's examples are files that the test command runs: each fenced block that
 //! follows a `<!-- file: PATH -->` line in README.md or docs/ must equal that file, byte for
-//! byte. `UPDATE_DOCS=1 cargo test --test docs` copies the files into the blocks.
+//! byte (`PATH#NAME`: the part of it between `docs:begin NAME` and `docs:end NAME`).
+//! `UPDATE_DOCS=1 cargo test --test docs` copies the files into the blocks.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -41,7 +42,7 @@ fn synced(root: &Path, doc: &str) -> (String, Vec<String>) {
             }
             block.push_str(line);
         }
-        let file = fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let file = shown(root, path);
         if block != file {
             stale.push(path.to_owned());
         }
@@ -49,6 +50,28 @@ fn synced(root: &Path, doc: &str) -> (String, Vec<String>) {
         out.push_str("```\n");
     }
     (out, stale)
+}
+
+/// What a marker shows: `PATH` is the whole file; `PATH#NAME` the lines between `docs:begin NAME`
+/// and `docs:end NAME` in it, without their common indentation.
+fn shown(root: &Path, marker: &str) -> String {
+    let (path, region) = marker.split_once('#').map_or((marker, None), |(p, r)| (p, Some(r)));
+    let file = fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let Some(name) = region else { return file };
+    let (begin, end) = (format!("docs:begin {name}"), format!("docs:end {name}"));
+    let lines: Vec<&str> = file.lines().collect();
+    let start =
+        lines.iter().position(|l| l.trim_end().ends_with(&begin)).unwrap_or_else(|| panic!("{marker}: no {begin}"));
+    let stop = lines.iter().position(|l| l.trim_end().ends_with(&end)).unwrap_or_else(|| panic!("{marker}: no {end}"));
+    let mut body = &lines[start + 1..stop];
+    while let [rest @ .., last] = body
+        && last.trim().is_empty()
+    {
+        body = rest;
+    }
+    let indent =
+        body.iter().filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    body.iter().map(|l| format!("{}\n", l.get(indent..).unwrap_or(""))).collect()
 }
 
 #[test]

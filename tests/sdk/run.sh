@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Drives the real provider SDKs (Python and Node) against a freshly started callerid-mock.
-# Installs them on first use: Python packages into .sdk/venv, npm packages into .sdk/node
-# (both gitignored), reinstalling only when tests/sdk/requirements.txt or package-lock.json change.
+# Drives the real provider SDKs (Python, Node, Go, Java) against a freshly started callerid-mock.
+# Installs them on first use, all under .sdk/ (gitignored): Python packages into .sdk/venv, npm
+# packages into .sdk/node (reinstalled only when requirements.txt or package-lock.json change),
+# Go modules into .sdk/go, Maven artifacts into .sdk/m2; a second run needs no network.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,14 +43,56 @@ export CALLERID_MOCK_URL="$url"
 echo "sdk: callerid-mock at $url"
 
 status=0
-echo "sdk: Python"
-"$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/python" || status=1
-echo "sdk: Node"
-NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$here"/node/*.test.js || status=1
+times=()
+# lang NAME COMMAND...: runs one language's SDK tests, timed; a failure fails the run at the end.
+lang() {
+  local name=$1 started=$SECONDS; shift
+  echo "sdk: $name"
+  "$@" || status=1
+  times+=("$(printf '%-8s %4ds' "$name" $((SECONDS - started)))")
+}
+
+# needs TOOL: whether a toolchain is here; in CI its absence is a failure, elsewhere a skip.
+needs() {
+  command -v "$1" >/dev/null && return 0
+  if [ "${CI:-}" = "true" ]; then
+    echo "sdk: $1 is missing, and CI must run every SDK" >&2
+    status=1
+  else
+    echo "sdk: $1 is missing: its SDK tests are skipped"
+  fi
+  return 1
+}
+
+go_tests() {
+  local unformatted
+  unformatted=$(gofmt -l "$here/go")
+  [ -z "$unformatted" ] || { echo "sdk: not gofmt-formatted: $unformatted" >&2; return 1; }
+  # Module and build caches under .sdk/go: downloaded once, offline afterwards.
+  (cd "$here/go" && GOMODCACHE="$sdk/go/mod" GOCACHE="$sdk/go/cache" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+    go test -count=1 -v ./... 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:')
+}
+
+java_tests() {
+  # The Maven repository under .sdk/m2: filled on the first run (or when pom.xml changes),
+  # offline afterwards.
+  local offline=-o
+  cmp -s "$here/java/pom.xml" "$sdk/m2/pom.xml" 2>/dev/null || offline=""
+  (cd "$here/java" && mvn -B $offline -Dmaven.repo.local="$sdk/m2" -Dstyle.color=never test 2>&1 |
+    grep -E 'Tests run|FAIL|ERROR|BUILD|expected|Exception' | grep -v '^\[INFO\] *$') || return 1
+  cp "$here/java/pom.xml" "$sdk/m2/pom.xml"
+}
+
+lang Python "$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/python"
+lang Node env NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$here"/node/*.test.js
+if needs go; then lang Go go_tests; fi
+if needs mvn; then lang Java java_tests; fi
 # Last, as they move the clock: the documentation's examples (docs/testing.md, the README).
 echo "sdk: the docs' examples (docs/examples)"
 "$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/docs/examples/python" || status=1
 NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$root"/docs/examples/node/*.test.js || status=1
+echo "sdk: time per language"
+printf '  %s\n' "${times[@]}"
 
 kill -TERM "$server"
 wait "$server" || { echo "sdk: callerid-mock did not shut down cleanly" >&2; status=1; }
