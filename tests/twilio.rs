@@ -133,8 +133,11 @@ fn paging_walks_every_record_once_by_next_page_uri() {
     let mut seen = Vec::new();
     let mut uri = format!("/2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds.json?PageSize=2");
     let mut pages = Vec::new();
+    let mut raw = Vec::new();
     loop {
-        let page = s.request("GET", &uri, &[("Authorization", TWILIO_BASIC)], "").json();
+        let res = s.request("GET", &uri, &[("Authorization", TWILIO_BASIC)], "");
+        raw.push(res.raw());
+        let page = res.json();
         seen.extend(page["outgoing_caller_ids"].as_array().unwrap().iter().map(|c| c["phone_number"].clone()));
         pages.push(page.clone());
         match page["next_page_uri"].as_str() {
@@ -145,7 +148,7 @@ fn paging_walks_every_record_once_by_next_page_uri() {
     let mut expected: Vec<Value> = numbers.iter().rev().map(|n| json!(n)).collect();
     assert_eq!(seen, expected, "newest first, each once");
     assert_eq!(pages.len(), 3);
-    assert_json_snapshot!("list_second_page", pages[1]);
+    assert_snapshot!("list_second_page", raw[1]);
     assert_eq!((pages[2]["start"].as_u64(), pages[2]["end"].as_u64()), (Some(4), Some(4)));
     // previous_page_uri leads back to the first page.
     let back = s
