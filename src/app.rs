@@ -14,6 +14,7 @@ use crate::faults::Faults;
 use crate::journal::{Journal, RequestRecord};
 use crate::persist::Durable;
 use crate::providers::Registry;
+use crate::tls::{Ca, Minter};
 
 pub(crate) struct App {
     pub core: Arc<Core>,
@@ -30,9 +31,31 @@ pub(crate) struct App {
     pub phone_ready: watch::Receiver<bool>,
     /// Turns true when the server shuts down (long-lived requests end then).
     pub shutdown: watch::Receiver<bool>,
+    /// Where the server listens.
+    pub addr: std::net::SocketAddr,
+    /// The CA and TLS for the providers' hosts, made the first time they are needed.
+    pub tls: std::sync::OnceLock<Result<Tls, String>>,
+}
+
+/// The emulator's CA, and the TLS configuration that answers for the providers' hosts.
+pub(crate) struct Tls {
+    pub ca: Arc<Ca>,
+    pub config: Arc<rustls::ServerConfig>,
 }
 
 impl App {
+    /// The CA and TLS configuration, made (or read from `--ca-dir`) on first use.
+    pub fn tls(&self) -> Result<&Tls, &str> {
+        let made = self.tls.get_or_init(|| {
+            let dir = self.config.ca_dir.clone().or_else(crate::tls::default_dir);
+            let ca = Arc::new(Ca::load_or_create(dir.as_deref(), &self.providers.domains())?);
+            let providers = self.providers.clone();
+            let config = Minter::new(ca.clone(), move |host| providers.serves_host(host)).server_config()?;
+            Ok(Tls { ca, config })
+        });
+        made.as_ref().map_err(String::as_str)
+    }
+
     /// Waits (without blocking a runtime thread) until phone numbers can be parsed.
     pub async fn phone_ready(&self) {
         if !*self.phone_ready.borrow() {

@@ -92,6 +92,14 @@ pub struct Config {
     #[arg(long = "callback-allow", value_name = "CIDR|HOST", env = "CALLERID_MOCK_CALLBACK_ALLOW", value_delimiter = ',',
         value_parser = crate::delivery::parse_allowed)]
     pub callback_allow: Vec<crate::delivery::Allowed>,
+    /// Where the emulator's CA is kept (`ca.pem`, `ca-key.pem`): default the user's cache
+    /// directory (`$XDG_CACHE_HOME/callerid-mock`, else `~/.cache/callerid-mock`).
+    #[arg(long, value_name = "DIR", env = "CALLERID_MOCK_CA_DIR")]
+    pub ca_dir: Option<PathBuf>,
+    /// Through the proxy, relay hosts no provider serves (byte for byte, never intercepted)
+    /// instead of refusing them with 403.
+    #[arg(long, env = "CALLERID_MOCK_PROXY_PASSTHROUGH")]
+    pub proxy_passthrough: bool,
     #[command(flatten)]
     pub providers: ProviderOptions,
 }
@@ -121,6 +129,8 @@ impl Default for Config {
             admin_token: None,
             allow_hosts: Vec::new(),
             callback_allow: Vec::new(),
+            ca_dir: None,
+            proxy_passthrough: false,
             providers: ProviderOptions::default(),
         }
     }

@@ -42,8 +42,10 @@ mod http;
 mod journal;
 mod persist;
 mod providers;
+mod proxy;
 mod router;
 mod server;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -169,6 +171,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
         streams: Arc::new(Semaphore::new(config.max_waiters)),
         phone_ready,
         shutdown: rx.clone(),
+        tls: std::sync::OnceLock::new(),
+        addr,
         config,
     });
     let mut timer_rx = rx.clone();
@@ -195,6 +199,25 @@ fn load_fixtures(core: &Core, path: &Path) -> Result<(), String> {
     let n = core.import(file, false).map_err(|e| format!("fixtures {}: {e}", path.display()))?;
     tracing::info!(entries = n, path = %path.display(), "fixtures loaded");
     Ok(())
+}
+
+/// The emulator's CA as a server with this `--ca-dir` (or the default) uses it: made now if
+/// there is none. Returns where `ca.pem` is kept (if it could be) and the PEM.
+pub fn local_ca(ca_dir: Option<&Path>) -> Result<(Option<std::path::PathBuf>, String), String> {
+    let dir = ca_dir.map(Path::to_path_buf).or_else(tls::default_dir);
+    let domains = Registry::new(&Default::default()).domains();
+    let ca = tls::Ca::load_or_create(dir.as_deref(), &domains)?;
+    Ok((ca.path.clone(), ca.pem().to_owned()))
+}
+
+/// The hosts the providers' SDKs call (`*` stands for one label).
+pub fn provider_hosts() -> Vec<&'static str> {
+    Registry::new(&Default::default()).all().flat_map(|p| p.hosts()).copied().collect()
+}
+
+/// Where the emulator's CA is kept without `--ca-dir`.
+pub fn default_ca_dir() -> Option<std::path::PathBuf> {
+    tls::default_dir()
 }
 
 /// The lines printed at start: where the server is and the base URL each SDK should use.

@@ -33,6 +33,24 @@ enum Command {
         #[arg(long, env = "CALLERID_MOCK_HEALTHCHECK_URL")]
         url: Option<String>,
     },
+    /// Print where the emulator's CA certificate is kept, then the certificate (PEM); make it
+    /// if there is none yet.
+    Ca {
+        /// Where the CA is kept [default: $XDG_CACHE_HOME/callerid-mock, else ~/.cache/callerid-mock].
+        #[arg(long, value_name = "DIR", env = "CALLERID_MOCK_CA_DIR")]
+        ca_dir: Option<std::path::PathBuf>,
+    },
+    /// Print the shell lines that route unmodified SDKs to a running server through its proxy:
+    /// `eval "$(callerid-mock env)"`.
+    Env {
+        /// The running server [default: the address in CALLERID_MOCK_BIND, else http://127.0.0.1:8484].
+        #[arg(long)]
+        url: Option<String>,
+        /// Where to keep the server's CA and a bundle of it with the system's roots
+        /// [default: the CA directory's `env/`].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -48,6 +66,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Healthcheck { url }) => healthcheck(&url.unwrap_or_else(default_health_url)),
+        Some(Command::Ca { ca_dir }) => print_ca(ca_dir.as_deref()),
+        Some(Command::Env { url, dir }) => print_env(&url.unwrap_or_else(default_health_url), dir),
         Some(Command::Serve(args)) => serve(*args),
         None => serve(cli.serve),
     }
@@ -135,6 +155,108 @@ fn default_health_url() -> String {
     }
 }
 
+fn print_ca(ca_dir: Option<&std::path::Path>) -> ExitCode {
+    match callerid_mock::local_ca(ca_dir) {
+        Ok((path, pem)) => {
+            match path {
+                Some(path) => println!("# {}", path.display()),
+                None => println!("# not kept: no --ca-dir and no cache directory"),
+            }
+            print!("{pem}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "callerid-mock: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Makes requests' `Session.send` honour the proxy and CA variables (the Plivo SDK calls it).
+const SITECUSTOMIZE: &str = include_str!("zero_touch/sitecustomize.py");
+/// Sends fetch-based SDKs to the emulator on Node versions whose fetch ignores proxies.
+const FETCH_SHIM: &str = include_str!("zero_touch/fetch.cjs");
+
+/// `["a", "b"]`.
+fn serde_json_array(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// Where the system's own roots are, on the common Linux distributions and macOS.
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+fn print_env(url: &str, dir: Option<std::path::PathBuf>) -> ExitCode {
+    match env_lines(url, dir) {
+        Ok(lines) => {
+            print!("{lines}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "callerid-mock env: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Fetches the running server's CA, keeps it (and a bundle of it with the system's roots) in
+/// `dir`, and writes the variables that route HTTP clients through the server's proxy.
+fn env_lines(url: &str, dir: Option<std::path::PathBuf>) -> Result<String, String> {
+    let dir = dir
+        .or_else(|| callerid_mock::default_ca_dir().map(|d| d.join("env")))
+        .ok_or("no --dir and no cache directory to keep the CA in")?;
+    let (status, pem) = get(url, "/_mock/ca.pem")?;
+    if status != 200 || !pem.contains("BEGIN CERTIFICATE") {
+        return Err(format!("{url}/_mock/ca.pem answered {status}: {pem}"));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let (ca, bundle) = (dir.join("ca.pem"), dir.join("bundle.pem"));
+    let system = SYSTEM_BUNDLES.iter().find_map(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    std::fs::write(&ca, &pem).map_err(|e| format!("{}: {e}", ca.display()))?;
+    std::fs::write(&bundle, format!("{system}\n{pem}")).map_err(|e| format!("{}: {e}", bundle.display()))?;
+    let (python, node) = (dir.join("python"), dir.join("node").join("fetch.cjs"));
+    let hosts = serde_json_array(&callerid_mock::provider_hosts());
+    let shim = FETCH_SHIM.replace("__EMULATOR__", url.trim_end_matches('/')).replace("__HOSTS__", &hosts);
+    for (path, text) in [(python.join("sitecustomize.py"), SITECUSTOMIZE.to_owned()), (node.clone(), shim)] {
+        std::fs::create_dir_all(path.parent().expect("a file in a directory"))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let (proxy, ca, bundle) =
+        (quote(url.trim_end_matches('/')), quote(&ca.to_string_lossy()), quote(&bundle.to_string_lossy()));
+    let mut out = format!("# Routes the providers' SDKs to callerid-mock at {url}: eval \"$(callerid-mock env)\"\n");
+    if system.is_empty() {
+        out.push_str("# no system CA bundle found: the bundle holds the emulator's CA only\n");
+    }
+    for (name, value) in [
+        ("HTTPS_PROXY", &proxy),
+        ("https_proxy", &proxy),
+        ("HTTP_PROXY", &proxy),
+        ("http_proxy", &proxy),
+        ("NO_PROXY", &quote("localhost,127.0.0.1,::1")),
+        ("no_proxy", &quote("localhost,127.0.0.1,::1")),
+        ("SSL_CERT_FILE", &bundle),
+        ("REQUESTS_CA_BUNDLE", &bundle),
+        ("CURL_CA_BUNDLE", &bundle),
+        ("NODE_EXTRA_CA_CERTS", &ca),
+        ("NODE_USE_ENV_PROXY", &quote("1")),
+    ] {
+        out.push_str(&format!("export {name}={value}\n"));
+    }
+    // Two shims for clients that read none of the above (see their comments).
+    let python = quote(&python.to_string_lossy());
+    out.push_str(&format!("export PYTHONPATH={python}\"${{PYTHONPATH:+:$PYTHONPATH}}\"\n"));
+    let node = quote(&format!("--require \"{}\"", node.to_string_lossy()));
+    out.push_str(&format!("export NODE_OPTIONS={node}\"${{NODE_OPTIONS:+ $NODE_OPTIONS}}\"\n"));
+    Ok(out)
+}
+
 /// A dependency-free HTTP/1.1 GET of `{url}/_mock/health` (there is no curl in the image).
 fn healthcheck(url: &str) -> ExitCode {
     match check(url) {
@@ -147,6 +269,18 @@ fn healthcheck(url: &str) -> ExitCode {
 }
 
 fn check(url: &str) -> Result<(), String> {
+    let (status, body) = get(url, "/_mock/health")?;
+    if status != 200 {
+        return Err(format!("answered {status}: {body}"));
+    }
+    if !body.contains(r#""status":"ok""#) {
+        return Err(format!("body is not ok: {body}"));
+    }
+    Ok(())
+}
+
+/// A dependency-free HTTP/1.1 GET of a control route below `url`: the status and the body.
+fn get(url: &str, route: &str) -> Result<(u16, String), String> {
     let rest = url.strip_prefix("http://").ok_or("only http:// URLs are supported")?;
     let (host, prefix) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
     let timeout = Duration::from_secs(2);
@@ -159,7 +293,7 @@ fn check(url: &str) -> Result<(), String> {
         TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
     stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-    let path = format!("/{}/_mock/health", prefix.trim_end_matches('/')).replace("//", "/");
+    let path = format!("/{}{route}", prefix.trim_end_matches('/')).replace("//", "/");
     // The container's HEALTHCHECK runs with the server's environment, so it has the token.
     let auth = std::env::var("CALLERID_MOCK_ADMIN_TOKEN")
         .ok()
@@ -170,13 +304,7 @@ fn check(url: &str) -> Result<(), String> {
     stream.write_all(request.as_bytes()).map_err(|e| format!("cannot send: {e}"))?;
     let mut response = String::new();
     stream.read_to_string(&mut response).map_err(|e| format!("no answer: {e}"))?;
-    let status_line = response.lines().next().unwrap_or_default();
-    if !status_line.starts_with("HTTP/1.1 200") {
-        return Err(format!("answered {status_line:?}"));
-    }
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(format!("not HTTP: {response:?}"))?;
     let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    if !body.contains(r#""status":"ok""#) {
-        return Err(format!("body is not ok: {body}"));
-    }
-    Ok(())
+    Ok((status, body.to_owned()))
 }

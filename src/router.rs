@@ -25,6 +25,7 @@ use crate::faults::{Action, Target};
 use crate::http::{self, Request, Response, segments};
 use crate::journal::{RequestRecord, redact_query};
 use crate::providers::{Prepared, Provider, Refusal};
+use crate::proxy;
 
 /// How much more of a too-large body is read and thrown away, so that the client finishes
 /// sending and reads the 413 instead of meeting a closed socket.
@@ -71,6 +72,20 @@ async fn answer(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Ab
         && let Some(refused) = control::guard(app, &method, &parts.uri, &parts.headers, !body.is_end_stream())
     {
         return Ok(refused);
+    }
+    // An absolute-form request through the proxy: a provider host is served as if it had come
+    // directly; any other host is refused (or forwarded with --proxy-passthrough).
+    if let Some(host) = proxy::target_host(&parts.uri)
+        && !proxy::is_local(app, &parts.uri, &host)
+        && !app.providers.serves_host(&host)
+    {
+        if !app.config.proxy_passthrough {
+            return Ok(proxy::refuse(&host));
+        }
+        return Ok(match read_body(app, body).await {
+            Ok(body) => proxy::forward(parts, body).await,
+            Err(e) => close(control::error(body_status(&e), &body_message(app, &e))),
+        });
     }
     if method == hyper::Method::PUT && segs == ["_mock", "state"] {
         // A state can be far larger than any request body: it has its own limit and streams.

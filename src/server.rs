@@ -17,18 +17,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper::body::{Body, Frame, SizeHint};
+use hyper::Method;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 
 use crate::app::App;
-use crate::router;
+use crate::{proxy, router};
 
 /// File descriptors kept free of connections (the state file, webhooks, the 503 itself).
 const RESERVED_FDS: u64 = 100;
@@ -56,6 +56,20 @@ pub fn raise_fd_limit() {
     }
 }
 
+/// What every connection's task needs: the app, the HTTP builder, the connection slots.
+pub(crate) struct Transport {
+    pub app: Arc<App>,
+    builder: auto::Builder<TokioExecutor>,
+    slots: Arc<Semaphore>,
+}
+
+impl Transport {
+    /// A slot for one more connection (a tunnel counts as one), if `--max-connections` allows.
+    pub fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+}
+
 pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
     let config = &app.config;
     let (idle_timeout, header_timeout) = (config.idle_timeout, config.header_timeout);
@@ -68,8 +82,7 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
         .keep_alive_interval(Some(idle_timeout))
         .keep_alive_timeout(header_timeout)
         .max_concurrent_streams(256);
-    let slots = Arc::new(Semaphore::new(max_connections));
-    let graceful = GracefulShutdown::new();
+    let transport = Arc::new(Transport { app: app.clone(), builder, slots: Arc::new(Semaphore::new(max_connections)) });
     let stopped = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
@@ -87,7 +100,7 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
                         continue;
                     }
                 };
-                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                let Some(slot) = transport.slot() else {
                     if !std::mem::replace(&mut refused_said, true) {
                         tracing::warn!(max_connections, "--max-connections reached: new connections get 503 until some close");
                     }
@@ -97,38 +110,71 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
                 refused_said = false;
                 let _ = stream.set_nodelay(true);
                 let reset = Arc::new(AtomicBool::new(false));
-                let activity = Activity::new();
-                let io = TokioIo::new(Conn { stream, reset: reset.clone() });
-                let (app, watched) = (app.clone(), activity.clone());
-                let service = service_fn(move |req| {
-                    let (app, reset, busy) = (app.clone(), reset.clone(), watched.busy());
-                    async move {
-                        let res = router::handle(&app, req).await;
-                        if let Err(abort) = &res {
-                            reset.store(abort.reset, Ordering::Relaxed);
-                        }
-                        res.map(|res| res.map(|body| Tracked { inner: body, _busy: busy }))
-                    }
-                });
-                let conn = graceful.watch(builder.serve_connection(io, service).into_owned());
-                tokio::spawn(async move {
-                    let _slot = slot;
-                    tokio::select! {
-                        ended = conn => if let Err(e) = ended {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        },
-                        _ = activity.idle_for(idle_timeout) => tracing::debug!("closed a connection idle for --idle-timeout"),
-                    }
-                });
+                let io = Conn { stream, reset: reset.clone() };
+                tokio::spawn(serve_http(transport.clone(), io, reset, slot));
             }
             _ = &mut stopped => break,
         }
     }
     drop(listener);
+    // Every connection (tunnels too) finishes its requests in flight and gives its slot back.
+    let everyone = transport.slots.clone().acquire_many_owned(max_connections as u32);
     tokio::select! {
-        _ = graceful.shutdown() => tracing::info!("shut down"),
+        _ = everyone => tracing::info!("shut down"),
         _ = tokio::time::sleep(grace) => tracing::warn!("shut down with requests still in flight"),
     }
+}
+
+/// Serves HTTP/1.1 or HTTP/2 on one connection (a socket, or a TLS stream in a tunnel) until
+/// the peer closes it, it has been idle for `--idle-timeout`, or the server stops (then the
+/// requests in flight finish first). A CONNECT request opens a tunnel ([`proxy::connect`]).
+pub(crate) async fn serve_http<I>(t: Arc<Transport>, io: I, reset: Arc<AtomicBool>, slot: OwnedSemaphorePermit)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let _slot = slot;
+    let activity = Activity::new();
+    let (transport, watched) = (t.clone(), activity.clone());
+    let service = service_fn(move |req: hyper::Request<Incoming>| {
+        let (t, reset, busy) = (transport.clone(), reset.clone(), watched.busy());
+        async move {
+            let res = if req.method() == Method::CONNECT {
+                Ok(proxy::connect(&t, req))
+            } else {
+                router::handle(&t.app, req).await
+            };
+            if let Err(abort) = &res {
+                reset.store(abort.reset, Ordering::Relaxed);
+            }
+            res.map(|res| res.map(|body| Tracked { inner: body, _busy: busy }))
+        }
+    });
+    let mut stop = t.app.shutdown.clone();
+    let conn = t.builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        ended = conn.as_mut() => if let Err(e) = ended {
+            tracing::debug!(error = %e, "connection ended with an error");
+        },
+        _ = activity.idle_for(t.app.config.idle_timeout) => tracing::debug!("closed a connection idle for --idle-timeout"),
+        _ = async { drop(stop.wait_for(|stop| *stop).await) } => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// [`serve_http`] for a tunnel's TLS stream, boxed: a tunnel is opened from within a
+/// connection's service, so its future cannot name its own type.
+pub(crate) fn serve_boxed<I>(
+    t: Arc<Transport>,
+    io: I,
+    slot: OwnedSemaphorePermit,
+) -> Pin<Box<dyn Future<Output = ()> + Send>>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    Box::pin(serve_http(t, io, Arc::new(AtomicBool::new(false)), slot))
 }
 
 /// Answers a connection past `--max-connections` with a 503 and closes it.

@@ -83,3 +83,51 @@ fn bad_flags_are_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read fixtures"));
 }
+
+#[test]
+fn ca_prints_where_the_ca_is_kept_and_the_certificate_and_keeps_it() {
+    let dir = common::process::TempDir::new("cli-ca");
+    let ca_dir = dir.path("ca");
+    let run = || Command::new(BIN).args(["ca", "--ca-dir"]).arg(&ca_dir).output().unwrap();
+    let first = run();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let text = String::from_utf8_lossy(&first.stdout).into_owned();
+    assert_eq!(text.lines().next(), Some(format!("# {}", ca_dir.join("ca.pem").display()).as_str()));
+    assert!(text.contains("-----BEGIN CERTIFICATE-----"), "{text}");
+    assert_eq!(String::from_utf8_lossy(&run().stdout), text, "the same CA the next time");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(ca_dir.join("ca-key.pem")).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    // A server with that --ca-dir serves the same certificate.
+    let server = Process::start(&["--ca-dir", ca_dir.to_str().unwrap()]);
+    let served = common::send(server.addr, "GET", "/_mock/ca.pem", &[], b"");
+    assert!(text.ends_with(&served.body), "{}", served.body);
+}
+
+#[test]
+fn env_prints_the_lines_that_route_sdks_through_the_running_server() {
+    let dir = common::process::TempDir::new("cli-env");
+    let ca_dir = dir.path("ca");
+    let server = Process::start(&["--ca-dir", ca_dir.to_str().unwrap()]);
+    let out = Command::new(BIN).args(["env", "--url", &server.url(), "--dir"]).arg(dir.path("env")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let env = dir.path("env");
+    for line in [
+        format!("export HTTPS_PROXY='{}'", server.url()),
+        format!("export HTTP_PROXY='{}'", server.url()),
+        "export NO_PROXY='localhost,127.0.0.1,::1'".to_owned(),
+        format!("export SSL_CERT_FILE='{}'", env.join("bundle.pem").display()),
+        format!("export REQUESTS_CA_BUNDLE='{}'", env.join("bundle.pem").display()),
+        format!("export NODE_EXTRA_CA_CERTS='{}'", env.join("ca.pem").display()),
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+    let ca = std::fs::read_to_string(env.join("ca.pem")).unwrap();
+    assert_eq!(ca, std::fs::read_to_string(ca_dir.join("ca.pem")).unwrap(), "the server's CA");
+    assert!(std::fs::read_to_string(env.join("bundle.pem")).unwrap().ends_with(&ca), "the bundle ends with it");
+    assert!(env.join("python/sitecustomize.py").exists() && env.join("node/fetch.cjs").exists());
+    let nobody =
+        Command::new(BIN).args(["env", "--url", "http://127.0.0.1:9", "--dir"]).arg(dir.path("x")).output().unwrap();
+    assert!(!nobody.status.success(), "no server there: a clear failure");
+}

@@ -13,6 +13,15 @@ use crate::http::{self, Request, Response};
 /// filled in from the registry when it is served.
 pub(super) const OPENAPI: &str = include_str!("openapi.json");
 
+/// The emulator's CA certificate (PEM), made on first use: what a client trusts to reach the
+/// providers' hosts through the proxy or `--tls-bind`.
+pub(super) fn ca_cert(app: &App) -> Result {
+    let tls = app
+        .tls()
+        .map_err(|e| super::ControlError { status: StatusCode::SERVICE_UNAVAILABLE, message: e.to_owned() })?;
+    Ok(http::bytes(StatusCode::OK, "application/x-pem-file", tls.ca.pem().to_owned()))
+}
+
 /// `200 ok`, or `503` naming why the server cannot keep its promises (the state file cannot be
 /// written), so that a container's HEALTHCHECK turns unhealthy.
 pub(super) fn health(app: &App) -> Response {

@@ -21,6 +21,10 @@ pub(crate) trait Provider: Send + Sync {
     fn prefix(&self) -> &'static [&'static str];
     /// The base URL an SDK should be pointed at, given the server's origin (for the banner).
     fn base_url(&self, origin: &str) -> String;
+    /// The hosts its SDKs call (`*` stands for one label, as in `api.*.twilio.com`): the
+    /// emulator answers for them through its proxy and `--tls-bind`, and its CA may sign for
+    /// their domains (the last two labels) only.
+    fn hosts(&self) -> &'static [&'static str];
     /// The operation names of [`Target::operation`], for fault rules and the docs.
     fn operations(&self) -> &'static [&'static str];
     /// Query or form parameters whose values are secrets (redacted in the request journal).
@@ -87,6 +91,37 @@ impl Registry {
     pub fn names(&self) -> Vec<&'static str> {
         self.all().map(|p| p.name()).collect()
     }
+
+    /// Whether a provider's SDKs call `host` (lowercase, no port).
+    pub fn serves_host(&self, host: &str) -> bool {
+        self.all().flat_map(|p| p.hosts()).any(|pattern| host_matches(pattern, host))
+    }
+
+    /// The domains the providers' hosts are under (`twilio.com`, …), sorted: the CA's name
+    /// constraints.
+    pub fn domains(&self) -> Vec<String> {
+        let mut domains: Vec<String> = self
+            .all()
+            .flat_map(|p| p.hosts())
+            .map(|h| h.rsplitn(3, '.').take(2).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("."))
+            .collect();
+        domains.sort();
+        domains.dedup();
+        domains
+    }
+}
+
+/// `pattern` with `*` standing for exactly one label.
+fn host_matches(pattern: &str, host: &str) -> bool {
+    let (mut p, mut h) = (pattern.split('.'), host.split('.'));
+    loop {
+        match (p.next(), h.next()) {
+            (None, None) => return true,
+            (Some("*"), Some(label)) if !label.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
 }
 
 impl ProviderFacts for Registry {
@@ -120,3 +155,24 @@ macro_rules! registry {
 }
 
 registry!(plivo, twilio, seven, telnyx);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_match_by_label_and_give_the_ca_its_domains() {
+        let registry = Registry::new(&ProviderOptions::default());
+        for host in
+            ["api.twilio.com", "api.au1.twilio.com", "api.sydney.au1.twilio.com", "api.plivo.com", "gateway.seven.io"]
+        {
+            assert!(registry.serves_host(host), "{host}");
+        }
+        for host in
+            ["twilio.com", "api..twilio.com", "www.twilio.com", "api.a.b.c.twilio.com", "api.plivo.com.evil.net", ""]
+        {
+            assert!(!registry.serves_host(host), "{host}");
+        }
+        assert_eq!(registry.domains(), ["plivo.com", "seven.io", "sms77.io", "telnyx.com", "twilio.com"]);
+    }
+}

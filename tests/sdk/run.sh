@@ -23,7 +23,7 @@ install_npm "$here" "$sdk/node"
 
 cargo build --locked --quiet
 log="$sdk/server.log"
-"$root/target/debug/callerid-mock" --bind 127.0.0.1:0 --seed 7 --frozen-clock \
+"$root/target/debug/callerid-mock" --bind 127.0.0.1:0 --seed 7 --frozen-clock --ca-dir "$sdk/ca" \
   --start-time 2026-01-01T00:00:00Z --log-level info >"$sdk/banner.txt" 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
@@ -83,10 +83,59 @@ java_tests() {
   cp "$here/java/pom.xml" "$sdk/m2/pom.xml"
 }
 
+# Zero-touch: "$@" run with the environment `callerid-mock env` prints, and nothing else.
+zero_touch() {
+  local lines
+  lines=$("$root/target/debug/callerid-mock" env --url "$url" --dir "$sdk/env") || return 1
+  (eval "$lines" && "$@")
+}
+
+# expect_curl TEXT ARGS...: curl ARGS answers something that contains TEXT.
+expect_curl() {
+  local text=$1 answer
+  shift
+  answer=$(curl -s "$@" || true)
+  if [[ "$answer" == *"$text"* ]]; then
+    echo "  curl ${*: -1}: ok"
+  else
+    echo "  curl ${*: -1}: got ${answer:-nothing}" >&2
+    return 1
+  fi
+}
+
+# curl through the proxy: each provider host gets the provider's answer, another host a 403.
+proxy_curl() {
+  local ok=0 twilio=AC5555555555555555555555555555555a plivo=MACURLXXXXXXXXXXXXXX answer
+  expect_curl outgoing_caller_ids -u "$twilio:t" "https://api.twilio.com/2010-04-01/Accounts/$twilio/OutgoingCallerIds.json" || ok=1
+  expect_curl outgoing_caller_ids -u "$twilio:t" \
+    "https://api.sydney.au1.twilio.com/2010-04-01/Accounts/$twilio/OutgoingCallerIds.json" || ok=1
+  expect_curl total_count -u "$plivo:t" "https://api.plivo.com/v1/Account/$plivo/VerifiedCallerId/" || ok=1
+  expect_curl "Reception number invalid" -H "X-Api-Key: KEY" "https://gateway.seven.io/api/validate_for_voice?number=0" || ok=1
+  expect_curl "Reception number invalid" -H "X-Api-Key: KEY" "https://gateway.sms77.io/api/validate_for_voice?number=0" || ok=1
+  expect_curl total_results -H "Authorization: Bearer KEY" "https://api.telnyx.com/v2/verified_numbers" || ok=1
+  answer=$(curl -s -o /dev/null -w '%{http_connect}' https://www.example.com/ || true)
+  if [ "$answer" = 403 ]; then
+    echo "  curl https://www.example.com/: the proxy refuses the tunnel (403)"
+  else
+    echo "  curl https://www.example.com/: CONNECT answered ${answer:-nothing}, not 403" >&2
+    ok=1
+  fi
+  return $ok
+}
+
+zero_touch_all() {
+  local ok=0
+  zero_touch "$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/zero_touch" || ok=1
+  zero_touch env NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$here/zero_touch/zero_touch.test.js" || ok=1
+  zero_touch proxy_curl || ok=1
+  return $ok
+}
+
 lang Python "$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/python"
 lang Node env NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$here"/node/*.test.js
 if needs go; then lang Go go_tests; fi
 if needs mvn; then lang Java java_tests; fi
+lang "zero-touch" zero_touch_all
 # Last, as they move the clock: the documentation's examples (docs/testing.md, the README).
 echo "sdk: the docs' examples (docs/examples)"
 "$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/docs/examples/python" || status=1

@@ -103,6 +103,11 @@ impl Provider for Api {
         NAME
     }
 
+    /// Every Plivo SDK calls verified caller IDs (and its voice fallbacks) on `api.plivo.com`.
+    fn hosts(&self) -> &'static [&'static str] {
+        &["api.plivo.com"]
+    }
+
     fn prefix(&self) -> &'static [&'static str] {
         &["v1"]
     }

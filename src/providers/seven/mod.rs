@@ -64,6 +64,11 @@ impl Provider for Api {
         NAME
     }
 
+    /// The gateway, under its current name and the older sms77 one (the Python SDK's).
+    fn hosts(&self) -> &'static [&'static str] {
+        &["gateway.seven.io", "gateway.sms77.io"]
+    }
+
     fn prefix(&self) -> &'static [&'static str] {
         &["api"]
     }

@@ -89,6 +89,10 @@ impl Provider for Api {
         NAME
     }
 
+    fn hosts(&self) -> &'static [&'static str] {
+        &["api.telnyx.com"]
+    }
+
     fn prefix(&self) -> &'static [&'static str] {
         &["v2"]
     }

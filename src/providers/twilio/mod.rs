@@ -75,6 +75,12 @@ impl Provider for Api {
         NAME
     }
 
+    /// `api.twilio.com`, and the regional and edge forms the SDKs build from `TWILIO_REGION`
+    /// and `TWILIO_EDGE` (`api.au1.twilio.com`, `api.sydney.au1.twilio.com`).
+    fn hosts(&self) -> &'static [&'static str] {
+        &["api.twilio.com", "api.*.twilio.com", "api.*.*.twilio.com"]
+    }
+
     fn prefix(&self) -> &'static [&'static str] {
         &["2010-04-01"]
     }

@@ -1,0 +1,169 @@
+//! Zero-touch routing: the main port is also an HTTP proxy, so that an application reaches the
+//! emulator with `HTTPS_PROXY` and its production settings.
+//!
+//! - `CONNECT host:443` for a provider host (each provider lists its hosts): the emulator
+//!   answers 200, terminates TLS in the tunnel with a certificate for that host signed by its
+//!   own CA ([`crate::tls`]), and serves the tunnel's requests through the same router as plain
+//!   requests.
+//! - An absolute-form request (`GET http://api.twilio.com/…`, or `https://…` as some clients
+//!   send through a plain proxy) for a provider host is routed as if it had come directly.
+//! - Any other host is refused with 403 naming it and `--proxy-passthrough`; with that flag, a
+//!   tunnel to it is relayed byte for byte (never intercepted), and an absolute-form request is
+//!   forwarded. Nothing reaches the internet otherwise.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::HOST;
+use hyper::{StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+
+use crate::app::App;
+use crate::http::{self, Response};
+use crate::server::{self, Transport};
+
+/// How long a passthrough may take to connect to the host it relays to.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest answer a forwarded absolute-form request may bring back.
+const MAX_FORWARDED_BYTES: usize = 16 << 20;
+
+/// The host a request names in its target (absolute-form or authority-form), lowercase,
+/// without port or IPv6 brackets.
+pub(crate) fn target_host(uri: &Uri) -> Option<String> {
+    let host = uri.authority()?.host();
+    Some(host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase())
+}
+
+/// Whether a request's target is this server itself (a local name on its port) rather than a
+/// host it stands in for.
+pub(crate) fn is_local(app: &App, uri: &Uri, host: &str) -> bool {
+    let local_name = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip == app.config.bind.ip())
+        || app.config.allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
+    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+    local_name && port == app.addr.port()
+}
+
+/// Answers `CONNECT`: a TLS tunnel for a provider host, a relay with `--proxy-passthrough`, or 403.
+pub(crate) fn connect(t: &Arc<Transport>, req: hyper::Request<Incoming>) -> Response {
+    let Some(host) = target_host(req.uri()) else {
+        return error(StatusCode::BAD_REQUEST, "CONNECT needs a host:port target".to_owned());
+    };
+    let app = &t.app;
+    if app.providers.serves_host(&host) {
+        let tls = match app.tls() {
+            Ok(tls) => tls.config.clone(),
+            Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, format!("no CA for the tunnel: {e}")),
+        };
+        let Some(slot) = t.slot() else {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections: --max-connections reached".into());
+        };
+        tokio::spawn(tunnel(t.clone(), req, host, tls, slot));
+        return http::empty(StatusCode::OK, None);
+    }
+    if app.config.proxy_passthrough {
+        let Some(authority) = req.uri().authority().map(|a| a.to_string()) else {
+            return error(StatusCode::BAD_REQUEST, "CONNECT needs a host:port target".to_owned());
+        };
+        tokio::spawn(relay(req, authority));
+        return http::empty(StatusCode::OK, None);
+    }
+    refuse(&host)
+}
+
+/// 403 for a host no provider serves.
+pub(crate) fn refuse(host: &str) -> Response {
+    tracing::debug!(host, "proxy: refused a host no provider serves");
+    error(
+        StatusCode::FORBIDDEN,
+        format!(
+            "callerid-mock answers only for the providers' hosts, and {host} is not one of them; \
+             start it with --proxy-passthrough to relay other hosts"
+        ),
+    )
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    http::json(status, &json!({"error": message, "status": status.as_u16()}))
+}
+
+/// The tunnel of a provider host: TLS with a minted certificate, then HTTP as on the main port.
+async fn tunnel(
+    t: Arc<Transport>,
+    req: hyper::Request<Incoming>,
+    host: String,
+    tls: Arc<rustls::ServerConfig>,
+    slot: tokio::sync::OwnedSemaphorePermit,
+) {
+    let upgraded = match hyper::upgrade::on(req).await {
+        Ok(upgraded) => upgraded,
+        Err(e) => return tracing::debug!(host, error = %e, "proxy: the CONNECT was not upgraded"),
+    };
+    let handshake = TlsAcceptor::from(tls).accept(TokioIo::new(upgraded));
+    match tokio::time::timeout(t.app.config.header_timeout, handshake).await {
+        Ok(Ok(stream)) => server::serve_boxed(t, stream, slot).await,
+        Ok(Err(e)) => tracing::info!(
+            host, error = %e,
+            "proxy: TLS handshake failed in a tunnel (does the client trust the emulator's CA? GET /_mock/ca.pem)"
+        ),
+        Err(_) => tracing::debug!(host, "proxy: no TLS handshake in a tunnel within --header-timeout"),
+    }
+}
+
+/// `--proxy-passthrough`: the tunnel relayed to the host it names, byte for byte.
+async fn relay(req: hyper::Request<Incoming>, authority: String) {
+    let upgraded = match hyper::upgrade::on(req).await {
+        Ok(upgraded) => upgraded,
+        Err(e) => return tracing::debug!(authority, error = %e, "proxy: the CONNECT was not upgraded"),
+    };
+    let mut remote = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&authority)).await {
+        Ok(Ok(remote)) => remote,
+        Ok(Err(e)) => return tracing::info!(authority, error = %e, "proxy passthrough: cannot connect"),
+        Err(_) => return tracing::info!(authority, "proxy passthrough: connecting timed out"),
+    };
+    let _ = tokio::io::copy_bidirectional(&mut TokioIo::new(upgraded), &mut remote).await;
+}
+
+/// `--proxy-passthrough`: an absolute-form request for another host, forwarded to it over
+/// plain HTTP (an `https://` target is refused: that is what CONNECT is for).
+pub(crate) async fn forward(parts: hyper::http::request::Parts, body: Bytes) -> Response {
+    let Some(authority) = parts.uri.authority().cloned() else { return refuse("?") };
+    if parts.uri.scheme_str() != Some("http") {
+        return error(StatusCode::BAD_REQUEST, format!("{} is forwarded only as CONNECT", parts.uri));
+    }
+    let port = authority.port_u16().unwrap_or(80);
+    let stream = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((authority.host(), port))).await {
+        Ok(Ok(stream)) => stream,
+        _ => return error(StatusCode::BAD_GATEWAY, format!("cannot connect to {authority}")),
+    };
+    let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await else {
+        return error(StatusCode::BAD_GATEWAY, format!("cannot talk HTTP to {authority}"));
+    };
+    tokio::spawn(conn);
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut req = hyper::Request::builder().method(parts.method).uri(path);
+    for (name, value) in &parts.headers {
+        if !matches!(name.as_str(), "proxy-connection" | "proxy-authorization") {
+            req = req.header(name, value);
+        }
+    }
+    if !parts.headers.contains_key(HOST) {
+        req = req.header(HOST, authority.as_str());
+    }
+    let Ok(req) = req.body(Full::new(body)) else { return error(StatusCode::BAD_REQUEST, "bad request".into()) };
+    let res = match sender.send_request(req).await {
+        Ok(res) => res,
+        Err(e) => return error(StatusCode::BAD_GATEWAY, format!("{authority}: {e}")),
+    };
+    let (parts, body) = res.into_parts();
+    match http_body_util::Limited::new(body, MAX_FORWARDED_BYTES).collect().await {
+        Ok(body) => hyper::Response::from_parts(parts, Full::new(body.to_bytes()).map_err(|e| match e {}).boxed()),
+        Err(e) => error(StatusCode::BAD_GATEWAY, format!("{authority}: {e}")),
+    }
+}

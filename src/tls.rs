@@ -1,0 +1,282 @@
+//! The emulator's own certificate authority, and TLS for the providers' hosts.
+//!
+//! The CA is made the first time it is needed (a CONNECT tunnel, `--tls-bind`, `GET
+//! /_mock/ca.pem`, `callerid-mock ca` or `env`) and kept in `--ca-dir`, so that trusting it
+//! survives restarts: `ca.pem`, `ca-key.pem` (mode 0600) and `ca-domains` (the domains its name
+//! constraints permit). It is a P-256 key whose certificate carries **name constraints** that
+//! permit only the providers' domains (`twilio.com`, `plivo.com`, …): a client that trusts it
+//! still refuses any certificate it might sign for another site. When the providers' domains
+//! change (a new provider), a new CA is made and the log says so.
+//!
+//! A certificate for a provider host is minted on the first handshake that names it (SNI), at
+//! most [`MAX_MINTED`] are kept; any other name gets no certificate and the handshake fails.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, NameConstraints, PKCS_ECDSA_P256_SHA256,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use sha1::{Digest, Sha1};
+
+/// Certificates minted for provider hosts and kept for later handshakes.
+pub const MAX_MINTED: usize = 256;
+
+const CERT_FILE: &str = "ca.pem";
+const KEY_FILE: &str = "ca-key.pem";
+const DOMAINS_FILE: &str = "ca-domains";
+
+/// The CA: its certificate, and what signs with its key.
+pub struct Ca {
+    pem: String,
+    der: CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+    /// Where `ca.pem` is kept, if it could be written.
+    pub path: Option<PathBuf>,
+}
+
+impl fmt::Debug for Ca {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ca").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+/// Where the CA is kept without `--ca-dir`: the user's cache directory.
+pub fn default_dir() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("callerid-mock"))
+}
+
+impl Ca {
+    /// The CA kept in `dir` for these `domains`, or a new one, kept there if `dir` can be
+    /// written (otherwise it lives as long as the process, and the log says so).
+    pub fn load_or_create(dir: Option<&Path>, domains: &[String]) -> Result<Ca, String> {
+        let wanted = domains.join("\n");
+        if let Some(dir) = dir
+            && let Some(ca) = Ca::load(dir, &wanted)?
+        {
+            return Ok(ca);
+        }
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| format!("cannot make a CA key: {e}"))?;
+        let params = ca_params(&key, domains);
+        let cert = params.self_signed(&key).map_err(|e| format!("cannot make the CA certificate: {e}"))?;
+        let mut ca = Ca { pem: cert.pem(), der: cert.der().clone(), issuer: Issuer::new(params, key), path: None };
+        match dir.map(|dir| ca.keep(dir, &wanted).map(|()| dir.join(CERT_FILE))) {
+            Some(Ok(path)) => {
+                tracing::info!(path = %path.display(), "made a new CA for the providers' hosts: trust this certificate");
+                ca.path = Some(path);
+            }
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "the CA cannot be kept: it lasts until exit (GET /_mock/ca.pem)")
+            }
+            None => tracing::warn!("no --ca-dir and no cache directory: the CA lasts until exit (GET /_mock/ca.pem)"),
+        }
+        Ok(ca)
+    }
+
+    /// The CA in `dir`, if one is there for exactly these domains.
+    fn load(dir: &Path, wanted: &str) -> Result<Option<Ca>, String> {
+        let read = |name: &str| std::fs::read_to_string(dir.join(name));
+        let (Ok(pem), Ok(key), Ok(domains)) = (read(CERT_FILE), read(KEY_FILE), read(DOMAINS_FILE)) else {
+            return Ok(None);
+        };
+        if domains.trim_end() != wanted {
+            tracing::warn!(dir = %dir.display(), "the providers' domains changed: making a new CA (trust it again)");
+            return Ok(None);
+        }
+        let key =
+            KeyPair::from_pem(&key).map_err(|e| format!("{}: not a CA key ({e})", dir.join(KEY_FILE).display()))?;
+        let der = rustls::pki_types::pem::PemObject::from_pem_slice(pem.as_bytes())
+            .map_err(|e| format!("{}: not a certificate ({e:?})", dir.join(CERT_FILE).display()))?;
+        let params = ca_params(&key, &wanted.lines().map(str::to_owned).collect::<Vec<_>>());
+        Ok(Some(Ca { pem, der, issuer: Issuer::new(params, key), path: Some(dir.join(CERT_FILE)) }))
+    }
+
+    /// Writes the CA into `dir`: the key readable by its owner only.
+    fn keep(&self, dir: &Path, domains: &str) -> std::io::Result<()> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::create_dir_all(dir)?;
+        let mut key =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(dir.join(KEY_FILE))?;
+        key.write_all(self.issuer.key().serialize_pem().as_bytes())?;
+        std::fs::write(dir.join(CERT_FILE), &self.pem)?;
+        std::fs::write(dir.join(DOMAINS_FILE), format!("{domains}\n"))
+    }
+
+    /// The CA certificate, PEM.
+    pub fn pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// A certificate for `host` signed by the CA, with its key, for rustls.
+    pub fn mint(&self, host: &str) -> Result<CertifiedKey, String> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
+        let mut params = CertificateParams::new(vec![host.to_owned()]).map_err(|e| e.to_string())?;
+        params.distinguished_name = DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, host);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let year = this_year();
+        params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
+        params.not_after = rcgen::date_time_ymd(year + 2, 1, 1);
+        let cert = params.signed_by(&key, &self.issuer).map_err(|e| e.to_string())?;
+        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let signer = rustls::crypto::ring::sign::any_ecdsa_type(&der).map_err(|e| e.to_string())?;
+        Ok(CertifiedKey::new(vec![cert.der().clone(), self.der.clone()], signer))
+    }
+}
+
+/// The CA's parameters: everything but the key is derived from the key and the domains, so a
+/// kept key signs as the kept certificate does.
+fn ca_params(key: &KeyPair, domains: &[String]) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let id: String = Sha1::digest(key.public_key_raw()).iter().take(4).map(|b| format!("{b:02x}")).collect();
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::OrganizationName, "callerid-mock");
+    params.distinguished_name.push(DnType::CommonName, format!("callerid-mock CA {id}"));
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params.name_constraints = Some(NameConstraints {
+        permitted_subtrees: domains.iter().map(|d| GeneralSubtree::DnsName(d.clone())).collect(),
+        excluded_subtrees: Vec::new(),
+    });
+    params
+}
+
+/// The year now (UTC, to within a day): a minted certificate is valid from the start of the
+/// year before to the start of the year after next.
+fn this_year() -> i32 {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    1970 + (secs as f64 / (365.2425 * 86_400.0)) as i32
+}
+
+/// Answers each TLS handshake for a provider host with a certificate minted for it.
+pub struct Minter {
+    ca: Arc<Ca>,
+    serves: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    minted: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+}
+
+impl fmt::Debug for Minter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Minter").field("ca", &self.ca).finish_non_exhaustive()
+    }
+}
+
+impl Minter {
+    pub fn new(ca: Arc<Ca>, serves: impl Fn(&str) -> bool + Send + Sync + 'static) -> Minter {
+        Minter { ca, serves: Box::new(serves), minted: Mutex::new(HashMap::new()) }
+    }
+
+    /// The certificate for `host`, minted once; none for a host no provider serves.
+    pub fn certificate(&self, host: &str) -> Option<Arc<CertifiedKey>> {
+        let host = host.to_ascii_lowercase();
+        if !(self.serves)(&host) {
+            tracing::debug!(host, "TLS for a host no provider serves: no certificate");
+            return None;
+        }
+        if let Some(key) = self.minted.lock().get(&host) {
+            return Some(key.clone());
+        }
+        let key = Arc::new(self.ca.mint(&host).inspect_err(|e| tracing::warn!(host, error = %e, "cannot mint")).ok()?);
+        let mut minted = self.minted.lock();
+        if minted.len() >= MAX_MINTED {
+            minted.clear();
+        }
+        minted.insert(host, key.clone());
+        Some(key)
+    }
+
+    /// A rustls server configuration that answers with these certificates (HTTP/2 or 1.1).
+    pub fn server_config(self) -> Result<Arc<rustls::ServerConfig>, String> {
+        let mut config =
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| e.to_string())?
+                .with_no_client_auth()
+                .with_cert_resolver(Arc::new(self));
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
+impl ResolvesServerCert for Minter {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        self.certificate(hello.server_name()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls::pki_types::{ServerName, UnixTime};
+
+    fn verifier(ca: &Ca) -> Arc<rustls::client::WebPkiServerVerifier> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der.clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider).build().unwrap()
+    }
+
+    fn verify(ca: &Ca, cert: &CertifiedKey, name: &str) -> Result<(), rustls::Error> {
+        let name = ServerName::try_from(name.to_owned()).unwrap();
+        verifier(ca).verify_server_cert(&cert.cert[0], &cert.cert[1..], &name, &[], UnixTime::now()).map(|_| ())
+    }
+
+    #[test]
+    fn a_client_trusting_the_ca_accepts_provider_hosts_and_refuses_any_other_name() {
+        let ca = Ca::load_or_create(None, &["twilio.com".into(), "plivo.com".into()]).unwrap();
+        assert_eq!(verify(&ca, &ca.mint("api.twilio.com").unwrap(), "api.twilio.com"), Ok(()));
+        assert_eq!(verify(&ca, &ca.mint("api.sydney.au1.twilio.com").unwrap(), "api.sydney.au1.twilio.com"), Ok(()));
+        // The CA's key signs a certificate for another site (as a stolen key could): the name
+        // constraints make a client refuse it.
+        let forged = ca.mint("www.example.com").unwrap();
+        let refused = verify(&ca, &forged, "www.example.com").unwrap_err();
+        assert!(format!("{refused:?}").contains("NameConstraintViolation"), "{refused:?}");
+    }
+
+    #[test]
+    fn the_ca_is_kept_and_read_back_and_made_anew_when_the_domains_change() {
+        let dir = std::env::temp_dir().join(format!("callerid-mock-ca-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let domains = vec!["twilio.com".to_owned()];
+        let first = Ca::load_or_create(Some(&dir), &domains).unwrap();
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(dir.join(KEY_FILE)).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600, "the key is its owner's only");
+        let again = Ca::load_or_create(Some(&dir), &domains).unwrap();
+        assert_eq!(first.pem(), again.pem(), "trust survives a restart");
+        assert_eq!(
+            verify(&first, &again.mint("api.twilio.com").unwrap(), "api.twilio.com"),
+            Ok(()),
+            "the kept key signs"
+        );
+        let wider = Ca::load_or_create(Some(&dir), &["twilio.com".to_owned(), "telnyx.com".to_owned()]).unwrap();
+        assert_ne!(first.pem(), wider.pem());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_minter_answers_only_for_hosts_it_serves() {
+        let ca = Arc::new(Ca::load_or_create(None, &["twilio.com".into()]).unwrap());
+        let minter = Minter::new(ca, |h| h == "api.twilio.com");
+        assert!(minter.certificate("API.Twilio.com").is_some());
+        assert!(Arc::ptr_eq(
+            &minter.certificate("api.twilio.com").unwrap(),
+            &minter.certificate("api.twilio.com").unwrap()
+        ));
+        assert!(minter.certificate("www.example.com").is_none());
+    }
+}

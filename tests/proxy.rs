@@ -1,0 +1,146 @@
+//! Zero-touch routing: the main port is a proxy that answers for the providers' hosts (CONNECT
+//! tunnels with TLS from the emulator's CA, absolute-form requests) and refuses every other.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use common::process::TempDir;
+use common::{ACCOUNT_SID, TWILIO_BASIC, TestServer};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+
+fn server(dir: &TempDir) -> TestServer {
+    TestServer::with(callerid_mock::Config { ca_dir: Some(dir.path("ca")), ..common::config() })
+}
+
+/// Opens a CONNECT tunnel to `target`; the proxy's status line and the socket.
+fn connect(addr: SocketAddr, target: &str) -> (String, BufReader<TcpStream>) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(stream, "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        head.push_str(&line);
+    }
+    (head, reader)
+}
+
+/// A TLS client that trusts only the emulator's CA (from `GET /_mock/ca.pem`).
+fn client_config(s: &TestServer) -> Arc<rustls::ClientConfig> {
+    let pem = s.get("/_mock/ca.pem");
+    assert_eq!(pem.status, 200, "{}", pem.body);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(pem.body.as_bytes()).unwrap()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
+/// One HTTP/1.1 request over TLS to `host` through a tunnel: the whole answer, or the TLS error.
+fn through_tunnel(s: &TestServer, host: &str, sni: &str, request: &str) -> Result<String, std::io::Error> {
+    let (head, reader) = connect(s.addr, &format!("{host}:443"));
+    assert!(head.starts_with("HTTP/1.1 200"), "the tunnel opens: {head}");
+    let name = ServerName::try_from(sni.to_owned()).unwrap();
+    let conn = rustls::ClientConnection::new(client_config(s), name).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, reader.into_inner());
+    tls.write_all(request.as_bytes())?;
+    let mut answer = String::new();
+    tls.read_to_string(&mut answer)?;
+    Ok(answer)
+}
+
+#[test]
+fn a_tunnel_to_a_provider_host_is_served_over_tls_from_the_emulators_ca() {
+    let dir = TempDir::new("proxy-tunnel");
+    let s = server(&dir);
+    for host in ["api.twilio.com", "api.dublin.ie1.twilio.com"] {
+        let request = format!(
+            "GET /2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds.json HTTP/1.1\r\nHost: {host}\r\n\
+             Authorization: {TWILIO_BASIC}\r\nConnection: close\r\n\r\n"
+        );
+        let answer = through_tunnel(&s, host, host, &request).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains(r#""outgoing_caller_ids":[]"#), "Twilio's answer: {answer}");
+    }
+    let journal = s.get("/_mock/requests?provider=twilio").json();
+    assert_eq!(journal["requests"].as_array().unwrap().len(), 2, "journaled like any request: {journal}");
+    let kept = std::fs::read_to_string(dir.path("ca").join("ca.pem")).unwrap();
+    assert_eq!(kept, s.get("/_mock/ca.pem").body, "the CA is kept in --ca-dir");
+}
+
+#[test]
+fn a_tunnel_to_another_host_is_refused_naming_it_and_the_flag() {
+    let dir = TempDir::new("proxy-refused");
+    let s = server(&dir);
+    let (head, mut reader) = connect(s.addr, "www.example.com:443");
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let mut body = vec![0; 400];
+    let n = reader.read(&mut body).unwrap();
+    let body = String::from_utf8_lossy(&body[..n]);
+    assert!(body.contains("www.example.com") && body.contains("--proxy-passthrough"), "{body}");
+}
+
+#[test]
+fn no_certificate_is_minted_for_a_name_no_provider_serves() {
+    let dir = TempDir::new("proxy-sni");
+    let s = server(&dir);
+    let request = "GET / HTTP/1.1\r\nHost: www.example.com\r\nConnection: close\r\n\r\n";
+    let refused = through_tunnel(&s, "api.twilio.com", "www.example.com", request).unwrap_err();
+    assert!(refused.to_string().contains("alert") || refused.to_string().contains("handshake"), "{refused}");
+}
+
+#[test]
+fn absolute_form_requests_are_routed_for_provider_hosts_and_refused_for_others() {
+    let dir = TempDir::new("proxy-absolute");
+    let s = server(&dir);
+    let plivo = format!("http://api.plivo.com/v1/Account/{}/VerifiedCallerId/", common::AUTH_ID);
+    let res = s.request("GET", &plivo, &[("Authorization", common::BASIC), ("Host", "api.plivo.com")], "");
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(res.json()["meta"]["total_count"].is_number(), "Plivo's answer: {}", res.body);
+    // Some clients send https:// targets to a plain proxy; they are served the same way.
+    let twilio = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/OutgoingCallerIds.json");
+    let res = s.request("GET", &twilio, &[("Authorization", TWILIO_BASIC), ("Host", "api.twilio.com")], "");
+    assert_eq!(res.status, 200, "{}", res.body);
+    let res = s.request("GET", "http://www.example.com/", &[("Host", "www.example.com")], "");
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.body.contains("www.example.com"), "{}", res.body);
+    let res = s.request("GET", &format!("http://{}/_mock/health", s.addr), &[], "");
+    assert_eq!(res.status, 200, "the server itself, named in absolute form: {}", res.body);
+}
+
+#[test]
+fn with_passthrough_other_hosts_are_relayed_not_intercepted() {
+    let dir = TempDir::new("proxy-passthrough");
+    let s = TestServer::with(callerid_mock::Config {
+        ca_dir: Some(dir.path("ca")),
+        proxy_passthrough: true,
+        ..common::config()
+    });
+    // Another local server stands in for "another host": it is not this server nor a provider.
+    let other = common::receiver::Receiver::start(200);
+    let res = s.request("POST", &other.url("/relayed?x=1"), &[], "hello");
+    assert_eq!(res.status, 200, "{}", res.body);
+    let got = other.wait_for(1);
+    assert_eq!((got[0].target.as_str(), got[0].body.as_str()), ("/relayed?x=1", "hello"), "forwarded as sent");
+    // A tunnel to it is relayed byte for byte: what goes in comes out at the other end.
+    let port = other.url("").rsplit(':').next().unwrap().to_owned();
+    let (head, mut reader) = connect(s.addr, &format!("127.0.0.1:{port}"));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    write!(reader.get_mut(), "GET /tunnelled HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    reader.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(other.wait_for(2)[1].target, "/tunnelled");
+}

@@ -1,0 +1,61 @@
+"""Zero-touch: the official Python SDKs built with production settings (no base URL, no patched
+constants) reach callerid-mock through its proxy, with only the environment that
+`callerid-mock env` prints. Run by tests/sdk/run.sh inside that environment.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import plivo
+import telnyx
+from sms77api.Sms77api import Sms77api
+from twilio.rest import Client as Twilio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
+from emulator import control  # noqa: E402  (the control plane is on 127.0.0.1: NO_PROXY)
+
+
+def test_the_environment_is_all_there_is():
+    assert os.environ["HTTPS_PROXY"].startswith("http://127.0.0.1:")
+    assert os.environ["REQUESTS_CA_BUNDLE"].endswith("bundle.pem")
+    assert Twilio("AC" + "0" * 32, "t").api.base_url == "https://api.twilio.com"
+
+
+def test_twilio():
+    sid = "AC7777777777777777777777777777777a"
+    control(f"/_mock/reset?account={sid}", {})
+    client = Twilio(sid, "zerotouch")
+    vr = client.validation_requests.create(phone_number="+14158675309", friendly_name="Zero")
+    control(f"/_mock/calls/{vr.call_sid}/answer", {"digits": vr.validation_code})
+    assert [c.friendly_name for c in client.outgoing_caller_ids.list()] == ["Zero"]
+
+
+def test_plivo():
+    auth_id = "MAZEROTOUCHXXXXXXXXX"
+    control(f"/_mock/reset?account={auth_id}", {})
+    client = plivo.RestClient(auth_id, "token")
+    uuid = client.verify_callerids.initiate_verify(phone_number="+12025551234").verification_uuid
+    code = control("/_mock/codes/latest?number=%2B12025551234&account=" + auth_id)["code"]
+    assert client.verify_callerids.verify_caller_id(uuid, otp=code).phone_number == "+12025551234"
+    assert client.verify_callerids.get_verified_caller_id("+12025551234").alias == ""
+
+
+def test_seven():
+    key = "ZEROTOUCH-SEVEN"
+    control(f"/_mock/reset?account={key}", {})
+    client = Sms77api(key)
+    issued = client.validate_for_voice("491632429751")
+    pending = control(f"/_mock/codes/latest?provider=seven&account={key}")
+    control(f"/_mock/calls/{pending['id']}/answer", {"digits": issued["code"]})
+    assert client.validate_for_voice("491632429751")["voice"] is True
+
+
+def test_telnyx():
+    key = "KEYZEROTOUCHTELNYX"
+    control(f"/_mock/reset?account={key}", {})
+    client = telnyx.Telnyx(api_key=key)
+    client.verified_numbers.create(phone_number="+12025551234", verification_method="sms")
+    code = control(f"/_mock/codes/latest?provider=telnyx&account={key}")["code"]
+    client.verified_numbers.actions.submit_verification_code("+12025551234", verification_code=code)
+    assert client.verified_numbers.retrieve("+12025551234").data.phone_number == "+12025551234"

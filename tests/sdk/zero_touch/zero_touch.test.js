@@ -1,0 +1,58 @@
+// Zero-touch: the official Node SDKs built with production settings (no base URL, no static
+// fields) reach callerid-mock with only the environment that `callerid-mock env` prints. Run by
+// tests/sdk/run.sh inside that environment.
+'use strict';
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const twilio = require('twilio');
+const plivo = require('plivo');
+const Telnyx = require('telnyx');
+const { Client, ValidateResource } = require('@seven.io/client');
+
+const { control } = require(path.join(__dirname, '..', 'node', 'emulator.js'));
+
+test('the environment is all there is', () => {
+  assert.match(process.env.HTTPS_PROXY, /^http:\/\/127\.0\.0\.1:/);
+  assert.ok(process.env.NODE_EXTRA_CA_CERTS.endsWith('ca.pem'));
+  assert.equal(Client.BASE_URL, 'https://gateway.seven.io/api', 'the production base URL');
+});
+
+test('twilio', async () => {
+  const sid = 'AC9999999999999999999999999999999a';
+  await control(`/_mock/reset?account=${sid}`, {});
+  const client = twilio(sid, 'zerotouch');
+  const vr = await client.validationRequests.create({ phoneNumber: '+14158675309', friendlyName: 'Zero' });
+  await control(`/_mock/calls/${vr.callSid}/answer`, { digits: vr.validationCode });
+  assert.deepEqual((await client.outgoingCallerIds.list()).map((c) => c.friendlyName), ['Zero']);
+});
+
+test('plivo', async () => {
+  const authId = 'MAZEROTOUCHNODEXXXXX';
+  await control(`/_mock/reset?account=${authId}`, {});
+  const client = new plivo.Client(authId, 'token');
+  const started = await client.verify.initiate('+12025551234');
+  const { code } = await control(`/_mock/codes/latest?number=%2B12025551234&account=${authId}`);
+  assert.equal((await client.verify.verify(started.verificationUuid, code)).phoneNumber, '+12025551234');
+});
+
+test('seven', async () => {
+  const key = 'ZEROTOUCH-SEVEN-NODE';
+  await control(`/_mock/reset?account=${key}`, {});
+  const validate = new ValidateResource(new Client({ apiKey: key }));
+  const issued = await validate.start({ number: '491632429751' });
+  const pending = await control(`/_mock/codes/latest?provider=seven&account=${key}`);
+  await control(`/_mock/calls/${pending.id}/answer`, { digits: issued.code });
+  assert.equal((await validate.start({ number: '491632429751' })).voice, true);
+});
+
+test('telnyx', async () => {
+  const key = 'KEYZEROTOUCHTELNYXNODE';
+  await control(`/_mock/reset?account=${key}`, {});
+  const client = new Telnyx({ apiKey: key, maxRetries: 0 });
+  await client.verifiedNumbers.create({ phone_number: '+12025551234', verification_method: 'sms' });
+  const { code } = await control(`/_mock/codes/latest?provider=telnyx&account=${key}`);
+  await client.verifiedNumbers.actions.submitVerificationCode('+12025551234', { verification_code: code });
+  assert.equal((await client.verifiedNumbers.retrieve('+12025551234')).data.phone_number, '+12025551234');
+});
