@@ -96,6 +96,14 @@ pub struct Config {
     /// directory (`$XDG_CACHE_HOME/callerid-mock`, else `~/.cache/callerid-mock`).
     #[arg(long, value_name = "DIR", env = "CALLERID_MOCK_CA_DIR")]
     pub ca_dir: Option<PathBuf>,
+    /// Also serve the providers' hosts over TLS on ADDR, chosen by SNI, with certificates from
+    /// the emulator's CA: for setups that alias the providers' hostnames to the emulator.
+    #[arg(long, value_name = "ADDR", env = "CALLERID_MOCK_TLS_BIND")]
+    pub tls_bind: Option<SocketAddr>,
+    /// Trust the certificates in FILE (PEM) besides the system's roots when calling `https://`
+    /// callback URLs (a test receiver with a CA of its own).
+    #[arg(long, value_name = "FILE", env = "CALLERID_MOCK_CALLBACK_CA")]
+    pub callback_ca: Option<PathBuf>,
     /// Through the proxy, relay hosts no provider serves (byte for byte, never intercepted)
     /// instead of refusing them with 403.
     #[arg(long, env = "CALLERID_MOCK_PROXY_PASSTHROUGH")]
@@ -130,6 +138,8 @@ impl Default for Config {
             allow_hosts: Vec::new(),
             callback_allow: Vec::new(),
             ca_dir: None,
+            callback_ca: None,
+            tls_bind: None,
             proxy_passthrough: false,
             providers: ProviderOptions::default(),
         }

@@ -164,6 +164,10 @@ struct Inner {
     providers: Arc<Registry>,
     faults: Arc<Faults>,
     allowed: Vec<Allowed>,
+    /// `--callback-ca`, and the TLS client made from it with the system's roots on the first
+    /// `https://` callback (or at start, when the flag is given, so that a bad file stops it).
+    callback_ca: Option<std::path::PathBuf>,
+    tls: std::sync::OnceLock<Result<Arc<rustls::ClientConfig>, String>>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -175,16 +179,22 @@ impl Deliveries {
         providers: Arc<Registry>,
         faults: Arc<Faults>,
         allowed: Vec<Allowed>,
-    ) -> Deliveries {
+        callback_ca: Option<std::path::PathBuf>,
+    ) -> Result<Deliveries, String> {
         let inner = Inner {
             journal: Mutex::new(Journal::new(per_account, max_bytes)),
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             providers,
             faults,
             allowed,
+            tls: std::sync::OnceLock::new(),
+            callback_ca,
             runtime: tokio::runtime::Handle::current(),
         };
-        Deliveries { inner: Arc::new(inner) }
+        if inner.callback_ca.is_some() {
+            inner.tls_client()?;
+        }
+        Ok(Deliveries { inner: Arc::new(inner) })
     }
 
     /// A page of deliveries, newest first (see [`Journal::page`]).
@@ -314,7 +324,7 @@ impl Ctx {
         for n in 0..=policy.retries {
             let at = self.clock.now();
             let started = Instant::now();
-            let outcome = tokio::time::timeout(policy.total_timeout, attempt(webhook))
+            let outcome = tokio::time::timeout(policy.total_timeout, attempt(webhook, &self.inner))
                 .await
                 .unwrap_or_else(|_| Outcome::TimedOut(format!("no answer within {:?} (total)", policy.total_timeout)));
             let on = policy.retry_on;
@@ -357,29 +367,69 @@ enum Outcome {
     Invalid(String),
 }
 
-/// One attempt on a fresh connection: connect within the policy's connect timeout, then the
-/// answer's head within its read timeout. Header names go out Title-Case
-/// (`X-Twilio-Signature`), as the providers send them.
-async fn attempt(webhook: &Webhook) -> Outcome {
+/// One attempt on a fresh connection: connect (and for `https://`, the TLS handshake) within
+/// the policy's connect timeout, then the answer's head within its read timeout. Header names go
+/// out Title-Case (`X-Twilio-Signature`), as the providers send them.
+async fn attempt(webhook: &Webhook, inner: &Inner) -> Outcome {
     let policy = &webhook.policy;
     let uri: hyper::Uri = match webhook.url.parse() {
         Ok(uri) => uri,
         Err(e) => return Outcome::Invalid(format!("invalid URL: {e}")),
     };
-    let (Some("http"), Some(host)) = (uri.scheme_str(), uri.host()) else {
-        return Outcome::Invalid(format!(
-            "only http:// callback URLs can be reached from the emulator, not {:?}",
-            webhook.url
-        ));
+    let (secure, Some(host)) = (uri.scheme_str(), uri.host()) else {
+        return Outcome::Invalid(format!("not a URL the emulator can call: {:?}", webhook.url));
+    };
+    let secure = match secure {
+        Some("http") => false,
+        Some("https") => true,
+        _ => {
+            return Outcome::Invalid(format!(
+                "only http:// and https:// callback URLs can be called, not {:?}",
+                webhook.url
+            ));
+        }
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = uri.port_u16().unwrap_or(80);
-    let stream = match tokio::time::timeout(policy.connect_timeout, tokio::net::TcpStream::connect((host, port))).await
-    {
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let connect = async {
+        let stream = tokio::net::TcpStream::connect((host, port)).await.map_err(|e| format!("connect failed: {e}"))?;
+        if !secure {
+            return Ok(Stream::Plain(stream));
+        }
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| format!("bad host: {e}"))?;
+        let client = inner.tls_client()?;
+        let tls = tokio_rustls::TlsConnector::from(client).connect(name, stream).await;
+        tls.map(|s| Stream::Tls(Box::new(s))).map_err(|e| format!("TLS handshake failed: {e}"))
+    };
+    let stream = match tokio::time::timeout(policy.connect_timeout, connect).await {
         Err(_) => return Outcome::ConnectFailed(format!("connect timed out after {:?}", policy.connect_timeout)),
-        Ok(Err(e)) => return Outcome::ConnectFailed(format!("connect failed: {e}")),
+        Ok(Err(e)) => return Outcome::ConnectFailed(e),
         Ok(Ok(stream)) => stream,
     };
+    match stream {
+        Stream::Plain(s) => send(webhook, &uri, host, s).await,
+        Stream::Tls(s) => send(webhook, &uri, host, *s).await,
+    }
+}
+
+impl Inner {
+    fn tls_client(&self) -> Result<Arc<rustls::ClientConfig>, String> {
+        self.tls.get_or_init(|| client_config(self.callback_ca.as_deref())).clone()
+    }
+}
+
+/// A connection to a receiver.
+enum Stream {
+    Plain(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
+}
+
+/// Sends the webhook on an open connection and reads the status of the answer.
+async fn send<S>(webhook: &Webhook, uri: &hyper::Uri, host: &str, stream: S) -> Outcome
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let policy = &webhook.policy;
     let handshake = hyper::client::conn::http1::Builder::new().title_case_headers(true).handshake(TokioIo::new(stream));
     let (mut sender, conn) = match handshake.await {
         Ok(parts) => parts,
@@ -401,6 +451,35 @@ async fn attempt(webhook: &Webhook) -> Outcome {
         Ok(Err(e)) => Outcome::TimedOut(format!("request failed: {e}")),
         Ok(Ok(res)) => Outcome::Status(res.status().as_u16()),
     }
+}
+
+/// The TLS client webhooks use: the system's roots (none in the `FROM scratch` image) and the
+/// certificates of `--callback-ca`, for test receivers with a CA of their own.
+pub fn client_config(callback_ca: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = callback_ca {
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("--callback-ca {}: {e}", path.display()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("--callback-ca {}: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!("--callback-ca {}: no certificate in it", path.display()));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| format!("--callback-ca {}: {e}", path.display()))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// An entry of `--callback-allow`: a host name, or an IP network.

@@ -75,6 +75,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// A running server.
 pub struct Server {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: JoinHandle<Result<(), String>>,
 }
@@ -83,6 +84,11 @@ impl Server {
     /// The address actually bound.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address `--tls-bind` bound, if given.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// Stops accepting, lets in-flight requests finish (up to a grace period), then writes the
@@ -105,7 +111,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
         registry.clone(),
         faults.clone(),
         config.callback_allow.clone(),
-    ));
+        config.callback_ca.clone(),
+    )?);
     let options = core::Options {
         auto_answer: config.auto_answer,
         strict_auth: config.strict_auth,
@@ -147,6 +154,19 @@ pub async fn start(config: Config) -> Result<Server, String> {
         }
     };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let tls_listener = match config.tls_bind {
+        None => None,
+        Some(tls_bind) => match TcpListener::bind(tls_bind).await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                if let Some(p) = persister {
+                    let _ = p.stop();
+                }
+                return Err(format!("cannot bind --tls-bind {tls_bind}: {e}"));
+            }
+        },
+    };
+    let tls_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok());
     if !addr.ip().is_loopback() && config.admin_token.is_none() {
         tracing::warn!(%addr, "/_mock/ is open to the network: anyone who reaches this address can read every code and \
             change all state; set --admin-token (CALLERID_MOCK_ADMIN_TOKEN) to close it");
@@ -175,12 +195,24 @@ pub async fn start(config: Config) -> Result<Server, String> {
         addr,
         config,
     });
+    // --tls-bind needs the CA now: a start that cannot make or read it fails here, loudly.
+    let tls_listener = match tls_listener.map(|l| app.tls().map(|tls| (l, tls.config.clone()))) {
+        None => None,
+        Some(Ok(pair)) => Some(pair),
+        Some(Err(e)) => {
+            let e = format!("--tls-bind needs the CA: {e}");
+            if let Some(p) = persister {
+                let _ = p.stop();
+            }
+            return Err(e);
+        }
+    };
     let mut timer_rx = rx.clone();
     let timers = tokio::spawn(core.clone().run_timers(async move {
         let _ = timer_rx.wait_for(|stop| *stop).await;
     }));
     let tasks = tokio::spawn(async move {
-        server::serve(listener, app, rx, SHUTDOWN_GRACE).await;
+        server::serve(listener, tls_listener, app, rx, SHUTDOWN_GRACE).await;
         let _ = timers.await;
         deliveries.drain(SHUTDOWN_GRACE).await;
         match persister {
@@ -188,7 +220,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
             None => Ok(()),
         }
     });
-    Ok(Server { addr, shutdown, tasks })
+    Ok(Server { addr, tls_addr, shutdown, tasks })
 }
 
 /// Loads a fixtures file (the state file format) on top of what there is.
@@ -221,12 +253,19 @@ pub fn default_ca_dir() -> Option<std::path::PathBuf> {
 }
 
 /// The lines printed at start: where the server is and the base URL each SDK should use.
-pub fn banner(addr: SocketAddr, config: &Config) -> String {
-    let origin = format!("http://{addr}");
+pub fn banner(server: &Server, config: &Config) -> String {
+    let origin = format!("http://{}", server.addr());
     let mut out = format!("callerid-mock {} listening on {origin}\n", env!("CARGO_PKG_VERSION"));
     for p in Registry::new(&config.providers).all() {
         out.push_str(&format!("  {:<8} {}\n", p.name(), p.base_url(&origin)));
     }
     out.push_str(&format!("  {:<8} {origin}/_mock/\n", "control"));
+    out.push_str(&format!(
+        "  {:<8} HTTPS_PROXY={origin} (eval \"$(callerid-mock env)\"; the CA: {origin}/_mock/ca.pem)\n",
+        "proxy"
+    ));
+    if let Some(tls) = server.tls_addr() {
+        out.push_str(&format!("  {:<8} https://{tls} for the providers' hosts, by SNI\n", "tls"));
+    }
     out
 }

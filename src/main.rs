@@ -96,7 +96,7 @@ fn serve(args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        print!("{}", callerid_mock::banner(server.addr(), &banner_config));
+        print!("{}", callerid_mock::banner(&server, &banner_config));
         let _ = std::io::stdout().flush();
         signals.next().await;
         tracing::info!("shutting down: finishing the requests in flight (a second signal exits at once)");

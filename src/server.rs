@@ -70,7 +70,15 @@ impl Transport {
     }
 }
 
-pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+/// Serves the main port, and `--tls-bind` when given, until the server stops; then waits (up to
+/// `grace`) for every connection to finish its requests in flight.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls_listener: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
+    app: Arc<App>,
+    shutdown: watch::Receiver<bool>,
+    grace: Duration,
+) {
     let config = &app.config;
     let (idle_timeout, header_timeout) = (config.idle_timeout, config.header_timeout);
     let max_connections = config.max_connections.unwrap_or_else(default_max_connections);
@@ -83,6 +91,30 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
         .keep_alive_timeout(header_timeout)
         .max_concurrent_streams(256);
     let transport = Arc::new(Transport { app: app.clone(), builder, slots: Arc::new(Semaphore::new(max_connections)) });
+    let secure = tls_listener.map(|(listener, tls)| {
+        tokio::spawn(accept_loop(listener, Some(tls), transport.clone(), shutdown.clone(), max_connections))
+    });
+    accept_loop(listener, None, transport.clone(), shutdown, max_connections).await;
+    if let Some(secure) = secure {
+        let _ = secure.await;
+    }
+    // Every connection (tunnels too) finishes its requests in flight and gives its slot back.
+    let everyone = transport.slots.clone().acquire_many_owned(max_connections as u32);
+    tokio::select! {
+        _ = everyone => tracing::info!("shut down"),
+        _ = tokio::time::sleep(grace) => tracing::warn!("shut down with requests still in flight"),
+    }
+}
+
+/// Accepts connections until the server stops: each served on a task of its own, after a TLS
+/// handshake when `tls` is given (`--tls-bind`).
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    transport: Arc<Transport>,
+    mut shutdown: watch::Receiver<bool>,
+    max_connections: usize,
+) {
     let stopped = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
@@ -111,17 +143,32 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
                 let _ = stream.set_nodelay(true);
                 let reset = Arc::new(AtomicBool::new(false));
                 let io = Conn { stream, reset: reset.clone() };
-                tokio::spawn(serve_http(transport.clone(), io, reset, slot));
+                match &tls {
+                    None => drop(tokio::spawn(serve_http(transport.clone(), io, reset, slot))),
+                    Some(tls) => drop(tokio::spawn(serve_tls(transport.clone(), io, reset, slot, tls.clone()))),
+                }
             }
             _ = &mut stopped => break,
         }
     }
-    drop(listener);
-    // Every connection (tunnels too) finishes its requests in flight and gives its slot back.
-    let everyone = transport.slots.clone().acquire_many_owned(max_connections as u32);
-    tokio::select! {
-        _ = everyone => tracing::info!("shut down"),
-        _ = tokio::time::sleep(grace) => tracing::warn!("shut down with requests still in flight"),
+}
+
+/// A `--tls-bind` connection: the TLS handshake (the certificate of the provider host the
+/// client names), then HTTP as on the main port.
+async fn serve_tls(
+    t: Arc<Transport>,
+    io: Conn,
+    reset: Arc<AtomicBool>,
+    slot: OwnedSemaphorePermit,
+    tls: Arc<rustls::ServerConfig>,
+) {
+    let handshake = tokio_rustls::TlsAcceptor::from(tls).accept(io);
+    match tokio::time::timeout(t.app.config.header_timeout, handshake).await {
+        Ok(Ok(stream)) => serve_http(t, stream, reset, slot).await,
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "--tls-bind: TLS handshake failed (does the client trust the emulator's CA?)")
+        }
+        Err(_) => tracing::debug!("--tls-bind: no TLS handshake within --header-timeout"),
     }
 }
 

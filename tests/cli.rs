@@ -131,3 +131,12 @@ fn env_prints_the_lines_that_route_sdks_through_the_running_server() {
         Command::new(BIN).args(["env", "--url", "http://127.0.0.1:9", "--dir"]).arg(dir.path("x")).output().unwrap();
     assert!(!nobody.status.success(), "no server there: a clear failure");
 }
+
+#[test]
+fn a_callback_ca_that_cannot_be_read_stops_the_start() {
+    let out =
+        Command::new(BIN).args(["--bind", "127.0.0.1:0", "--callback-ca", "/nonexistent/ca.pem"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--callback-ca /nonexistent/ca.pem"), "{err}");
+}

@@ -144,3 +144,32 @@ fn with_passthrough_other_hosts_are_relayed_not_intercepted() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert_eq!(other.wait_for(2)[1].target, "/tunnelled");
 }
+
+#[test]
+fn tls_bind_serves_the_providers_hosts_by_sni_for_dns_alias_setups() {
+    let dir = TempDir::new("tls-bind");
+    let s = TestServer::with(callerid_mock::Config {
+        ca_dir: Some(dir.path("ca")),
+        tls_bind: Some("127.0.0.1:0".parse().unwrap()),
+        ..common::config()
+    });
+    let tls_addr = s.tls_addr().expect("--tls-bind listens");
+    let get = |sni: &str, request: &str| -> Result<String, std::io::Error> {
+        let name = ServerName::try_from(sni.to_owned()).unwrap();
+        let conn = rustls::ClientConnection::new(client_config(&s), name).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, TcpStream::connect(tls_addr).unwrap());
+        tls.write_all(request.as_bytes())?;
+        let mut answer = String::new();
+        tls.read_to_string(&mut answer)?;
+        Ok(answer)
+    };
+    // As a client whose DNS says api.telnyx.com is the emulator (a compose network alias).
+    let answer = get(
+        "api.telnyx.com",
+        "GET /v2/verified_numbers HTTP/1.1\r\nHost: api.telnyx.com\r\nAuthorization: Bearer KEY\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains(r#""total_results":0"#), "{answer}");
+    let refused = get("www.example.com", "GET / HTTP/1.1\r\nHost: www.example.com\r\n\r\n").unwrap_err();
+    assert!(!refused.to_string().is_empty(), "no certificate for another name");
+}

@@ -395,3 +395,30 @@ fn keys_come_in_the_order_of_twilios_examples() {
     let res = s.twilio("GET", "OutgoingCallerIds/PNnope.json", "");
     assert_key_order(&res.body, &["code", "message", "more_info", "status"]);
 }
+
+#[test]
+fn an_https_status_callback_reaches_a_receiver_with_its_own_ca_and_verifies() {
+    let (receiver, ca) = Receiver::start_tls(200);
+    let dir = common::process::TempDir::new("https-callback");
+    std::fs::write(dir.path("receiver-ca.pem"), ca).unwrap();
+    let s =
+        TestServer::with(callerid_mock::Config { callback_ca: Some(dir.path("receiver-ca.pem")), ..common::config() });
+    let url = receiver.url("/status");
+    assert!(url.starts_with("https://localhost:"), "{url}");
+    let vr = create(&s, &[("PhoneNumber", NUMBER), ("StatusCallback", &url)]);
+    assert_eq!(answer(&s, vr["call_sid"].as_str().unwrap(), json!({ "digits": vr["validation_code"] })).status, 200);
+    let got = &receiver.wait_for(1)[0];
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(&got.body).unwrap();
+    assert_eq!(got.header("x-twilio-signature"), Some(signature(&url, &params).as_str()), "signed over the https URL");
+    assert_eq!(s.settled_callbacks()["callbacks"][0]["state"], "delivered");
+
+    // Without --callback-ca the receiver's certificate is not trusted: journaled, not sent.
+    let s = TestServer::start();
+    let vr = create(&s, &[("PhoneNumber", NUMBER), ("StatusCallback", &url)]);
+    answer(&s, vr["call_sid"].as_str().unwrap(), json!({ "digits": vr["validation_code"] }));
+    let entry = &s.settled_callbacks()["callbacks"][0];
+    assert_eq!(entry["state"], "failed", "{entry}");
+    let error = entry["attempts"][0]["error"].as_str().unwrap();
+    assert!(error.contains("TLS handshake failed"), "{error}");
+    assert_eq!(receiver.received().len(), 1, "nothing more arrived");
+}

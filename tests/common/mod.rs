@@ -69,6 +69,11 @@ impl TestServer {
         TestServer { addr: server.addr(), server: Some(server), runtime: Some(runtime) }
     }
 
+    /// Where `--tls-bind` listens, if it was given.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().and_then(|s| s.tls_addr())
+    }
+
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
         send(self.addr, method, path, headers, body.as_bytes())
     }
