@@ -102,7 +102,7 @@ fn every_example_in_the_docs_is_the_file_the_tests_run() {
 fn every_example_file_is_shown_in_the_docs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shown: String = markdown_files(root).iter().map(|f| fs::read_to_string(f).unwrap()).collect();
-    for lang in ["python", "node"] {
+    for lang in ["python", "node", "packages/python", "packages/node"] {
         for entry in fs::read_dir(root.join("docs/examples").join(lang)).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             let path = format!("docs/examples/{lang}/{name}");

@@ -41,4 +41,5 @@ class _Hook(importlib.abc.MetaPathFinder):
         return spec
 
 
-sys.meta_path.insert(0, _Hook())
+if __name__ == "sitecustomize":  # imported at start-up; the pytest plugin only borrows _patch
+    sys.meta_path.insert(0, _Hook())

@@ -1,0 +1,4 @@
+import cjs from './index.js';
+
+export const { start, version, binaryPath, ControlError, ServerError, Mock } = cjs;
+export default cjs;

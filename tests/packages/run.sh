@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The packages as their users install them: scripts/package builds them from the working tree;
+# the wheel goes into a fresh virtual environment and the npm tarball into a fresh project, both
+# outside the source tree, and the README's examples (docs/examples/packages/) run there.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -1)
+bash "$root/scripts/package"
+work=$(mktemp -d /tmp/callerid-mock-packages.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+status=0
+
+echo "packages: Python, in $work/venv"
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check "$root"/dist/callerid_mock-*.whl \
+  pytest==8.4.2 plivo==4.63.0 twilio==9.13.0
+[ "$("$work/venv/bin/callerid-mock" --version)" = "callerid-mock $version" ] \
+  || { echo "packages: the wheel's callerid-mock --version is not $version" >&2; status=1; }
+mkdir "$work/python"
+cp "$root"/docs/examples/packages/python/*.py "$work/python/"
+# Only the installed package: the plugin loads through its pytest11 entry point.
+(cd "$work/python" && env -u PYTHONPATH "$work/venv/bin/python" -m pytest -q -p no:cacheprovider) || status=1
+
+echo "packages: Node, in $work/node"
+mkdir "$work/node"
+(cd "$work/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund \
+  "$root"/dist/callerid-mock-"$version".tgz twilio@6.2.0 plivo@4.79.0)
+[ "$("$work/node/node_modules/.bin/callerid-mock" --version)" = "callerid-mock $version" ] \
+  || { echo "packages: the npm package's callerid-mock --version is not $version" >&2; status=1; }
+cp "$root"/docs/examples/packages/node/*.mjs "$work/node/"
+(cd "$work/node" && node --test ./*.test.mjs) || status=1
+# CommonJS, and the types: require() gives the same API, and index.d.ts names it.
+(cd "$work/node" && node -e "
+  const m = require('callerid-mock');
+  for (const f of ['start', 'version', 'ControlError', 'ServerError']) if (typeof m[f] !== 'function') throw new Error(f);
+  m.start({ frozenClock: true }).then(async (mock) => {
+    await mock.latestCode('+10000000000').then(() => { throw new Error('no code was sent'); }, (e) => {
+      if (!(e instanceof m.ControlError) || e.status !== 404) throw e;
+    });
+    await mock.stop();
+    console.log('packages: CommonJS require() works; a missing code rejects with ControlError 404');
+  }).catch((e) => { console.error(e); process.exit(1); });
+") || status=1
+grep -q 'export function start' "$work/node/node_modules/callerid-mock/index.d.ts" || { echo "packages: no types" >&2; status=1; }
+CALLERID_MOCK_BIN=/nonexistent/callerid-mock node -e "
+  require('$work/node/node_modules/callerid-mock').start().then(() => process.exit(1), (e) => {
+    console.log('packages: a missing binary fails at once: ' + e.message); });
+" || status=1
+
+[ "$status" = 0 ] && echo "packages: the wheel and the npm package install and run outside the source tree"
+exit "$status"
