@@ -171,6 +171,10 @@ pub async fn start(config: Config) -> Result<Server, String> {
         tracing::warn!(%addr, "/_mock/ is open to the network: anyone who reaches this address can read every code and \
             change all state; set --admin-token (CALLERID_MOCK_ADMIN_TOKEN) to close it");
     }
+    if !addr.ip().is_loopback() && config.proxy_passthrough {
+        tracing::warn!(%addr, "--proxy-passthrough on a non-loopback address: anyone who reaches it can relay \
+            through this machine to any host");
+    }
     // Load phone metadata now, off the runtime: start-up does not pay, and requests that arrive
     // meanwhile wait for it without blocking a runtime thread (which would stall every socket).
     let (phone_loaded, phone_ready) = watch::channel(false);

@@ -25,7 +25,7 @@ cp "$root"/docs/examples/packages/python/*.py "$work/python/"
 echo "packages: Node, in $work/node"
 mkdir "$work/node"
 (cd "$work/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund \
-  "$root"/dist/callerid-mock-"$version".tgz twilio@6.2.0 plivo@4.79.0)
+  "$root"/dist/callerid-mock-"$version".tgz twilio@6.2.0 plivo@4.79.0 jest@29.7.0 vitest@3.2.4)
 [ "$("$work/node/node_modules/.bin/callerid-mock" --version)" = "callerid-mock $version" ] \
   || { echo "packages: the npm package's callerid-mock --version is not $version" >&2; status=1; }
 cp "$root"/docs/examples/packages/node/*.mjs "$work/node/"
@@ -43,6 +43,11 @@ cp "$root"/docs/examples/packages/node/*.mjs "$work/node/"
   }).catch((e) => { console.error(e); process.exit(1); });
 ") || status=1
 grep -q 'export function start' "$work/node/node_modules/callerid-mock/index.d.ts" || { echo "packages: no types" >&2; status=1; }
+# The same package from Jest (CommonJS) and Vitest (ESM).
+cp "$root/tests/packages/jest.test.cjs" "$work/node/mock.jest.test.js"
+cp "$root/tests/packages/vitest.test.mjs" "$work/node/mock.vitest.test.mjs"
+(cd "$work/node" && npx --no-install jest --ci mock.jest.test.js 2>&1 | tail -4) || status=1
+(cd "$work/node" && npx --no-install vitest run mock.vitest.test.mjs 2>&1 | grep -E 'Test Files|Tests|FAIL|Error') || status=1
 CALLERID_MOCK_BIN=/nonexistent/callerid-mock node -e "
   require('$work/node/node_modules/callerid-mock').start().then(() => process.exit(1), (e) => {
     console.log('packages: a missing binary fails at once: ' + e.message); });
