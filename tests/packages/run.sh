@@ -21,6 +21,16 @@ mkdir "$work/python"
 cp "$root"/docs/examples/packages/python/*.py "$work/python/"
 # Only the installed package: the plugin loads through its pytest11 entry point.
 (cd "$work/python" && env -u PYTHONPATH "$work/venv/bin/python" -m pytest -q -p no:cacheprovider) || status=1
+# A missing binary is a ServerError at once, never a hang.
+CALLERID_MOCK_BIN=/nonexistent/callerid-mock "$work/venv/bin/python" -c "
+import callerid_mock
+try:
+    callerid_mock.Server().start()
+except callerid_mock.ServerError as e:
+    print('packages: Python, a missing binary fails at once:', e)
+else:
+    raise SystemExit('started without a binary')
+" || status=1
 
 echo "packages: Node, in $work/node"
 mkdir "$work/node"
@@ -47,7 +57,7 @@ grep -q 'export function start' "$work/node/node_modules/callerid-mock/index.d.t
 cp "$root/tests/packages/jest.test.cjs" "$work/node/mock.jest.test.js"
 cp "$root/tests/packages/vitest.test.mjs" "$work/node/mock.vitest.test.mjs"
 (cd "$work/node" && npx --no-install jest --ci mock.jest.test.js 2>&1 | tail -4) || status=1
-(cd "$work/node" && npx --no-install vitest run mock.vitest.test.mjs 2>&1 | grep -E 'Test Files|Tests|FAIL|Error') || status=1
+(cd "$work/node" && NO_COLOR=1 npx --no-install vitest run mock.vitest.test.mjs 2>&1 | grep -E 'Test Files|Tests|FAIL|Error') || status=1
 CALLERID_MOCK_BIN=/nonexistent/callerid-mock node -e "
   require('$work/node/node_modules/callerid-mock').start().then(() => process.exit(1), (e) => {
     console.log('packages: a missing binary fails at once: ' + e.message); });
