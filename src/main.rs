@@ -183,6 +183,22 @@ fn serde_json_array(items: &[&str]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
+/// The hosts reached directly, not through the proxy: loopback, where callback receivers and
+/// the control plane usually are, and the server's own host (`callerid-mock` in a compose
+/// network), so that control-plane calls to it are never sent to it as a proxy.
+fn no_proxy(url: &str) -> String {
+    let mut hosts = vec!["localhost", "127.0.0.1", "::1"];
+    let authority = url.split("://").nth(1).unwrap_or(url).split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+    };
+    if !host.is_empty() && !hosts.contains(&host) {
+        hosts.push(host);
+    }
+    hosts.join(",")
+}
+
 /// Where the system's own roots are, on the common Linux distributions and macOS.
 const SYSTEM_BUNDLES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
@@ -239,8 +255,8 @@ fn env_lines(url: &str, dir: Option<std::path::PathBuf>) -> Result<String, Strin
         ("https_proxy", &proxy),
         ("HTTP_PROXY", &proxy),
         ("http_proxy", &proxy),
-        ("NO_PROXY", &quote("localhost,127.0.0.1,::1")),
-        ("no_proxy", &quote("localhost,127.0.0.1,::1")),
+        ("NO_PROXY", &quote(&no_proxy(url))),
+        ("no_proxy", &quote(&no_proxy(url))),
         ("SSL_CERT_FILE", &bundle),
         ("REQUESTS_CA_BUNDLE", &bundle),
         ("CURL_CA_BUNDLE", &bundle),
@@ -307,4 +323,17 @@ fn get(url: &str, route: &str) -> Result<(u16, String), String> {
     let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or(format!("not HTTP: {response:?}"))?;
     let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     Ok((status, body.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::no_proxy;
+
+    #[test]
+    fn no_proxy_names_loopback_and_the_servers_own_host() {
+        assert_eq!(no_proxy("http://127.0.0.1:8484"), "localhost,127.0.0.1,::1");
+        assert_eq!(no_proxy("http://callerid-mock:8484"), "localhost,127.0.0.1,::1,callerid-mock");
+        assert_eq!(no_proxy("http://[fd00::1]:8484/"), "localhost,127.0.0.1,::1,fd00::1");
+        assert_eq!(no_proxy("http://mock.test"), "localhost,127.0.0.1,::1,mock.test");
+    }
 }
