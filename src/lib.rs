@@ -146,24 +146,14 @@ pub async fn start(config: Config) -> Result<Server, String> {
     };
     let listener = match TcpListener::bind(config.bind).await {
         Ok(listener) => listener,
-        Err(e) => {
-            if let Some(p) = persister {
-                let _ = p.stop();
-            }
-            return Err(format!("cannot bind {}: {e}", config.bind));
-        }
+        Err(e) => return give_up(persister, format!("cannot bind {}: {e}", config.bind)),
     };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let tls_listener = match config.tls_bind {
         None => None,
         Some(tls_bind) => match TcpListener::bind(tls_bind).await {
             Ok(listener) => Some(listener),
-            Err(e) => {
-                if let Some(p) = persister {
-                    let _ = p.stop();
-                }
-                return Err(format!("cannot bind --tls-bind {tls_bind}: {e}"));
-            }
+            Err(e) => return give_up(persister, format!("cannot bind --tls-bind {tls_bind}: {e}")),
         },
     };
     let tls_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok());
@@ -204,11 +194,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
         None => None,
         Some(Ok(pair)) => Some(pair),
         Some(Err(e)) => {
-            let e = format!("--tls-bind needs the CA: {e}");
-            if let Some(p) = persister {
-                let _ = p.stop();
-            }
-            return Err(e);
+            let why = format!("--tls-bind needs the CA: {e}");
+            return give_up(persister, why);
         }
     };
     let mut timer_rx = rx.clone();
@@ -225,6 +212,15 @@ pub async fn start(config: Config) -> Result<Server, String> {
         }
     });
     Ok(Server { addr, tls_addr, shutdown, tasks })
+}
+
+/// A start that fails after the state file was opened: the writer stops (releasing the file)
+/// before the reason is returned.
+fn give_up(persister: Option<Persister>, why: String) -> Result<Server, String> {
+    if let Some(p) = persister {
+        let _ = p.stop();
+    }
+    Err(why)
 }
 
 /// Loads a fixtures file (the state file format) on top of what there is.

@@ -246,6 +246,7 @@ fn env_lines(url: &str, dir: Option<std::path::PathBuf>) -> Result<String, Strin
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let (proxy, ca, bundle) =
         (quote(url.trim_end_matches('/')), quote(&ca.to_string_lossy()), quote(&bundle.to_string_lossy()));
+    let direct = quote(&no_proxy(url));
     let mut out = format!("# Routes the providers' SDKs to callerid-mock at {url}: eval \"$(callerid-mock env)\"\n");
     if system.is_empty() {
         out.push_str("# no system CA bundle found: the bundle holds the emulator's CA only\n");
@@ -255,8 +256,8 @@ fn env_lines(url: &str, dir: Option<std::path::PathBuf>) -> Result<String, Strin
         ("https_proxy", &proxy),
         ("HTTP_PROXY", &proxy),
         ("http_proxy", &proxy),
-        ("NO_PROXY", &quote(&no_proxy(url))),
-        ("no_proxy", &quote(&no_proxy(url))),
+        ("NO_PROXY", &direct),
+        ("no_proxy", &direct),
         ("SSL_CERT_FILE", &bundle),
         ("REQUESTS_CA_BUNDLE", &bundle),
         ("CURL_CA_BUNDLE", &bundle),

@@ -103,7 +103,11 @@ impl Registry {
         let mut domains: Vec<String> = self
             .all()
             .flat_map(|p| p.hosts())
-            .map(|h| h.rsplitn(3, '.').take(2).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("."))
+            .map(|host| {
+                // The last two labels: after the second dot from the end, if there is one.
+                let start = host.rmatch_indices('.').nth(1).map_or(0, |(dot, _)| dot + 1);
+                host[start..].to_owned()
+            })
             .collect();
         domains.sort();
         domains.dedup();
