@@ -90,8 +90,8 @@ pub struct Config {
     /// Deliver webhooks only to these hosts or networks (a name, an IP, or a CIDR such as
     /// 10.0.0.0/8; repeatable); others are refused and journaled. Default: anywhere.
     #[arg(long = "callback-allow", value_name = "CIDR|HOST", env = "CALLERID_MOCK_CALLBACK_ALLOW", value_delimiter = ',',
-        value_parser = crate::delivery::parse_allowed)]
-    pub callback_allow: Vec<crate::delivery::Allowed>,
+        value_parser = crate::allow::parse_allowed)]
+    pub callback_allow: Vec<crate::allow::Allowed>,
     /// Where the emulator's CA is kept (`ca.pem`, `ca-key.pem`): default the user's cache
     /// directory (`$XDG_CACHE_HOME/callerid-mock`, else `~/.cache/callerid-mock`).
     #[arg(long, value_name = "DIR", env = "CALLERID_MOCK_CA_DIR")]

@@ -61,31 +61,38 @@ impl Rule {
 
 #[derive(Default)]
 pub(crate) struct Faults {
-    rules: Mutex<(u64, Vec<Rule>)>,
+    rules: Mutex<Rules>,
     /// Whether any rule exists: the usual answer, no, costs no lock.
     any: std::sync::atomic::AtomicBool,
+}
+
+/// The rules in the order they were added, and the id the next one gets.
+#[derive(Default)]
+struct Rules {
+    last_id: u64,
+    list: Vec<Rule>,
 }
 
 impl Faults {
     /// Adds a rule (its `id` and `hits` are assigned here); returns it.
     pub fn add(&self, mut rule: Rule) -> Rule {
         let mut rules = self.rules.lock();
-        rules.0 += 1;
-        rule.id = rules.0;
+        rules.last_id += 1;
+        rule.id = rules.last_id;
         rule.hits = 0;
-        rules.1.push(rule.clone());
+        rules.list.push(rule.clone());
         self.any.store(true, std::sync::atomic::Ordering::Release);
         rule
     }
 
     pub fn list(&self) -> Vec<Rule> {
-        self.rules.lock().1.clone()
+        self.rules.lock().list.clone()
     }
 
     pub fn clear(&self) -> usize {
         let mut rules = self.rules.lock();
         self.any.store(false, std::sync::atomic::Ordering::Release);
-        std::mem::take(&mut rules.1).len()
+        std::mem::take(&mut rules.list).len()
     }
 
     /// The action of the first rule that matches `t` and fires, counting the hit.
@@ -94,7 +101,7 @@ impl Faults {
             return None;
         }
         let mut rules = self.rules.lock();
-        let rule = rules.1.iter_mut().filter(|r| r.matches(t)).find(|r| match r.probability {
+        let rule = rules.list.iter_mut().filter(|r| r.matches(t)).find(|r| match r.probability {
             None => true,
             Some(p) => (ids.below(1_000_000) as f64) < p * 1_000_000.0,
         })?;

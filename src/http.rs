@@ -112,7 +112,6 @@ impl Pairs {
     }
 }
 
-/// A JSON response with `Content-Type: application/json`.
 /// An HTTP `Date` value (`Thu, 01 Jan 2026 00:00:00 GMT`) for `now`, formatted once per second
 /// per thread.
 pub(crate) fn date(now: Timestamp) -> HeaderValue {
@@ -130,6 +129,7 @@ pub(crate) fn date(now: Timestamp) -> HeaderValue {
     })
 }
 
+/// A JSON response with `Content-Type: application/json`.
 pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     let bytes = serde_json::to_vec(body).expect("response types serialize");
     json_bytes(status, bytes)

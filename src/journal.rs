@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::core::time::Timestamp;
 
 /// An entry that knows roughly how many bytes it holds.
-pub(crate) trait Sized {
+pub(crate) trait ByteSize {
     fn bytes(&self) -> usize;
 }
 
@@ -24,7 +24,7 @@ pub(crate) struct Journal<T> {
     by_account: HashMap<Arc<str>, VecDeque<u64>>,
 }
 
-impl<T: Clone + Sized> Journal<T> {
+impl<T: Clone + ByteSize> Journal<T> {
     pub fn new(per_account: usize, max_bytes: usize) -> Journal<T> {
         Journal {
             per_account: per_account.max(1),
@@ -157,8 +157,9 @@ impl<T: Clone + Sized> Journal<T> {
 }
 
 /// One request to a provider, as `GET /_mock/requests` shows it. Credentials never reach it:
-/// headers are not kept, secret query parameters are redacted, and an account that is itself a
-/// secret (an API key) is kept masked.
+/// headers are not kept and secret query parameters are redacted. An account that is itself a
+/// secret (an API key) is kept whole, so that a filter can match it, and masked when an entry
+/// is shown (`control::wire`).
 #[derive(Clone, Debug)]
 pub(crate) struct RequestRecord {
     pub at: Timestamp,
@@ -167,13 +168,13 @@ pub(crate) struct RequestRecord {
     pub query: String,
     pub provider: &'static str,
     pub operation: &'static str,
-    /// As shown (masked when the provider's account names are secrets).
+    /// The account the request named (whole: it is masked when shown).
     pub account: Option<String>,
     pub status: u16,
     pub duration_us: u64,
 }
 
-impl Sized for RequestRecord {
+impl ByteSize for RequestRecord {
     /// Calibrated against RSS: ~530 bytes for a typical entry, the journal's index included.
     fn bytes(&self) -> usize {
         376 + self.method.len() + self.path.len() + self.query.len() + self.account.as_ref().map_or(0, String::len)
@@ -199,7 +200,7 @@ pub(crate) fn redact_query(query: &str, secret: &[&str]) -> String {
 mod tests {
     use super::*;
 
-    impl Sized for u32 {
+    impl ByteSize for u32 {
         fn bytes(&self) -> usize {
             36
         }

@@ -5,21 +5,31 @@
 //! read the code that was "sent", move the clock and reset state.
 //!
 //! # Layout
-//! - [`config`]: the one [`Config`] of a server (every flag, described once).
-//! - `server`: the accept loop, graceful shutdown, connections an injected fault resets.
+//! Top to bottom, each module importing only the ones below it (`tests/layers.rs` holds it):
+//! - `cli`, `server`: the subcommands (`healthcheck`, `ca`, `env`); the accept loop,
+//!   connection limits and timeouts, connections an injected fault resets.
 //! - `router`: the request path: provider or control plane, body, parse once, faults, the
 //!   work, durability, the request journal.
+//! - `control`, `proxy`: the `/_mock/` API (its OpenAPI document, the web inbox); the proxy
+//!   (CONNECT tunnels, absolute-form requests, passthrough).
 //! - `app`: what every handler can reach.
-//! - `http`: request/response helpers shared by every provider.
-//! - `core`: provider-neutral state (an indexed `store`), time (`clock`, `timers`, `time`),
-//!   randomness (`ids`), `phone` numbers, `magic` numbers, the state file format
-//!   (`state_file`) and the change log (`changes`); it knows no provider's JSON, no HTTP, no file.
+//! - [`config`]: the one [`Config`] of a server (every flag, described once).
 //! - `providers`: one folder per provider, each owning its routes, wire types, errors, flags
 //!   and webhooks; registered by one line in `providers/mod.rs`.
-//! - `control`: the `/_mock/` API, its OpenAPI document and the web inbox.
 //! - `delivery`: webhooks: the core's calls that ended, rendered by their provider, delivered.
-//! - `faults`, `journal`: fault rules and the bounded journals.
-//! - `persist`: `--state FILE`, the durable change log.
+//! - `persist`, `faults`, `journal`, `http`, `client`, [`zero_touch`]: `--state FILE`; fault
+//!   rules; the bounded journals; request and response helpers; the one HTTP client; the lines
+//!   of `callerid-mock env`.
+//! - `core`, `tls`, `allow`, `shutdown`: provider-neutral state (an indexed `store`), time
+//!   (`clock`, `timers`, `time`), randomness (`ids`), `phone` and `magic` numbers, the state
+//!   file format and change log; it knows no provider's JSON, no HTTP and no file. The CA;
+//!   `--callback-allow`; the stop signal.
+//!
+//! # Errors
+//! [`start`] and [`Server::shutdown`] return a `String`: a sentence for the person who started
+//! the server (`cannot bind 127.0.0.1:8484: address in use`), printed by the binary and relayed
+//! by the Python and npm packages. No caller does anything with a cause but show it, so no
+//! error type is kept for it; inside, each provider's failures are exhaustive enums.
 //!
 //! # Use from a test
 //! ```no_run
@@ -31,9 +41,13 @@
 //! # }
 //! ```
 
+pub mod cli;
 pub mod config;
+pub mod zero_touch;
 
+mod allow;
 mod app;
+mod client;
 mod control;
 mod core;
 mod delivery;
@@ -45,6 +59,7 @@ mod providers;
 mod proxy;
 mod router;
 mod server;
+mod shutdown;
 mod tls;
 
 use std::net::SocketAddr;
@@ -52,22 +67,23 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use app::App;
+pub use allow::{Allowed, parse_allowed};
+use app::{App, Parts};
 pub use config::Config;
 use core::clock::Clock;
 use core::ids::Ids;
 pub use core::time::Timestamp;
 use core::{Core, state_file::StateFile};
-pub use delivery::{Allowed, parse_allowed};
-use journal::Journal;
+use delivery::Deliveries;
+use faults::Faults;
 use persist::Persister;
 use providers::Registry;
 pub use server::raise_fd_limit;
+use shutdown::Shutdown;
 
 /// How long shutdown waits for in-flight requests, and then for webhooks in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -99,96 +115,45 @@ impl Server {
     }
 }
 
-/// Binds, loads the state file or fixtures, and starts serving in the background.
+/// Binds, loads the state file or fixtures, and starts serving in the background. A start that
+/// fails says why, in a sentence for the person who started it.
 pub async fn start(config: Config) -> Result<Server, String> {
     let registry = Arc::new(Registry::new(&config.providers));
-    let clock = Arc::new(Clock::new(config.start_time, config.frozen_clock));
-    let per_account = config.max_journal as usize;
-    let faults = Arc::new(faults::Faults::default());
-    let deliveries = Arc::new(delivery::Deliveries::new(
-        per_account,
+    let faults = Arc::new(Faults::default());
+    let deliveries = Arc::new(Deliveries::new(
+        config.max_journal as usize,
         config.max_journal_bytes,
         registry.clone(),
         faults.clone(),
         config.callback_allow.clone(),
         config.callback_ca.clone(),
     )?);
-    let options = core::Options {
-        auto_answer: config.auto_answer,
-        strict_auth: config.strict_auth,
-        max_state_bytes: config.max_state_bytes,
-        max_pending: config.max_pending,
-        retention: config.retention,
-    };
-    let core = Core::new(clock, Ids::new(config.seed), registry.clone(), deliveries.clone(), options);
-    // A state file is where the last run left off; fixtures seed a fresh one, or a run without.
-    let persister = match &config.state {
-        Some(path) => {
-            let opened = persist::open(path, &core, &registry.names(), config.frozen_clock)?;
-            let fresh = opened.fresh;
-            let persister = Persister::start(opened, core.clone());
-            let seeded = match (fresh, &config.fixtures) {
-                (true, Some(fixtures)) => load_fixtures(&core, fixtures),
-                _ => Ok(()),
-            };
-            if let Err(e) = seeded {
-                let _ = persister.stop();
-                return Err(e);
-            }
-            Some(persister)
-        }
-        None => {
-            if let Some(fixtures) = &config.fixtures {
-                load_fixtures(&core, fixtures)?;
-            }
-            None
-        }
-    };
-    let listener = match TcpListener::bind(config.bind).await {
-        Ok(listener) => listener,
-        Err(e) => return give_up(persister, format!("cannot bind {}: {e}", config.bind)),
+    let core = Core::new(
+        Arc::new(Clock::new(config.start_time, config.frozen_clock)),
+        Ids::new(config.seed),
+        registry.clone(),
+        deliveries.clone(),
+        core_options(&config),
+    );
+    let persister = open_state(&config, &core, &registry)?;
+    let (listener, tls_listener) = match bind(&config).await {
+        Ok(listeners) => listeners,
+        Err(why) => return give_up(persister, why),
     };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let tls_listener = match config.tls_bind {
-        None => None,
-        Some(tls_bind) => match TcpListener::bind(tls_bind).await {
-            Ok(listener) => Some(listener),
-            Err(e) => return give_up(persister, format!("cannot bind --tls-bind {tls_bind}: {e}")),
-        },
-    };
-    let tls_addr = tls_listener.as_ref().and_then(|l| l.local_addr().ok());
-    if !addr.ip().is_loopback() && config.admin_token.is_none() {
-        tracing::warn!(%addr, "/_mock/ is open to the network: anyone who reaches this address can read every code and \
-            change all state; set --admin-token (CALLERID_MOCK_ADMIN_TOKEN) to close it");
-    }
-    if !addr.ip().is_loopback() && config.proxy_passthrough {
-        tracing::warn!(%addr, "--proxy-passthrough on a non-loopback address: anyone who reaches it can relay \
-            through this machine to any host");
-    }
-    // Load phone metadata now, off the runtime: start-up does not pay, and requests that arrive
-    // meanwhile wait for it without blocking a runtime thread (which would stall every socket).
-    let (phone_loaded, phone_ready) = watch::channel(false);
-    // A thread of its own, not the blocking pool: exit never waits for it.
-    std::thread::spawn(move || {
-        core::phone::warm_up();
-        let _ = phone_loaded.send(true);
-    });
-
-    let (shutdown, rx) = watch::channel(false);
-    let app = Arc::new(App {
-        core: core.clone(),
+    warn_exposure(&config, addr);
+    let (stop, shutdown) = Shutdown::new();
+    let app = Arc::new(App::new(Parts {
+        state_file: persister.as_ref().map(|p| p.durable.clone()),
+        phone_loaded: warm_up_phone_numbers(),
+        shutdown: shutdown.clone(),
+        config,
+        addr,
+        core,
         providers: registry,
         faults,
-        requests: Mutex::new(Journal::new(per_account, config.max_journal_bytes)),
-        deliveries: deliveries.clone(),
-        durable: persister.as_ref().map(|p| p.durable.clone()),
-        streams: Arc::new(Semaphore::new(config.max_waiters)),
-        phone_ready,
-        shutdown: rx.clone(),
-        tls: std::sync::OnceLock::new(),
-        addr,
-        config,
-    });
+        deliveries,
+    }));
     // --tls-bind needs the CA now: a start that cannot make or read it fails here, loudly.
     let tls_listener = match tls_listener.map(|l| app.tls().map(|tls| (l, tls.config.clone()))) {
         None => None,
@@ -198,25 +163,102 @@ pub async fn start(config: Config) -> Result<Server, String> {
             return give_up(persister, why);
         }
     };
-    let mut timer_rx = rx.clone();
-    let timers = tokio::spawn(core.clone().run_timers(async move {
-        let _ = timer_rx.wait_for(|stop| *stop).await;
-    }));
-    let tasks = tokio::spawn(async move {
-        server::serve(listener, tls_listener, app, rx, SHUTDOWN_GRACE).await;
-        let _ = timers.await;
-        deliveries.drain(SHUTDOWN_GRACE).await;
-        match persister {
-            Some(p) => tokio::task::spawn_blocking(move || p.stop()).await.unwrap_or_else(|e| Err(e.to_string())),
-            None => Ok(()),
+    let tls_addr = tls_listener.as_ref().and_then(|(l, _)| l.local_addr().ok());
+    let tasks = tokio::spawn(run(app, listener, tls_listener, persister, shutdown));
+    Ok(Server { addr, tls_addr, shutdown: stop, tasks })
+}
+
+fn core_options(config: &Config) -> core::Options {
+    core::Options {
+        auto_answer: config.auto_answer,
+        strict_auth: config.strict_auth,
+        max_state_bytes: config.max_state_bytes,
+        max_pending: config.max_pending,
+        retention: config.retention,
+    }
+}
+
+/// The state file, where the last run left off (fixtures seed a fresh one), or the fixtures
+/// alone without one.
+fn open_state(config: &Config, core: &Arc<Core>, registry: &Registry) -> Result<Option<Persister>, String> {
+    let Some(path) = &config.state else {
+        if let Some(fixtures) = &config.fixtures {
+            load_fixtures(core, fixtures)?;
         }
+        return Ok(None);
+    };
+    let opened = persist::open(path, core, &registry.names(), config.frozen_clock)?;
+    let fresh = opened.fresh;
+    let persister = Persister::start(opened, core.clone());
+    if let (true, Some(fixtures)) = (fresh, &config.fixtures)
+        && let Err(why) = load_fixtures(core, fixtures)
+    {
+        return give_up(Some(persister), why);
+    }
+    Ok(Some(persister))
+}
+
+/// The main port, and `--tls-bind`'s when given.
+async fn bind(config: &Config) -> Result<(TcpListener, Option<TcpListener>), String> {
+    let listener = TcpListener::bind(config.bind).await.map_err(|e| format!("cannot bind {}: {e}", config.bind))?;
+    let tls_listener = match config.tls_bind {
+        None => None,
+        Some(tls_bind) => {
+            Some(TcpListener::bind(tls_bind).await.map_err(|e| format!("cannot bind --tls-bind {tls_bind}: {e}"))?)
+        }
+    };
+    Ok((listener, tls_listener))
+}
+
+/// Says once, at start, what a non-loopback address opens to the network.
+fn warn_exposure(config: &Config, addr: SocketAddr) {
+    if !addr.ip().is_loopback() && config.admin_token.is_none() {
+        tracing::warn!(%addr, "/_mock/ is open to the network: anyone who reaches this address can read every code and \
+            change all state; set --admin-token (CALLERID_MOCK_ADMIN_TOKEN) to close it");
+    }
+    if !addr.ip().is_loopback() && config.proxy_passthrough {
+        tracing::warn!(%addr, "--proxy-passthrough on a non-loopback address: anyone who reaches it can relay \
+            through this machine to any host");
+    }
+}
+
+/// Loads phone metadata now, off the runtime: start-up does not pay, and requests that arrive
+/// meanwhile wait for it without blocking a runtime thread (which would stall every socket).
+/// The receiver turns true when it is loaded.
+fn warm_up_phone_numbers() -> watch::Receiver<bool> {
+    let (loaded, ready) = watch::channel(false);
+    // A thread of its own, not the blocking pool: exit never waits for it.
+    std::thread::spawn(move || {
+        core::phone::warm_up();
+        let _ = loaded.send(true);
     });
-    Ok(Server { addr, tls_addr, shutdown, tasks })
+    ready
+}
+
+/// Serves until the server stops, then lets what is in flight finish: requests, the timer
+/// task, webhooks, and last the state file's writer (the error if it could not write).
+async fn run(
+    app: Arc<App>,
+    listener: TcpListener,
+    tls_listener: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
+    persister: Option<Persister>,
+    shutdown: Shutdown,
+) -> Result<(), String> {
+    let core = app.core().clone();
+    let mut stopped = shutdown.clone();
+    let timers = tokio::spawn(core.run_timers(async move { stopped.stopped().await }));
+    server::serve(listener, tls_listener, app.clone(), shutdown, SHUTDOWN_GRACE).await;
+    let _ = timers.await;
+    app.deliveries().drain(SHUTDOWN_GRACE).await;
+    match persister {
+        Some(p) => tokio::task::spawn_blocking(move || p.stop()).await.unwrap_or_else(|e| Err(e.to_string())),
+        None => Ok(()),
+    }
 }
 
 /// A start that fails after the state file was opened: the writer stops (releasing the file)
 /// before the reason is returned.
-fn give_up(persister: Option<Persister>, why: String) -> Result<Server, String> {
+fn give_up<T>(persister: Option<Persister>, why: String) -> Result<T, String> {
     if let Some(p) = persister {
         let _ = p.stop();
     }
@@ -231,25 +273,6 @@ fn load_fixtures(core: &Core, path: &Path) -> Result<(), String> {
     let n = core.import(file, false).map_err(|e| format!("fixtures {}: {e}", path.display()))?;
     tracing::info!(entries = n, path = %path.display(), "fixtures loaded");
     Ok(())
-}
-
-/// The emulator's CA as a server with this `--ca-dir` (or the default) uses it: made now if
-/// there is none. Returns where `ca.pem` is kept (if it could be) and the PEM.
-pub fn local_ca(ca_dir: Option<&Path>) -> Result<(Option<std::path::PathBuf>, String), String> {
-    let dir = ca_dir.map(Path::to_path_buf).or_else(tls::default_dir);
-    let domains = Registry::new(&Default::default()).domains();
-    let ca = tls::Ca::load_or_create(dir.as_deref(), &domains)?;
-    Ok((ca.path.clone(), ca.pem().to_owned()))
-}
-
-/// The hosts the providers' SDKs call (`*` stands for one label).
-pub fn provider_hosts() -> Vec<&'static str> {
-    Registry::new(&Default::default()).all().flat_map(|p| p.hosts()).copied().collect()
-}
-
-/// Where the emulator's CA is kept without `--ca-dir`.
-pub fn default_ca_dir() -> Option<std::path::PathBuf> {
-    tls::default_dir()
 }
 
 /// The lines printed at start: where the server is and the base URL each SDK should use.

@@ -11,21 +11,32 @@
 //!   tunnel to it is relayed byte for byte (never intercepted), and an absolute-form request is
 //!   forwarded. Nothing reaches the internet otherwise.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::HOST;
+use hyper::header::HeaderMap;
+use hyper::upgrade::Upgraded;
 use hyper::{StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
+use crate::client;
 use crate::http::{self, Response};
-use crate::server::{self, Transport};
+
+/// A tunnel's stream, decrypted.
+pub(crate) type Tunnel = tokio_rustls::server::TlsStream<TokioIo<Upgraded>>;
+
+/// How the server serves a tunnel's decrypted stream (as a connection of its own, holding
+/// `slot`): handed in by the server, so that the proxy never names it.
+pub(crate) type Serve =
+    Box<dyn FnOnce(Tunnel, OwnedSemaphorePermit) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
 /// How long a passthrough may take to connect to the host it relays to.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,37 +55,43 @@ pub(crate) fn target_host(uri: &Uri) -> Option<String> {
 pub(crate) fn is_local(app: &App, uri: &Uri, host: &str) -> bool {
     let local_name = host == "localhost"
         || host.ends_with(".localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip == app.config.bind.ip())
-        || app.config.allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip == app.config().bind.ip())
+        || app.config().allow_hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
     let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
-    local_name && port == app.addr.port()
+    local_name && port == app.addr().port()
 }
 
-/// Answers `CONNECT`: a TLS tunnel for a provider host, a relay with `--proxy-passthrough`, or 403.
-pub(crate) fn connect(t: &Arc<Transport>, req: hyper::Request<Incoming>) -> Response {
+/// Answers `CONNECT`: a TLS tunnel for a provider host (served by `serve`), a relay with
+/// `--proxy-passthrough`, or 403. Either tunnel holds `slot`, a connection slot of its own.
+pub(crate) fn connect(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    slot: Option<OwnedSemaphorePermit>,
+    serve: Serve,
+) -> Response {
     let Some(host) = target_host(req.uri()) else {
         return error(StatusCode::BAD_REQUEST, "CONNECT needs a host:port target".to_owned());
     };
-    let app = &t.app;
-    if app.providers.serves_host(&host) {
+    let serves = app.providers().serves_host(&host);
+    if !serves && !app.config().proxy_passthrough {
+        return refuse(&host);
+    }
+    let Some(slot) = slot else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections: --max-connections reached".into());
+    };
+    if serves {
         let tls = match app.tls() {
             Ok(tls) => tls.config.clone(),
             Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, format!("no CA for the tunnel: {e}")),
         };
-        let Some(slot) = t.slot() else {
-            return error(StatusCode::SERVICE_UNAVAILABLE, "too many connections: --max-connections reached".into());
-        };
-        tokio::spawn(tunnel(t.clone(), req, host, tls, slot));
+        tokio::spawn(tunnel(req, host, tls, app.config().header_timeout, slot, serve));
         return http::empty(StatusCode::OK, None);
     }
-    if app.config.proxy_passthrough {
-        let Some(authority) = req.uri().authority().map(|a| a.to_string()) else {
-            return error(StatusCode::BAD_REQUEST, "CONNECT needs a host:port target".to_owned());
-        };
-        tokio::spawn(relay(req, authority));
-        return http::empty(StatusCode::OK, None);
-    }
-    refuse(&host)
+    let Some(authority) = req.uri().authority().map(|a| a.to_string()) else {
+        return error(StatusCode::BAD_REQUEST, "CONNECT needs a host:port target".to_owned());
+    };
+    tokio::spawn(relay(req, authority, slot));
+    http::empty(StatusCode::OK, None)
 }
 
 /// 403 for a host no provider serves.
@@ -93,21 +110,23 @@ fn error(status: StatusCode, message: String) -> Response {
     http::json(status, &json!({"error": message, "status": status.as_u16()}))
 }
 
-/// The tunnel of a provider host: TLS with a minted certificate, then HTTP as on the main port.
+/// The tunnel of a provider host: TLS with a minted certificate (within `handshake_timeout`),
+/// then HTTP as on the main port.
 async fn tunnel(
-    t: Arc<Transport>,
     req: hyper::Request<Incoming>,
     host: String,
     tls: Arc<rustls::ServerConfig>,
-    slot: tokio::sync::OwnedSemaphorePermit,
+    handshake_timeout: Duration,
+    slot: OwnedSemaphorePermit,
+    serve: Serve,
 ) {
     let upgraded = match hyper::upgrade::on(req).await {
         Ok(upgraded) => upgraded,
         Err(e) => return tracing::debug!(host, error = %e, "proxy: the CONNECT was not upgraded"),
     };
     let handshake = TlsAcceptor::from(tls).accept(TokioIo::new(upgraded));
-    match tokio::time::timeout(t.app.config.header_timeout, handshake).await {
-        Ok(Ok(stream)) => server::serve_boxed(t, stream, slot).await,
+    match tokio::time::timeout(handshake_timeout, handshake).await {
+        Ok(Ok(stream)) => serve(stream, slot).await,
         Ok(Err(e)) => tracing::info!(
             host, error = %e,
             "proxy: TLS handshake failed in a tunnel (does the client trust the emulator's CA? GET /_mock/ca.pem)"
@@ -117,7 +136,7 @@ async fn tunnel(
 }
 
 /// `--proxy-passthrough`: the tunnel relayed to the host it names, byte for byte.
-async fn relay(req: hyper::Request<Incoming>, authority: String) {
+async fn relay(req: hyper::Request<Incoming>, authority: String, _slot: OwnedSemaphorePermit) {
     let upgraded = match hyper::upgrade::on(req).await {
         Ok(upgraded) => upgraded,
         Err(e) => return tracing::debug!(authority, error = %e, "proxy: the CONNECT was not upgraded"),
@@ -142,21 +161,19 @@ pub(crate) async fn forward(parts: hyper::http::request::Parts, body: Bytes) -> 
         Ok(Ok(stream)) => stream,
         _ => return error(StatusCode::BAD_GATEWAY, format!("cannot connect to {authority}")),
     };
-    let Ok((mut sender, conn)) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await else {
+    let Ok(mut sender) = client::open(stream, false).await else {
         return error(StatusCode::BAD_GATEWAY, format!("cannot talk HTTP to {authority}"));
     };
-    tokio::spawn(conn);
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let mut req = hyper::Request::builder().method(parts.method).uri(path);
+    let mut headers = HeaderMap::new();
     for (name, value) in &parts.headers {
         if !matches!(name.as_str(), "proxy-connection" | "proxy-authorization") {
-            req = req.header(name, value);
+            headers.append(name, value.clone());
         }
     }
-    if !parts.headers.contains_key(HOST) {
-        req = req.header(HOST, authority.as_str());
-    }
-    let Ok(req) = req.body(Full::new(body)) else { return error(StatusCode::BAD_REQUEST, "bad request".into()) };
+    let req = match client::request(parts.method, &parts.uri, headers, body) {
+        Ok(req) => req,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
     let res = match sender.send_request(req).await {
         Ok(res) => res,
         Err(e) => return error(StatusCode::BAD_GATEWAY, format!("{authority}: {e}")),

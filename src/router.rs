@@ -55,12 +55,12 @@ enum BodyError {
 /// Answers one request. Its `Date` header reads the server clock, so that it agrees with the
 /// timestamps in the body and a frozen clock makes the headers byte-identical too.
 pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Abort> {
-    let mut res = answer(app, req).await?;
-    res.headers_mut().insert(DATE, http::date(app.core.clock().now()));
+    let mut res = respond(app, req).await?;
+    res.headers_mut().insert(DATE, http::date(app.core().clock().now()));
     Ok(res)
 }
 
-async fn answer(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Abort> {
+async fn respond(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Abort> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let method = parts.method.clone();
@@ -77,9 +77,9 @@ async fn answer(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Ab
     // directly; any other host is refused (or forwarded with --proxy-passthrough).
     if let Some(host) = proxy::target_host(&parts.uri)
         && !proxy::is_local(app, &parts.uri, &host)
-        && !app.providers.serves_host(&host)
+        && !app.providers().serves_host(&host)
     {
-        if !app.config.proxy_passthrough {
+        if !app.config().proxy_passthrough {
             return Ok(proxy::refuse(&host));
         }
         return Ok(match read_body(app, body).await {
@@ -92,11 +92,11 @@ async fn answer(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Ab
         return Ok(control::import_streamed(app, body).await);
     }
     let body = read_body(app, body).await;
-    let res = match (segs.split_first(), app.providers.by_path(&segs)) {
+    let res = match (segs.split_first(), app.providers().by_path(&segs)) {
         (Some((&"_mock", rest)), _) => match body {
             Ok(body) => {
                 let req = Request::new(parts.method, &path_and_query, parts.headers, body);
-                durable(app, control::handle(app, &req, rest), control::not_saved).await
+                synced(app, control::handle(app, &req, rest), control::not_saved).await
             }
             Err(e) => close(control::error(body_status(&e), &body_message(app, &e))),
         },
@@ -105,7 +105,7 @@ async fn answer(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Ab
                 let req = Request::new(parts.method, &path_and_query, parts.headers, body);
                 provider_request(app, provider, &req, rest, started).await?
             }
-            Err(e) => close(provider.refuse(app, refusal(app, &e))),
+            Err(e) => close(provider.refuse(app.core(), refusal(app, &e))),
         },
         _ => http::json(StatusCode::NOT_FOUND, &json!({"error": "no such route", "status": 404})),
     };
@@ -122,16 +122,18 @@ async fn provider_request(
     started: Instant,
 ) -> Result<Response, Abort> {
     app.phone_ready().await;
-    let Prepared { target, run } = provider.prepare(app, req, rest);
-    let fault = app.faults.check(&target, app.core.ids());
+    let core = app.core();
+    let Prepared { target, run } = provider.prepare(core, req, rest);
+    let fault = app.faults().check(&target, core.ids());
+    let not_saved = |cause: &str| provider.refuse(core, Refusal::NotSaved(cause));
     let res = match fault {
-        None => durable(app, async { run() }, |cause| provider.refuse(app, Refusal::NotSaved(cause))).await,
+        None => synced(app, async { run() }, not_saved).await,
         Some(Action::Latency { min_ms, .. }) => {
             tokio::time::sleep(Duration::from_millis(min_ms)).await;
-            durable(app, async { run() }, |cause| provider.refuse(app, Refusal::NotSaved(cause))).await
+            synced(app, async { run() }, not_saved).await
         }
         Some(Action::Error { status, code, message }) => {
-            provider.refuse(app, Refusal::Injected { status, code, message: &message })
+            provider.refuse(core, Refusal::Injected { status, code, message: &message })
         }
         Some(Action::Reset) => {
             record(app, provider, req, &target, 0, started);
@@ -139,10 +141,10 @@ async fn provider_request(
         }
         Some(Action::Drop { hold_ms }) => {
             record(app, provider, req, &target, 0, started);
-            let mut shutdown = app.shutdown.clone();
+            let mut shutdown = app.shutdown();
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(hold_ms)) => {}
-                _ = shutdown.wait_for(|stop| *stop) => {}
+                _ = shutdown.stopped() => {}
             }
             return Err(Abort { reset: false });
         }
@@ -151,23 +153,23 @@ async fn provider_request(
     Ok(res)
 }
 
-/// Runs `work`; when it queued changes for the state file, answers only once they are written,
+/// Runs `work`; when it queued changes for the state file, answers only once they are synced,
 /// or with `not_saved(cause)` if they cannot be.
-async fn durable(
+async fn synced(
     app: &App,
     work: impl std::future::Future<Output = Response>,
     not_saved: impl FnOnce(&str) -> Response,
 ) -> Response {
-    if app.durable.is_none() {
+    if !app.keeps_state_file() {
         return work.await;
     }
-    let before = app.core.log_head();
+    let before = app.core().log_head();
     let res = work.await;
-    let after = app.core.log_head();
+    let after = app.core().log_head();
     if after == before {
         return res;
     }
-    match app.durable(after).await {
+    match app.synced(after).await {
         Ok(()) => res,
         Err(cause) => not_saved(&cause),
     }
@@ -176,7 +178,7 @@ async fn durable(
 /// Reads a body whole within the limits; a body too large is read on (up to [`DRAIN_BYTES`])
 /// and thrown away, so the client can read the answer.
 async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, BodyError> {
-    let limit = app.config.max_body_bytes;
+    let limit = app.config().max_body_bytes;
     let read = async {
         let mut buf = Vec::new();
         let mut total = 0usize;
@@ -193,12 +195,12 @@ async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, BodyError> {
         }
         if total > limit { Err(BodyError::TooLarge) } else { Ok(Bytes::from(buf)) }
     };
-    tokio::time::timeout(app.config.body_timeout, read).await.unwrap_or(Err(BodyError::Timeout))
+    tokio::time::timeout(app.config().body_timeout, read).await.unwrap_or(Err(BodyError::Timeout))
 }
 
 fn refusal(app: &App, e: &BodyError) -> Refusal<'static> {
     match e {
-        BodyError::TooLarge => Refusal::BodyTooLarge { limit: app.config.max_body_bytes },
+        BodyError::TooLarge => Refusal::BodyTooLarge { limit: app.config().max_body_bytes },
         BodyError::Timeout => Refusal::BodyTimeout,
     }
 }
@@ -213,10 +215,10 @@ fn body_status(e: &BodyError) -> StatusCode {
 fn body_message(app: &App, e: &BodyError) -> String {
     match e {
         BodyError::TooLarge => {
-            format!("the request body is larger than {} bytes (--max-body-bytes)", app.config.max_body_bytes)
+            format!("the request body is larger than {} bytes (--max-body-bytes)", app.config().max_body_bytes)
         }
         BodyError::Timeout => {
-            format!("the request body did not arrive within {:?} (--body-timeout)", app.config.body_timeout)
+            format!("the request body did not arrive within {:?} (--body-timeout)", app.config().body_timeout)
         }
     }
 }
@@ -230,7 +232,7 @@ fn close(mut res: Response) -> Response {
 /// Writes the request journal (status 0: no answer was sent).
 fn record(app: &App, provider: &dyn Provider, req: &Request, target: &Target, status: u16, started: Instant) {
     let entry = RequestRecord {
-        at: app.core.clock().now(),
+        at: app.core().clock().now(),
         method: req.method.to_string(),
         path: req.path.clone(),
         query: redact_query(&req.query, provider.secret_params()),
@@ -241,5 +243,5 @@ fn record(app: &App, provider: &dyn Provider, req: &Request, target: &Target, st
         duration_us: started.elapsed().as_micros() as u64,
     };
     let account = target.account.as_deref().unwrap_or_default();
-    app.requests.lock().push(account, entry);
+    app.record_request(account, entry);
 }

@@ -24,10 +24,11 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::app::App;
+use crate::shutdown::Shutdown;
 use crate::{proxy, router};
 
 /// File descriptors kept free of connections (the state file, webhooks, the 503 itself).
@@ -57,15 +58,15 @@ pub fn raise_fd_limit() {
 }
 
 /// What every connection's task needs: the app, the HTTP builder, the connection slots.
-pub(crate) struct Transport {
-    pub app: Arc<App>,
+struct Transport {
+    app: Arc<App>,
     builder: auto::Builder<TokioExecutor>,
     slots: Arc<Semaphore>,
 }
 
 impl Transport {
     /// A slot for one more connection (a tunnel counts as one), if `--max-connections` allows.
-    pub fn slot(&self) -> Option<OwnedSemaphorePermit> {
+    fn slot(&self) -> Option<OwnedSemaphorePermit> {
         self.slots.clone().try_acquire_owned().ok()
     }
 }
@@ -76,10 +77,10 @@ pub(crate) async fn serve(
     listener: TcpListener,
     tls_listener: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
     app: Arc<App>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     grace: Duration,
 ) {
-    let config = &app.config;
+    let config = app.config();
     let (idle_timeout, header_timeout) = (config.idle_timeout, config.header_timeout);
     let max_connections = config.max_connections.unwrap_or_else(default_max_connections);
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -112,12 +113,10 @@ async fn accept_loop(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     transport: Arc<Transport>,
-    mut shutdown: watch::Receiver<bool>,
+    mut shutdown: Shutdown,
     max_connections: usize,
 ) {
-    let stopped = async move {
-        let _ = shutdown.wait_for(|stop| *stop).await;
-    };
+    let stopped = async move { shutdown.stopped().await };
     tokio::pin!(stopped);
     let mut refused_said = false;
     loop {
@@ -156,15 +155,15 @@ async fn accept_loop(
 /// A `--tls-bind` connection: the TLS handshake (the certificate of the provider host the
 /// client names), then HTTP as on the main port.
 async fn serve_tls(
-    t: Arc<Transport>,
+    transport: Arc<Transport>,
     io: Conn,
     reset: Arc<AtomicBool>,
     slot: OwnedSemaphorePermit,
     tls: Arc<rustls::ServerConfig>,
 ) {
     let handshake = tokio_rustls::TlsAcceptor::from(tls).accept(io);
-    match tokio::time::timeout(t.app.config.header_timeout, handshake).await {
-        Ok(Ok(stream)) => serve_http(t, stream, reset, slot).await,
+    match tokio::time::timeout(transport.app.config().header_timeout, handshake).await {
+        Ok(Ok(stream)) => serve_http(transport, stream, reset, slot).await,
         Ok(Err(e)) => {
             tracing::info!(error = %e, "--tls-bind: TLS handshake failed (does the client trust the emulator's CA?)")
         }
@@ -174,21 +173,24 @@ async fn serve_tls(
 
 /// Serves HTTP/1.1 or HTTP/2 on one connection (a socket, or a TLS stream in a tunnel) until
 /// the peer closes it, it has been idle for `--idle-timeout`, or the server stops (then the
-/// requests in flight finish first). A CONNECT request opens a tunnel ([`proxy::connect`]).
-pub(crate) async fn serve_http<I>(t: Arc<Transport>, io: I, reset: Arc<AtomicBool>, slot: OwnedSemaphorePermit)
+/// requests in flight finish first). A CONNECT request opens a tunnel ([`proxy::connect`]),
+/// whose decrypted stream is served here again, as a connection of its own with its own slot.
+async fn serve_http<I>(transport: Arc<Transport>, io: I, reset: Arc<AtomicBool>, slot: OwnedSemaphorePermit)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let _slot = slot;
     let activity = Activity::new();
-    let (transport, watched) = (t.clone(), activity.clone());
+    let (serving, watched) = (transport.clone(), activity.clone());
     let service = service_fn(move |req: hyper::Request<Incoming>| {
-        let (t, reset, busy) = (transport.clone(), reset.clone(), watched.busy());
+        let (transport, reset, busy) = (serving.clone(), reset.clone(), watched.busy());
         async move {
             let res = if req.method() == Method::CONNECT {
-                Ok(proxy::connect(&t, req))
+                let tunnels = transport.clone();
+                let serve: proxy::Serve = Box::new(move |tunnel, slot| serve_tunnel(tunnels, tunnel, slot));
+                Ok(proxy::connect(&transport.app, req, transport.slot(), serve))
             } else {
-                router::handle(&t.app, req).await
+                router::handle(&transport.app, req).await
             };
             if let Err(abort) = &res {
                 reset.store(abort.reset, Ordering::Relaxed);
@@ -196,32 +198,29 @@ where
             res.map(|res| res.map(|body| Tracked { inner: body, _busy: busy }))
         }
     });
-    let mut stop = t.app.shutdown.clone();
-    let conn = t.builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    let mut stop = transport.app.shutdown();
+    let conn = transport.builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {
         ended = conn.as_mut() => if let Err(e) = ended {
             tracing::debug!(error = %e, "connection ended with an error");
         },
-        _ = activity.idle_for(t.app.config.idle_timeout) => tracing::debug!("closed a connection idle for --idle-timeout"),
-        _ = async { drop(stop.wait_for(|stop| *stop).await) } => {
+        _ = activity.idle_for(transport.app.config().idle_timeout) => tracing::debug!("closed a connection idle for --idle-timeout"),
+        _ = stop.stopped() => {
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
     }
 }
 
-/// [`serve_http`] for a tunnel's TLS stream, boxed: a tunnel is opened from within a
-/// connection's service, so its future cannot name its own type.
-pub(crate) fn serve_boxed<I>(
-    t: Arc<Transport>,
-    io: I,
+/// [`serve_http`] for a tunnel's stream, boxed: a tunnel is opened from within a connection's
+/// service, so its future cannot name its own type.
+fn serve_tunnel(
+    transport: Arc<Transport>,
+    tunnel: proxy::Tunnel,
     slot: OwnedSemaphorePermit,
-) -> Pin<Box<dyn Future<Output = ()> + Send>>
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    Box::pin(serve_http(t, io, Arc::new(AtomicBool::new(false)), slot))
+) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(serve_http(transport, tunnel, Arc::new(AtomicBool::new(false)), slot))
 }
 
 /// Answers a connection past `--max-connections` with a 503 and closes it.

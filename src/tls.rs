@@ -58,6 +58,13 @@ pub fn default_dir() -> Option<PathBuf> {
 }
 
 impl Ca {
+    /// The CA a server with `--ca-dir` `dir` uses (the default directory without one): one way
+    /// to find it, for the server and the `ca` and `env` subcommands alike.
+    pub fn for_dir(dir: Option<&Path>, domains: &[String]) -> Result<Ca, String> {
+        let dir = dir.map(Path::to_path_buf).or_else(default_dir);
+        Ca::load_or_create(dir.as_deref(), domains)
+    }
+
     /// The CA kept in `dir` for these `domains`, or a new one, kept there if `dir` can be
     /// written (otherwise it lives as long as the process, and the log says so).
     pub fn load_or_create(dir: Option<&Path>, domains: &[String]) -> Result<Ca, String> {

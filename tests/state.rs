@@ -143,3 +143,41 @@ fn an_empty_object_is_not_a_state_and_wipes_nothing() {
     assert!(res.json()["error"].as_str().unwrap().contains("accounts"), "{}", res.body);
     assert_eq!(s.get("/_mock/state").body, before);
 }
+
+/// Every key of `objects`, and every property `schema` documents, as two sorted lists.
+fn keys_and_properties(objects: &[&Value], schema: &Value) -> (Vec<String>, Vec<String>) {
+    let mut keys: Vec<String> = objects.iter().flat_map(|o| o.as_object().unwrap().keys().cloned()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut documented: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+    documented.sort();
+    (keys, documented)
+}
+
+#[test]
+fn the_openapi_state_schema_names_exactly_what_an_export_holds() {
+    // Arrange: a state with every kind of entry, each field of them in use.
+    let s = TestServer::start();
+    populate(&s);
+    s.advance("20m"); // a verification that expired has its finished_at
+    let export = s.get("/_mock/state").json();
+    let doc = s.get("/_mock/openapi.json").json();
+    let state = &doc["components"]["schemas"]["State"];
+    let account = &state["properties"]["accounts"]["items"];
+    let accounts: Vec<&Value> = export["accounts"].as_array().unwrap().iter().collect();
+    let entries = |name: &str| -> Vec<&Value> { accounts.iter().flat_map(|a| a[name].as_array().unwrap()).collect() };
+    let (callers, verifications) = (entries("caller_ids"), entries("verifications"));
+    let callbacks: Vec<&Value> = verifications.iter().map(|v| &v["callback"]).filter(|c| c.is_object()).collect();
+    // Assert: each level documents exactly the keys the export writes.
+    for (what, objects, schema) in [
+        ("the state", vec![&export], state),
+        ("the clock", vec![&export["clock"]], &state["properties"]["clock"]),
+        ("an account", accounts.clone(), account),
+        ("a caller ID", callers, &account["properties"]["caller_ids"]["items"]),
+        ("a verification", verifications.clone(), &account["properties"]["verifications"]["items"]),
+        ("a callback", callbacks, &account["properties"]["verifications"]["items"]["properties"]["callback"]),
+    ] {
+        let (keys, documented) = keys_and_properties(&objects, schema);
+        assert_eq!(keys, documented, "{what}: the export's keys and the schema's properties");
+    }
+}

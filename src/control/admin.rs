@@ -25,9 +25,9 @@ pub(super) fn ca_cert(app: &App) -> Result {
 /// `200 ok`, or `503` naming why the server cannot keep its promises (the state file cannot be
 /// written), so that a container's HEALTHCHECK turns unhealthy.
 pub(super) fn health(app: &App) -> Response {
-    let uptime_s = app.core.uptime().as_secs();
+    let uptime_s = app.core().uptime().as_secs();
     let version = env!("CARGO_PKG_VERSION");
-    let failure = app.durable.as_ref().and_then(|d| d.borrow().failure.clone());
+    let failure = app.state_file().and_then(|d| d.failure);
     match failure {
         None => http::json(StatusCode::OK, &Health { status: "ok", version, uptime_s, reason: None }),
         Some(cause) => http::json(
@@ -43,9 +43,9 @@ pub(super) fn health(app: &App) -> Response {
 }
 
 pub(super) fn stats(app: &App) -> Response {
-    let core = app.core.stats();
-    let options = app.core.options();
-    let durable = app.durable.as_ref().map(|d| d.borrow().clone());
+    let core = app.core().stats();
+    let options = app.core().options();
+    let durable = app.state_file();
     let view = Stats {
         state_bytes: core.state_bytes,
         max_state_bytes: options.max_state_bytes,
@@ -53,11 +53,11 @@ pub(super) fn stats(app: &App) -> Response {
         max_pending: options.max_pending,
         verifications: core.verifications,
         timers: core.timers,
-        request_journal_bytes: app.requests.lock().bytes(),
-        callback_journal_bytes: app.deliveries.bytes(),
-        max_journal_bytes: app.config.max_journal_bytes,
-        streams: app.config.max_waiters - app.streams.available_permits(),
-        max_streams: app.config.max_waiters,
+        request_journal_bytes: app.requests_bytes(),
+        callback_journal_bytes: app.deliveries().bytes(),
+        max_journal_bytes: app.config().max_journal_bytes,
+        streams: app.waiters(),
+        max_streams: app.config().max_waiters,
         entries_visited: core.entries_visited,
         state_file_lsn: durable.as_ref().map(|d| d.lsn),
         state_file_failure: durable.and_then(|d| d.failure).map(|f| f.to_string()),
@@ -69,10 +69,10 @@ pub(super) fn stats(app: &App) -> Response {
 pub(super) fn openapi(app: &App) -> Value {
     let mut doc: Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
     doc["info"]["version"] = env!("CARGO_PKG_VERSION").into();
-    let names: Vec<Value> = app.providers.names().into_iter().map(Value::from).collect();
+    let names: Vec<Value> = app.providers().names().into_iter().map(Value::from).collect();
     doc["components"]["schemas"]["Provider"]["enum"] = Value::Array(names);
     let operations: Vec<String> = app
-        .providers
+        .providers()
         .all()
         .map(|p| format!("{}: {}", p.name(), p.operations().join(", ")))
         .chain(["callback: a webhook (any provider)".to_owned()])
@@ -82,8 +82,8 @@ pub(super) fn openapi(app: &App) -> Value {
 }
 
 pub(super) fn clock_view(app: &App) -> Response {
-    let clock = app.core.clock();
-    http::json(StatusCode::OK, &ClockView::new(clock.now(), clock.is_frozen(), app.core.pending_events()))
+    let clock = app.core().clock();
+    http::json(StatusCode::OK, &ClockView::new(clock.now(), clock.is_frozen(), app.core().stats().timers))
 }
 
 pub(super) fn move_clock(app: &App, req: &Request) -> Result {
@@ -96,14 +96,14 @@ pub(super) fn move_clock(app: &App, req: &Request) -> Result {
                 _ => None,
             }
             .ok_or_else(|| bad("advance must be a duration such as \"15m\", \"90s\", \"1h30m\" or seconds"))?;
-            app.core.advance_clock(by);
+            app.core().advance_clock(by);
         }
         (None, Some(set)) => {
             let to = set
                 .as_str()
                 .and_then(Timestamp::parse_rfc3339)
                 .ok_or_else(|| bad("set must be an RFC 3339 time such as \"2026-01-01T00:00:00Z\""))?;
-            app.core.set_clock(to).ok_or_else(|| bad("the clock never runs backwards"))?;
+            app.core().set_clock(to).ok_or_else(|| bad("the clock never runs backwards"))?;
         }
         _ => return Err(bad("give exactly one of \"advance\" and \"set\"")),
     }
@@ -113,9 +113,7 @@ pub(super) fn move_clock(app: &App, req: &Request) -> Result {
 /// Wipes every account, or one (every provider's), with its journals and webhooks.
 pub(super) fn reset(app: &App, req: &Request) -> Response {
     let account = req.query_param("account");
-    let removed = app.core.reset(account.as_deref());
-    app.requests.lock().reset(account.as_deref());
-    app.deliveries.reset(account.as_deref());
+    let removed = app.reset(account.as_deref());
     let reset = account.unwrap_or_else(|| "all".to_owned());
     http::json(StatusCode::OK, &Reset { reset, namespaces_removed: removed })
 }

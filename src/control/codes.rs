@@ -11,10 +11,10 @@ use serde_json::Value;
 use super::wire::{CallerIdView, CallerIds, CodeView, Codes};
 use super::{ControlError, Result, bad, next_page, paging};
 use crate::app::App;
+use crate::core::model::{AccountKey, CallStatus, Order, VerificationState};
 use crate::core::phone;
-use crate::core::store::{AccountKey, CallStatus, Order, VerificationState};
 use crate::core::time::{Timestamp, parse_duration};
-use crate::core::{Answer, AnswerError, CodeFilter};
+use crate::core::{CodeFilter, Pickup, PickupError};
 use crate::http::{self, Request};
 
 /// The longest a `codes/latest` request waits.
@@ -24,7 +24,7 @@ fn filter(app: &App, req: &Request) -> std::result::Result<CodeFilter, ControlEr
     let mut filter = CodeFilter::default();
     for (name, value) in req.query_pairs().iter() {
         match name {
-            "provider" => filter.provider = Some(provider(app, value)?),
+            "provider" => filter.provider = Some(super::provider(app, value)?),
             "account" => filter.account = Some(value.to_owned()),
             "number" => {
                 let key = phone::path_key(value).ok_or_else(|| bad(format!("number {value:?} is not +digits")))?;
@@ -40,20 +40,12 @@ fn filter(app: &App, req: &Request) -> std::result::Result<CodeFilter, ControlEr
     Ok(filter)
 }
 
-/// The registry's name for `value`, or a 400 listing the providers.
-fn provider(app: &App, value: &str) -> std::result::Result<&'static str, ControlError> {
-    app.providers
-        .by_name(value)
-        .map(|p| p.name())
-        .ok_or_else(|| bad(format!("unknown provider {value:?}; one of {:?}", app.providers.names())))
-}
-
 pub(super) fn list(app: &App, req: &Request) -> Result {
     let filter = filter(app, req)?;
     let (limit, before) = paging(req, "before")?;
     let before =
         before.map(|b| b.parse::<u64>().map_err(|_| bad("before must be a cursor from a next link"))).transpose()?;
-    let (found, next) = app.core.codes(&filter, before, limit);
+    let (found, next) = app.core().codes(&filter, before, limit);
     let codes = found.iter().map(|v| CodeView::new(app, v)).collect();
     Ok(http::json(StatusCode::OK, &Codes { codes, next: next_page(req, "before", next.map(|n| n.to_string())) }))
 }
@@ -68,66 +60,96 @@ pub(super) async fn latest(app: &App, req: &Request) -> Result {
     }
     .min(MAX_WAIT);
     if wait.is_zero() {
-        return match app.core.latest_code(&filter) {
+        return match app.core().latest_code(&filter) {
             Some(v) => Ok(http::json(StatusCode::OK, &CodeView::new(app, &v))),
-            None => Err(ControlError { status: StatusCode::NOT_FOUND, message: "no matching code".into() }),
+            None => Err(no_code(app, &filter, "")),
         };
     }
-    let _slot = app.streams.clone().try_acquire_owned().map_err(|_| ControlError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        message: format!("too many long-polls and event streams at once (--max-waiters {})", app.config.max_waiters),
-    })?;
+    let _slot = super::waiter_slot(app)?;
     let deadline = tokio::time::Instant::now() + wait;
-    let waiter = app.core.watch_codes(&filter);
-    let mut shutdown = app.shutdown.clone();
+    let waiter = app.core().watch_codes(&filter);
+    let mut shutdown = app.shutdown();
     loop {
         // Enabled before looking, so a code issued in between still wakes us.
         let issued = waiter.notified();
         tokio::pin!(issued);
         issued.as_mut().enable();
-        if let Some(v) = app.core.latest_code(&filter) {
+        if let Some(v) = app.core().latest_code(&filter) {
             return Ok(http::json(StatusCode::OK, &CodeView::new(app, &v)));
         }
         tokio::select! {
             _ = issued => {}
             _ = tokio::time::sleep_until(deadline) => {
-                return Err(ControlError {
-                    status: StatusCode::NOT_FOUND,
-                    message: format!("no matching code within {}ms", wait.as_millis()),
-                });
+                return Err(no_code(app, &filter, &format!(" within {}ms", wait.as_millis())));
             }
-            _ = shutdown.wait_for(|stop| *stop) => {
+            _ = shutdown.stopped() => {
                 return Err(ControlError { status: StatusCode::SERVICE_UNAVAILABLE, message: "the server is shutting down".into() });
             }
         }
     }
 }
 
-pub(super) fn answer(app: &App, req: &Request, id: &str) -> Result {
+/// How many of the newest codes' numbers a "no code" answer names.
+const NUMBERS_SHOWN: usize = 5;
+
+/// 404 for a code that is not there: what was looked for, and the numbers the newest codes
+/// went to (so that a number written another way, or the wrong account, shows at once).
+fn no_code(app: &App, filter: &CodeFilter, waited: &str) -> ControlError {
+    let mut wanted = Vec::new();
+    if let Some(number) = &filter.number {
+        wanted.push(format!("number {number}"));
+    }
+    if let Some(account) = &filter.account {
+        wanted.push(format!("account {account}"));
+    }
+    if let Some(provider) = filter.provider {
+        wanted.push(format!("provider {provider}"));
+    }
+    if let Some(state) = filter.state {
+        wanted.push(format!("state {}", state.as_str()));
+    }
+    let wanted = if wanted.is_empty() { "any".to_owned() } else { wanted.join(", ") };
+    let (newest, _) = app.core().codes(&CodeFilter::default(), None, 100);
+    let mut numbers: Vec<&str> = Vec::new();
+    for v in &newest {
+        if numbers.len() < NUMBERS_SHOWN && !numbers.contains(&v.phone_number.as_str()) {
+            numbers.push(&v.phone_number);
+        }
+    }
+    let seen = match numbers.is_empty() {
+        true => "no code has been sent yet".to_owned(),
+        false => format!("the newest codes went to {}", numbers.join(", ")),
+    };
+    ControlError { status: StatusCode::NOT_FOUND, message: format!("no code for {wanted}{waited}; {seen}") }
+}
+
+/// `POST /_mock/calls/{id}/answer`: the person on the phone picks up and keys digits in, or
+/// never picks up.
+pub(super) fn pick_up(app: &App, req: &Request, id: &str) -> Result {
     let body: Value = serde_json::from_slice(&req.body).map_err(|_| bad("body must be JSON"))?;
-    let answer = match (body.get("digits"), body.get("outcome")) {
-        (Some(Value::String(d)), None) => Answer::Digits(d.clone()),
-        (Some(Value::Number(n)), None) => Answer::Digits(n.to_string()),
+    let pickup = match (body.get("digits"), body.get("outcome")) {
+        (Some(Value::String(d)), None) => Pickup::Digits(d.clone()),
+        (Some(Value::Number(n)), None) => Pickup::Digits(n.to_string()),
         (None, Some(Value::String(o))) => match CallStatus::parse(o) {
-            Some(status @ (CallStatus::Busy | CallStatus::NoAnswer | CallStatus::Failed)) => Answer::Unanswered(status),
+            Some(status @ (CallStatus::Busy | CallStatus::NoAnswer | CallStatus::Failed)) => Pickup::Unanswered(status),
             _ => return Err(bad("outcome must be one of busy, no-answer, failed")),
         },
         _ => return Err(bad(r#"give exactly one of {"digits":"123456"} and {"outcome":"busy"|"no-answer"|"failed"}"#)),
     };
     let conflict = |message: String| ControlError { status: StatusCode::CONFLICT, message };
-    match app.core.answer_call(id, answer) {
+    match app.core().pick_up(id, pickup) {
         Ok(v) => Ok(http::json(StatusCode::OK, &CodeView::new(app, &v))),
-        Err(AnswerError::NotFound) => {
+        Err(PickupError::NotFound) => {
             Err(ControlError { status: StatusCode::NOT_FOUND, message: format!("no call {id}") })
         }
-        Err(AnswerError::NotACall) => {
+        Err(PickupError::NotACall) => {
             Err(conflict(format!("{id} is a code the application submits itself, not one keyed in on a call")))
         }
-        Err(AnswerError::NotRinging(at)) => {
+        Err(PickupError::NotRinging(at)) => {
             Err(conflict(format!("call {id} rings at {}; advance the clock first", at.rfc3339_nanos())))
         }
-        Err(AnswerError::Ended(state)) => Err(conflict(format!("call {id} already ended ({})", state.as_str()))),
-        Err(AnswerError::NotSaved(cause)) => Err(ControlError {
+        Err(PickupError::Ended(state)) => Err(conflict(format!("call {id} already ended ({})", state.as_str()))),
+        Err(PickupError::NotSaved(cause)) => Err(ControlError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             message: format!("the state file cannot be written: {cause}"),
         }),
@@ -136,13 +158,13 @@ pub(super) fn answer(app: &App, req: &Request, id: &str) -> Result {
 
 /// Verified caller IDs of every account (or `provider`, `account`), a page at a time.
 pub(super) fn caller_ids(app: &App, req: &Request) -> Result {
-    let provider = req.query_param("provider").map(|p| provider(app, &p)).transpose()?;
+    let provider = req.query_param("provider").map(|p| super::provider(app, &p)).transpose()?;
     let account = req.query_param("account");
     let (limit, after) = paging(req, "after")?;
     let after = after
         .map(|a| decode_cursor(app, &a).ok_or_else(|| bad("after must be a cursor from a next link")))
         .transpose()?;
-    let (found, next) = app.core.caller_ids_across(provider, account.as_deref(), after, limit);
+    let (found, next) = app.core().caller_ids_across(provider, account.as_deref(), after, limit);
     let caller_ids = found.iter().map(|(key, c)| CallerIdView::new(app, key, c)).collect();
     let next = next_page(req, "after", next.map(|c| encode_cursor(&c)));
     Ok(http::json(StatusCode::OK, &CallerIds { caller_ids, next }))
@@ -150,7 +172,7 @@ pub(super) fn caller_ids(app: &App, req: &Request) -> Result {
 
 fn encode_cursor((key, order): &(AccountKey, Order)) -> String {
     // The account last: it is the one part that may hold any character.
-    let raw = format!("{}\n{}\n{}\n{}", key.provider, order.0.0.as_nanos(), order.1.0, key.account);
+    let raw = format!("{}\n{}\n{}\n{}", key.provider, order.created_at().as_nanos(), order.seq(), key.account);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
@@ -158,10 +180,10 @@ fn decode_cursor(app: &App, cursor: &str) -> Option<(AccountKey, Order)> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let raw = String::from_utf8(raw).ok()?;
     let mut parts = raw.splitn(4, '\n');
-    let provider = app.providers.by_name(parts.next()?)?.name();
+    let provider = app.providers().by_name(parts.next()?)?.name();
     let created = parts.next()?.parse::<i64>().ok()?;
     let seq = parts.next()?.parse::<u64>().ok()?;
     let account = parts.next()?;
-    let order = Order(std::cmp::Reverse(Timestamp::from_nanos(created)), std::cmp::Reverse(seq));
+    let order = Order::new(Timestamp::from_nanos(created), seq);
     Some((AccountKey::new(provider, account), order))
 }

@@ -16,6 +16,9 @@ use crate::core::phone;
 use crate::faults::{Action, Rule};
 use crate::http::{self, Request, Response};
 
+/// The operation of a rule that targets webhooks.
+const CALLBACK: &str = "callback";
+
 /// The longest a `drop` rule may hold a connection.
 const MAX_HOLD_MS: u64 = 120_000;
 
@@ -38,8 +41,23 @@ struct RuleIn {
 
 pub(super) fn add(app: &App, req: &Request) -> Result {
     let r: RuleIn = serde_json::from_slice(&req.body).map_err(|e| bad(format!("not a fault rule: {e}")))?;
-    if let Some(p) = r.provider.as_deref().filter(|p| app.providers.by_name(p).is_none()) {
-        return Err(bad(format!("unknown provider {p:?}; one of {:?}", app.providers.names())));
+    let provider = r.provider.as_deref().map(|p| super::provider(app, p)).transpose()?;
+    if let Some(operation) = r.operation.as_deref() {
+        // A webhook, or an operation of the rule's provider (of any provider, without one).
+        let mut valid: Vec<&str> = match provider.and_then(|p| app.providers().by_name(p)) {
+            Some(p) => p.operations().to_vec(),
+            None => app.providers().all().flat_map(|p| p.operations()).copied().collect(),
+        };
+        valid.sort_unstable();
+        valid.dedup();
+        valid.push(CALLBACK);
+        if !valid.contains(&operation) {
+            let whose = provider.map_or("any provider".to_owned(), |p| p.to_owned());
+            return Err(bad(format!(
+                "operation {operation:?} is not one of {whose}'s: {} (a fault rule for it would never fire)",
+                valid.join(", ")
+            )));
+        }
     }
     let number = match r.number.as_deref() {
         None => None,
@@ -72,7 +90,7 @@ pub(super) fn add(app: &App, req: &Request) -> Result {
     if r.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
         return Err(bad("probability must be between 0 and 1"));
     }
-    let rule = app.faults.add(Rule {
+    let rule = app.faults().add(Rule {
         id: 0,
         provider: r.provider,
         operation: r.operation,
@@ -87,11 +105,11 @@ pub(super) fn add(app: &App, req: &Request) -> Result {
 }
 
 pub(super) fn list(app: &App) -> Response {
-    let faults = app.faults.list().iter().map(FaultView::new).collect();
+    let faults = app.faults().list().iter().map(FaultView::new).collect();
     http::json(StatusCode::OK, &Faults { faults })
 }
 
 pub(super) fn clear(app: &App) -> Response {
-    let cleared = app.faults.clear();
+    let cleared = app.faults().clear();
     http::json(StatusCode::OK, &serde_json::json!({ "cleared": cleared }))
 }

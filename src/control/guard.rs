@@ -30,9 +30,9 @@ pub(crate) fn check(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, 
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
         .or_else(|| uri.authority().map(|a| a.to_string()));
-    if app.config.bind.ip().is_loopback()
+    if app.config().bind.ip().is_loopback()
         && let Some(host) = host.as_deref()
-        && !loopback_or_allowed(host, &app.config.allow_hosts)
+        && !loopback_or_allowed(host, &app.config().allow_hosts)
     {
         let name = host_name(host);
         return Some(error(
@@ -43,7 +43,7 @@ pub(crate) fn check(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, 
             ),
         ));
     }
-    if let Some(token) = &app.config.admin_token {
+    if let Some(token) = &app.config().admin_token {
         let query = Pairs::form(uri.query().unwrap_or("").as_bytes());
         if let (&Method::GET, Some(given)) = (method, query.get("token")) {
             return Some(login(token, given));

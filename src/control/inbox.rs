@@ -16,7 +16,7 @@ use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
-use super::{ControlError, Result};
+use super::Result;
 use crate::app::App;
 use crate::http::{self, Response};
 
@@ -35,13 +35,10 @@ pub(super) fn page() -> Response {
 /// holds one of the `--max-waiters` slots while the client stays (freed the moment it goes);
 /// past them, a 503.
 pub(super) fn events(app: &App) -> Result {
-    let slot = app.streams.clone().try_acquire_owned().map_err(|_| ControlError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        message: format!("too many long-polls and event streams at once (--max-waiters {})", app.config.max_waiters),
-    })?;
+    let slot = super::waiter_slot(app)?;
     let (tx, rx) = mpsc::channel::<Bytes>(4);
-    let mut changes = app.core.subscribe();
-    let mut shutdown = app.shutdown.clone();
+    let mut changes = app.core().subscribe();
+    let mut shutdown = app.shutdown();
     tokio::spawn(async move {
         const CHANGE: &[u8] = b"event: change\ndata: {}\n\n";
         if tx.send(Bytes::from_static(b"retry: 1000\n\n")).await.is_err()
@@ -59,7 +56,7 @@ pub(super) fn events(app: &App) -> Result {
                     Err(RecvError::Closed) => return,
                 },
                 _ = tokio::time::sleep(KEEP_ALIVE) => b": keep-alive\n\n",
-                _ = shutdown.wait_for(|stop| *stop) => return,
+                _ = shutdown.stopped() => return,
                 _ = tx.closed() => return,
             };
             if tx.send(Bytes::from_static(message)).await.is_err() {

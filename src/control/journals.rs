@@ -14,12 +14,12 @@ fn cursor(value: Option<String>) -> std::result::Result<Option<u64>, super::Cont
 }
 
 pub(super) fn requests(app: &App, req: &Request) -> Result {
-    let (provider, account, operation) =
-        (req.query_param("provider"), req.query_param("account"), req.query_param("operation"));
+    let provider = req.query_param("provider").map(|p| super::provider(app, &p)).transpose()?;
+    let (account, operation) = (req.query_param("account"), req.query_param("operation"));
     let status = req.query_param("status").and_then(|s| s.parse::<u16>().ok());
     let (limit, before) = paging(req, "before")?;
-    let (entries, next) = app.requests.lock().page(account.as_deref(), cursor(before)?, limit, |r| {
-        provider.as_deref().is_none_or(|p| p == r.provider)
+    let (entries, next) = app.requests_page(account.as_deref(), cursor(before)?, limit, |r| {
+        provider.is_none_or(|p| p == r.provider)
             && operation.as_deref().is_none_or(|o| o == r.operation)
             && status.is_none_or(|s| s == r.status)
     });
@@ -28,11 +28,11 @@ pub(super) fn requests(app: &App, req: &Request) -> Result {
 }
 
 pub(super) fn callbacks(app: &App, req: &Request) -> Result {
-    let (provider, account, id) = (req.query_param("provider"), req.query_param("account"), req.query_param("id"));
+    let provider = req.query_param("provider").map(|p| super::provider(app, &p)).transpose()?;
+    let (account, id) = (req.query_param("account"), req.query_param("id"));
     let (limit, before) = paging(req, "before")?;
-    let (deliveries, next) = app.deliveries.page(account.as_deref(), cursor(before)?, limit, |d| {
-        provider.as_deref().is_none_or(|p| p == d.webhook.provider)
-            && id.as_deref().is_none_or(|i| i == d.webhook.verification_id)
+    let (deliveries, next) = app.deliveries().page(account.as_deref(), cursor(before)?, limit, |d| {
+        provider.is_none_or(|p| p == d.webhook.provider) && id.as_deref().is_none_or(|i| i == d.webhook.verification_id)
     });
     let callbacks = deliveries.iter().map(|d| DeliveryView::new(app, d)).collect();
     Ok(http::json(

@@ -122,7 +122,7 @@ pub(crate) async fn handle(app: &App, req: &Request, segs: &[&str]) -> Response 
         Route::CaCert => admin::ca_cert(app),
         Route::Codes => codes::list(app, req),
         Route::LatestCode => codes::latest(app, req).await,
-        Route::Answer => codes::answer(app, req, params[0]),
+        Route::Answer => codes::pick_up(app, req, params[0]),
         Route::CallerIds => codes::caller_ids(app, req),
         Route::GetClock => Ok(admin::clock_view(app)),
         Route::MoveClock => admin::move_clock(app, req),
@@ -158,6 +158,23 @@ pub(crate) fn not_saved(cause: &str) -> Response {
 
 fn bad(text: impl Into<String>) -> ControlError {
     ControlError { status: StatusCode::BAD_REQUEST, message: text.into() }
+}
+
+/// The registry's name for a `provider` filter, or a 400 listing the providers (every route
+/// that takes one answers an unknown name alike).
+fn provider(app: &App, value: &str) -> std::result::Result<&'static str, ControlError> {
+    app.providers()
+        .by_name(value)
+        .map(|p| p.name())
+        .ok_or_else(|| bad(format!("unknown provider {value:?}; one of {:?}", app.providers().names())))
+}
+
+/// A slot for a long-poll or an event stream, or a 503 naming `--max-waiters`.
+fn waiter_slot(app: &App) -> std::result::Result<tokio::sync::OwnedSemaphorePermit, ControlError> {
+    app.waiter_slot().ok_or_else(|| ControlError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        message: format!("too many long-polls and event streams at once (--max-waiters {})", app.config().max_waiters),
+    })
 }
 
 /// `limit` and the cursor named `cursor` of a listing.

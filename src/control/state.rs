@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use super::{ControlError, Result, error};
 use crate::app::App;
 use crate::core::Core;
-use crate::core::changes::Cursor;
+use crate::core::scan::Cursor;
 use crate::core::state_file::{ExportWriter, StateFile};
 use crate::http::Response;
 
@@ -31,11 +31,11 @@ const SEND_CHUNK: usize = 32 << 10;
 
 /// The largest body `PUT /_mock/state` reads.
 pub(crate) fn import_limit(app: &App) -> usize {
-    (app.core.options().max_state_bytes * 4).max(1 << 20)
+    (app.core().options().max_state_bytes * 4).max(1 << 20)
 }
 
 pub(super) fn export(app: &App) -> Response {
-    stream_export(app.core.clone())
+    stream_export(app.core().clone())
 }
 
 fn stream_export(core: Arc<Core>) -> Response {
@@ -83,7 +83,7 @@ pub(crate) async fn import_streamed(app: &App, mut body: Incoming) -> Response {
     let mut total = 0usize;
     let mut too_large = false;
     loop {
-        let frame = match tokio::time::timeout(app.config.body_timeout, body.frame()).await {
+        let frame = match tokio::time::timeout(app.config().body_timeout, body.frame()).await {
             Err(_) => return error(StatusCode::REQUEST_TIMEOUT, "the state did not arrive in time (--body-timeout)"),
             Ok(None) => break,
             Ok(Some(Err(_))) => return error(StatusCode::BAD_REQUEST, "the request body could not be read"),
@@ -113,13 +113,13 @@ pub(crate) async fn import_streamed(app: &App, mut body: Incoming) -> Response {
 }
 
 async fn replace(app: &App, file: StateFile) -> Result {
-    let core = app.core.clone();
+    let core = app.core().clone();
     let loaded = tokio::task::spawn_blocking(move || core.import(file, true))
         .await
         .expect("an import does not panic")
         .map_err(|e| ControlError { status: StatusCode::BAD_REQUEST, message: format!("not loaded: {e}") })?;
     tracing::info!(entries = loaded, "state imported");
-    Ok(stream_export(app.core.clone()))
+    Ok(stream_export(app.core().clone()))
 }
 
 fn not_a_state(e: serde_json::Error) -> ControlError {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::core::store::{AccountKey, CallerId, Verification};
+use crate::core::model::{AccountKey, CallerId, Verification};
 use crate::core::time::Timestamp;
 use crate::delivery::{Attempt, Delivery};
 use crate::faults::{Action, Rule};

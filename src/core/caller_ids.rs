@@ -4,7 +4,8 @@
 //! O(offset + page) from an offset; a filter that no index serves (a label, an attribute)
 //! visits every caller ID of the account, and so does counting what it matches.
 
-use super::store::{AccountKey, CallerId, Namespace};
+use super::model::{AccountKey, CallerId};
+use super::store::Namespace;
 use super::{Change, Core, CoreError};
 
 /// How a request names a caller ID.
@@ -194,7 +195,7 @@ fn page(ns: &Namespace, q: &CallerQuery) -> (Option<CallerPage>, usize) {
 }
 
 /// Where a listing across accounts is: an account and a caller ID's place in it.
-pub type AcrossCursor = (AccountKey, super::store::Order);
+pub type AcrossCursor = (AccountKey, super::model::Order);
 
 impl Core {
     /// Caller IDs of every account (or those of `provider` and/or `account`), accounts in key

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 
-use super::store::{AccountKey, Verification, VerificationState};
+use super::model::{AccountKey, Verification, VerificationState};
 use super::{Core, Tx};
 
 /// Which codes a request wants.

@@ -15,12 +15,15 @@
 mod caller_ids;
 pub mod changes;
 mod codes;
+mod tx;
 mod verifications;
 
 pub mod clock;
 pub mod ids;
 pub mod magic;
+pub mod model;
 pub mod phone;
+pub mod scan;
 pub mod state_file;
 pub mod store;
 pub mod time;
@@ -37,19 +40,15 @@ pub use caller_ids::{CallerLookup, CallerQuery, Start};
 pub use changes::{Change, Doorbell, Logged};
 pub use codes::{CodeFilter, WaitGuard};
 use codes::{WaitKey, Waiters};
-pub use verifications::{Answer, AnswerError, CodeLookup, NewVerification, SigningKey};
+use tx::{Report, Tx};
+pub use verifications::{CodeLookup, NewVerification, Pickup, PickupError};
 
 use changes::ChangeLog;
 use clock::Clock;
 use ids::Ids;
-use store::{AccountKey, Store, Verification};
+use model::{AccountKey, Verification};
+use store::Store;
 use time::Timestamp;
-
-/// How long a validation call rings before it ends unanswered (`no-answer`).
-pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Wrong codes allowed before a verification fails for good.
-pub const MAX_WRONG_CODES: u32 = 5;
 
 /// Due timer events an operation runs before its own work; the timer task and clock moves run
 /// the rest in batches of this size, letting go of the lock in between.
@@ -131,6 +130,8 @@ pub struct Options {
     pub retention: Duration,
 }
 
+/// For unit tests (the server's options come from its `Config`, whose defaults are the flags').
+#[cfg(test)]
 impl Default for Options {
     fn default() -> Options {
         Options {
@@ -182,17 +183,6 @@ pub struct Core {
     sink: Arc<dyn EndedSink>,
     visited: AtomicU64,
     started_at: Timestamp,
-}
-
-/// An operation in progress: the locked state, the time it happens at, and what to tell the
-/// world once the lock is released.
-pub(crate) struct Tx<'a> {
-    core: &'a Core,
-    state: &'a mut State,
-    now: Timestamp,
-    changed: bool,
-    ended: Vec<Ended>,
-    issued: Vec<WaitKey>,
 }
 
 impl Core {
@@ -388,8 +378,9 @@ impl Core {
         }
     }
 
-    pub fn pending_events(&self) -> usize {
-        self.state.lock().store.timers().len()
+    /// The token an account authenticates with, when one was declared (fixtures, a state file).
+    pub fn account_token(&self, key: &AccountKey) -> Option<String> {
+        self.state.lock().store.namespace(key).and_then(|ns| ns.auth_token.clone())
     }
 
     /// Checks credentials: `user` (with `secret`, when the provider has one) claims to act for
@@ -423,109 +414,6 @@ pub enum Auth {
     Unauthorized,
     /// Good credentials of another account than the request names.
     Forbidden,
-}
-
-/// What an operation leaves to do once the lock is released.
-struct Report {
-    changed: bool,
-    ended: Vec<Ended>,
-    issued: Vec<WaitKey>,
-}
-
-impl<'a> Tx<'a> {
-    fn new(core: &'a Core, state: &'a mut State, now: Timestamp) -> Tx<'a> {
-        Tx { core, state, now, changed: false, ended: Vec::new(), issued: Vec::new() }
-    }
-
-    fn into_report(mut self) -> Report {
-        if self.changed && self.state.at_cap.iter().any(|&a| a) {
-            self.relieved();
-        }
-        Report { changed: self.changed, ended: self.ended, issued: self.issued }
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.state.store
-    }
-
-    /// Queues a change for the state file, if one is kept; `change` is only built then.
-    pub fn log(&mut self, change: impl FnOnce() -> Change) {
-        self.changed = true;
-        if let Some(log) = self.state.log.as_mut() {
-            log.push(change(), self.core.ids.position(), self.state.store.seq());
-        }
-    }
-
-    /// Refuses a write while the state file cannot be written.
-    fn writable(&self) -> Result<(), CoreError> {
-        match self.state.log.as_ref().and_then(ChangeLog::failure) {
-            Some(cause) => Err(CoreError::NotSaved(cause)),
-            None => Ok(()),
-        }
-    }
-
-    /// Makes room for `bytes` more under the memory cap, evicting the verifications that
-    /// finished longest ago; a cap that evicting cannot satisfy refuses the write.
-    fn make_room(&mut self, bytes: usize) -> Result<(), CoreError> {
-        let cap = self.core.options.max_state_bytes;
-        while self.state.store.bytes() + bytes > cap {
-            let Some((_, seq)) = self.state.store.oldest_finished() else {
-                return Err(self.at_cap(Limit::StateBytes));
-            };
-            self.remove_verification(seq);
-        }
-        Ok(())
-    }
-
-    /// Notes that a cap refused a write: one log line per episode, not one per request.
-    fn at_cap(&mut self, limit: Limit) -> CoreError {
-        if !std::mem::replace(&mut self.state.at_cap[limit as usize], true) {
-            let store = &self.state.store;
-            tracing::warn!(
-                cap = limit.flag(),
-                state_bytes = store.bytes(),
-                pending = store.pending(),
-                "a cap is reached: writes it would exceed get the provider's limit error until usage falls"
-            );
-        }
-        CoreError::LimitReached(limit)
-    }
-
-    /// Says once that a cap which refused writes is relieved (usage under nine tenths of it).
-    fn relieved(&mut self) {
-        let options = &self.core.options;
-        let store = &self.state.store;
-        let used = [store.bytes() * 10 < options.max_state_bytes * 9, store.pending() * 10 < options.max_pending * 9];
-        for limit in [Limit::StateBytes, Limit::Pending] {
-            if used[limit as usize] && std::mem::take(&mut self.state.at_cap[limit as usize]) {
-                tracing::info!(cap = limit.flag(), "a cap is relieved: writes are accepted again");
-            }
-        }
-    }
-
-    /// Removes a verification (evicted or swept), logging the removal.
-    fn remove_verification(&mut self, seq: u64) {
-        if let Some(v) = self.state.store.remove_verification(seq) {
-            let id = v.id;
-            self.log(|| Change::VerificationRemoved { id });
-        }
-    }
-
-    /// Sweeps up to `max` finished verifications older than the retention window.
-    fn sweep(&mut self, max: usize) -> usize {
-        let retention = self.core.options.retention;
-        let mut swept = 0;
-        while swept < max {
-            match self.state.store.oldest_finished() {
-                Some((at, seq)) if at.saturating_add(retention) <= self.now => {
-                    self.remove_verification(seq);
-                    swept += 1;
-                }
-                _ => break,
-            }
-        }
-        swept
-    }
 }
 
 /// Registered long-poll waiters, keyed so that a code wakes only those who want it.

@@ -1,7 +1,7 @@
 //! Codes: issue one, check one, and the validation call that carries or takes it.
 //!
-//! A code is entered either by the user's application through the API ([`Entry::Api`]: Plivo,
-//! Telnyx) or by the person on the phone during a validation call ([`Entry::Keypad`]: Twilio,
+//! A code is entered either by the user's application through the API ([`EnteredBy::Api`]: Plivo,
+//! Telnyx) or by the person on the phone during a validation call ([`EnteredBy::Keypad`]: Twilio,
 //! seven). A code sent by a call rings first: a keypad call then waits for its digits (the
 //! control plane, `--auto-answer` or a magic number answers it); a call that only reads the code
 //! out is answered when it rings, unless a magic number makes it busy, unanswered or failed.
@@ -9,46 +9,93 @@
 use std::time::Duration;
 
 use super::magic::{self, Magic};
-use super::store::{
-    AccountKey, Attributes, CallStatus, CallbackSpec, CallerId, Channel, Entry, Verification, VerificationState,
+use super::model::{
+    AccountKey, Attributes, CallStatus, CallbackSpec, CallerId, Channel, EnteredBy, Verification, VerificationState,
 };
+use super::phone::Number;
 use super::time::Timestamp;
 use super::timers::Event;
-use super::{Change, Core, CoreError, Ended, Limit, MAX_WRONG_CODES, Tx, codes::WaitKey};
+use super::{Change, Core, CoreError, Ended, Limit, Tx, codes::WaitKey};
 
-/// What a provider asks for when it sends a code.
+/// What a provider asks for when it sends a code; made by [`NewVerification::submitted`] or
+/// [`NewVerification::keyed_in`], then shaped with the `with_*` methods.
 #[derive(Clone, Debug)]
 pub struct NewVerification {
-    pub key: AccountKey,
-    pub id: String,
+    key: AccountKey,
+    id: String,
     /// E.164, and its ISO country (`""` when shared).
-    pub phone_number: String,
-    pub country: String,
-    pub label: String,
-    pub attributes: Attributes,
-    pub requested_channel: Option<Channel>,
-    pub channel: Channel,
-    pub entry: Entry,
-    pub code: String,
+    phone_number: String,
+    country: String,
+    label: String,
+    attributes: Attributes,
+    channel: Channel,
+    entered_by: EnteredBy,
+    code: String,
     /// How long the code stays valid: from now for a code the application submits, from when
     /// it rings for a code keyed in during a call (how long the call rings).
-    pub ttl: Duration,
+    ttl: Duration,
     /// For a code sent by a call: how long after now it rings.
-    pub rings_after: Option<Duration>,
-    /// Who to tell when the call ends.
-    pub callback: Option<CallbackSpec>,
-    /// What signs the callback.
-    pub signing_key: SigningKey,
+    rings_after: Option<Duration>,
+    /// Who to tell when the call ends, and the secret that signs it.
+    callback: Option<CallbackSpec>,
 }
 
-/// The secret a callback is signed with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SigningKey {
-    /// As the callback spec says.
-    AsGiven,
-    /// The account's token when one was declared, else the one given (Twilio: the password
-    /// the request authenticated with).
-    AccountTokenOr(Option<String>),
+impl NewVerification {
+    /// A code sent by SMS that the application submits through the API (Plivo, Telnyx), valid
+    /// for `ttl` from now.
+    pub fn submitted(key: AccountKey, id: String, number: Number, code: String, ttl: Duration) -> NewVerification {
+        NewVerification {
+            key,
+            id,
+            phone_number: number.e164,
+            country: number.country,
+            label: String::new(),
+            attributes: Attributes::default(),
+            channel: Channel::Sms,
+            entered_by: EnteredBy::Api,
+            code,
+            ttl,
+            rings_after: None,
+            callback: None,
+        }
+    }
+
+    /// A validation call that rings after `rings_after` and, for `ring_timeout`, waits for the
+    /// person to key the code in (Twilio, seven).
+    pub fn keyed_in(
+        key: AccountKey,
+        id: String,
+        number: Number,
+        code: String,
+        rings_after: Duration,
+        ring_timeout: Duration,
+    ) -> NewVerification {
+        NewVerification {
+            channel: Channel::Call,
+            entered_by: EnteredBy::Keypad,
+            rings_after: Some(rings_after),
+            ..NewVerification::submitted(key, id, number, code, ring_timeout)
+        }
+    }
+
+    /// The code is read out by a call that rings at once (instead of an SMS); the application
+    /// still submits it.
+    pub fn read_out_by_call(self) -> NewVerification {
+        NewVerification { channel: Channel::Call, rings_after: Some(Duration::ZERO), ..self }
+    }
+
+    pub fn with_label(self, label: String) -> NewVerification {
+        NewVerification { label, ..self }
+    }
+
+    pub fn with_attributes(self, attributes: Attributes) -> NewVerification {
+        NewVerification { attributes, ..self }
+    }
+
+    /// Who to tell when the validation call ends.
+    pub fn with_callback(self, callback: Option<CallbackSpec>) -> NewVerification {
+        NewVerification { callback, ..self }
+    }
 }
 
 /// How the application names the verification its code belongs to.
@@ -60,18 +107,18 @@ pub enum CodeLookup<'a> {
     Number(&'a str),
 }
 
-/// What the person on the phone does.
+/// What the person on the phone does when the call rings.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
+pub enum Pickup {
     /// Picks up and keys in these digits.
     Digits(String),
     /// Never picks up: the call ends with this status (busy, no-answer, failed).
     Unanswered(CallStatus),
 }
 
-/// Why a call can't be answered.
+/// Why the person cannot pick up a call.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AnswerError {
+pub enum PickupError {
     NotFound,
     /// A code the application submits itself (Plivo, Telnyx), not one keyed in on a call.
     NotACall,
@@ -93,42 +140,44 @@ impl Core {
         Ok(v)
     }
 
-    /// Checks a code the application submits. The right one makes the number a caller ID
-    /// (whose id is the verification's) and returns both.
+    /// Checks a code the application submits; `max_wrong` wrong codes fail the verification for
+    /// good. The right one makes the number a caller ID (whose id is the verification's) and
+    /// returns both.
     pub fn check_code(
         &self,
         key: &AccountKey,
         lookup: CodeLookup,
         code: &str,
+        max_wrong: u32,
     ) -> Result<(Verification, CallerId), CoreError> {
-        self.transact(|tx| tx.check_code(key, lookup, code))
+        self.transact(|tx| tx.check_code(key, lookup, code, max_wrong))
     }
 
     /// Plays the person on the phone for a ringing validation call (found by its id in any
     /// account); returns the verification as the call left it.
-    pub fn answer_call(&self, id: &str, answer: Answer) -> Result<Verification, AnswerError> {
+    pub fn pick_up(&self, id: &str, pickup: Pickup) -> Result<Verification, PickupError> {
         self.transact(|tx| {
             if let Err(CoreError::NotSaved(cause)) = tx.writable() {
-                return Err(AnswerError::NotSaved(cause));
+                return Err(PickupError::NotSaved(cause));
             }
-            let seq = tx.store().seq_of(id).ok_or(AnswerError::NotFound)?;
-            let v = tx.store().verification(seq).ok_or(AnswerError::NotFound)?;
-            if v.entry != Entry::Keypad {
-                return Err(AnswerError::NotACall);
+            let seq = tx.store().seq_of(id).ok_or(PickupError::NotFound)?;
+            let v = tx.store().verification(seq).ok_or(PickupError::NotFound)?;
+            if v.entered_by != EnteredBy::Keypad {
+                return Err(PickupError::NotACall);
             }
             if v.state != VerificationState::Pending {
-                return Err(AnswerError::Ended(v.state));
+                return Err(PickupError::Ended(v.state));
             }
             if v.call_status.is_none() {
-                return Err(AnswerError::NotRinging(v.rings_at.unwrap_or(tx.now)));
+                return Err(PickupError::NotRinging(v.rings_at.unwrap_or(tx.now)));
             }
-            match answer {
-                Answer::Digits(digits) => {
+            match pickup {
+                Pickup::Digits(digits) => {
                     let right = digits == v.code;
                     tx.state.store.update_verification(seq, |v| v.attempts += 1);
                     tx.end_call(seq, CallStatus::Completed, right);
                 }
-                Answer::Unanswered(status) => tx.end_call(seq, status, false),
+                Pickup::Unanswered(status) => tx.end_call(seq, status, false),
             }
             Ok(tx.store().verification(seq).cloned().expect("the call is still stored"))
         })
@@ -161,15 +210,10 @@ impl Tx<'_> {
         }
         let rings_at = new.rings_after.map(|d| self.now.saturating_add(d));
         let ttl = if magic == Some(Magic::ExpiresAtOnce) { Duration::ZERO } else { new.ttl };
-        let expires_from = match new.entry {
-            Entry::Api => self.now,
-            Entry::Keypad => rings_at.unwrap_or(self.now),
+        let expires_from = match new.entered_by {
+            EnteredBy::Api => self.now,
+            EnteredBy::Keypad => rings_at.unwrap_or(self.now),
         };
-        let mut callback = new.callback;
-        if let (Some(cb), SigningKey::AccountTokenOr(given)) = (callback.as_mut(), new.signing_key) {
-            let token = self.store().namespace(&key).and_then(|ns| ns.auth_token.clone());
-            cb.signing_key = token.or(given);
-        }
         let mut v = Verification {
             seq: 0,
             key: key.clone(),
@@ -178,9 +222,8 @@ impl Tx<'_> {
             country: new.country,
             label: new.label,
             attributes: new.attributes,
-            requested_channel: new.requested_channel,
             channel: new.channel,
-            entry: new.entry,
+            entered_by: new.entered_by,
             code: new.code,
             state: VerificationState::Pending,
             issued_at: self.now,
@@ -188,7 +231,7 @@ impl Tx<'_> {
             attempts: 0,
             rings_at,
             call_status: None,
-            callback,
+            callback: new.callback,
             caller_id: None,
             finished_at: None,
         };
@@ -213,6 +256,7 @@ impl Tx<'_> {
         key: &AccountKey,
         lookup: CodeLookup,
         code: &str,
+        max_wrong: u32,
     ) -> Result<(Verification, CallerId), CoreError> {
         self.writable()?;
         let seq = match lookup {
@@ -221,7 +265,7 @@ impl Tx<'_> {
         }
         .ok_or(CoreError::NotFound)?;
         let v = self.store().verification(seq).filter(|v| &v.key == key).ok_or(CoreError::NotFound)?;
-        if v.entry != Entry::Api {
+        if v.entered_by != EnteredBy::Api {
             return Err(CoreError::NotFound);
         }
         match v.state {
@@ -234,10 +278,10 @@ impl Tx<'_> {
         if v.code != code {
             let attempts = v.attempts + 1;
             self.state.store.update_verification(seq, |v| v.attempts = attempts);
-            let remaining = MAX_WRONG_CODES.saturating_sub(attempts);
+            let remaining = max_wrong.saturating_sub(attempts);
             if remaining == 0 {
                 self.finish(seq, VerificationState::Failed);
-                tracing::info!(provider = key.provider, id = ?v_id(self, seq), "verification failed: too many wrong codes");
+                tracing::info!(provider = key.provider, id = ?id_of(self, seq), "verification failed: too many wrong codes");
                 return Err(CoreError::Failed);
             }
             self.log_verification(seq);
@@ -325,7 +369,7 @@ impl Tx<'_> {
     /// a keypad call waits for its digits unless it answers itself.
     fn ring(&mut self, seq: u64) {
         let Some(v) = self.store().verification(seq) else { return };
-        let (entry, magic) = (v.entry, magic::lookup(&v.phone_number));
+        let (entry, magic) = (v.entered_by, magic::lookup(&v.phone_number));
         let unanswered = match magic {
             Some(Magic::Busy) => Some(CallStatus::Busy),
             Some(Magic::NoAnswer) => Some(CallStatus::NoAnswer),
@@ -336,13 +380,13 @@ impl Tx<'_> {
             self.state.store.update_verification(seq, |v| v.call_status = Some(CallStatus::Ringing));
             return self.end_call(seq, status, false);
         }
-        if entry == Entry::Api {
+        if entry == EnteredBy::Api {
             self.state.store.update_verification(seq, |v| v.call_status = Some(CallStatus::Completed));
             return self.log_verification(seq);
         }
         self.state.store.update_verification(seq, |v| v.call_status = Some(CallStatus::Ringing));
         if magic == Some(Magic::AutoAnswer) || self.core.options.auto_answer {
-            tracing::info!(id = ?v_id(self, seq), "call answered by itself");
+            tracing::info!(id = ?id_of(self, seq), "call answered by itself");
             return self.end_call(seq, CallStatus::Completed, true);
         }
         self.log_verification(seq);
@@ -351,7 +395,7 @@ impl Tx<'_> {
     /// A code's time ran out; a keypad call still ringing ends unanswered.
     fn expire(&mut self, seq: u64) {
         let Some(v) = self.store().verification(seq) else { return };
-        if v.entry == Entry::Keypad && v.call_status == Some(CallStatus::Ringing) {
+        if v.entered_by == EnteredBy::Keypad && v.call_status == Some(CallStatus::Ringing) {
             tracing::info!(id = ?v.id, "call not answered");
             return self.end_call(seq, CallStatus::NoAnswer, false);
         }
@@ -391,6 +435,7 @@ impl Tx<'_> {
     }
 }
 
-fn v_id(tx: &Tx, seq: u64) -> String {
+/// The provider's id of the verification `seq`, for the log.
+fn id_of(tx: &Tx, seq: u64) -> String {
     tx.store().verification(seq).map(|v| v.id.clone()).unwrap_or_default()
 }

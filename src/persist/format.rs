@@ -16,8 +16,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::core::Change;
+use crate::core::model::AccountKey;
 use crate::core::state_file;
-use crate::core::store::AccountKey;
 use crate::core::time::Timestamp;
 
 /// The first line, padded with spaces to [`HEADER_LEN`] bytes (newline included); it never

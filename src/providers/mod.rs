@@ -5,11 +5,10 @@
 //! Adding a provider: a folder here with a `Provider` and an `Options`, and its name in the
 //! [`registry!`] line at the bottom of this file. Nothing outside the folder names it.
 
-use crate::app::App;
-use crate::core::ProviderFacts;
 use crate::core::ids::Ids;
-use crate::core::store::Verification;
-use crate::delivery::Webhook;
+use crate::core::model::Verification;
+use crate::core::{Core, ProviderFacts};
+use crate::delivery::{Render, Webhook};
 use crate::faults::Target;
 use crate::http::{Request, Response};
 
@@ -38,9 +37,9 @@ pub(crate) trait Provider: Send + Sync {
     }
     /// Parses a request once (`rest` is the path after the prefix): what it is, for fault rules
     /// and the journal, and the work that answers it.
-    fn prepare<'a>(&'a self, app: &'a App, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a>;
+    fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a>;
     /// Answers a request the server refuses before (or instead of) the provider's own work.
-    fn refuse(&self, app: &App, why: Refusal) -> Response;
+    fn refuse(&self, core: &Core, why: Refusal) -> Response;
     /// A fresh caller-ID id in the provider's shape.
     fn caller_id_id(&self, ids: &Ids) -> String;
     /// The webhook that tells the application a validation call ended, if it asked for one.
@@ -125,6 +124,12 @@ fn host_matches(pattern: &str, host: &str) -> bool {
             (Some(a), Some(b)) if a == b => {}
             _ => return false,
         }
+    }
+}
+
+impl Render for Registry {
+    fn call_ended(&self, v: &Verification, ids: &Ids) -> Option<Webhook> {
+        self.by_name(v.key.provider)?.call_ended(v, ids)
     }
 }
 

@@ -5,8 +5,7 @@
 use hyper::StatusCode;
 
 use super::wire::ErrorBody;
-use crate::app::App;
-use crate::core::{CoreError, Limit};
+use crate::core::{Core, CoreError, Limit};
 use crate::http::{self, Response};
 
 #[derive(Debug)]
@@ -63,9 +62,9 @@ impl PlivoError {
         }
     }
 
-    pub(crate) fn render(&self, app: &App) -> Response {
+    pub(crate) fn render(&self, core: &Core) -> Response {
         let (status, error) = self.status_and_text();
-        let api_id = (status != StatusCode::UNAUTHORIZED).then(|| app.core.ids().uuid_v4());
+        let api_id = (status != StatusCode::UNAUTHORIZED).then(|| core.ids().uuid_v4());
         http::json(status, &ErrorBody { api_id, error })
     }
 }

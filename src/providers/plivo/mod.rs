@@ -21,11 +21,10 @@ mod wire;
 use hyper::{Method, StatusCode};
 
 use super::{Prepared, Provider, Refusal};
-use crate::app::App;
-use crate::core::Auth;
 use crate::core::ids::Ids;
+use crate::core::model::AccountKey;
 use crate::core::phone;
-use crate::core::store::AccountKey;
+use crate::core::{Auth, Core, CoreError};
 use crate::faults::Target;
 use crate::http::{Request, Response};
 use error::PlivoError;
@@ -37,8 +36,15 @@ const NAME: &str = "plivo";
 /// How long an OTP stays valid.
 const OTP_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
+/// Wrong OTPs a verification takes before it fails for good.
+const MAX_WRONG_OTPS: u32 = 5;
+
 /// The attribute a caller ID's subaccount is kept in.
 const SUBACCOUNT: &str = "subaccount";
+
+/// The attribute a verification keeps the channel its initiate request named in (the verify
+/// answer repeats it, and says `""` when the request named none).
+const REQUESTED_CHANNEL: &str = "requested_channel";
 
 /// Plivo's flags.
 #[derive(clap::Args, Clone, Debug)]
@@ -66,17 +72,19 @@ impl Api {
     }
 }
 
-/// One Plivo operation, with what its request carried, parsed.
-enum Op<'a> {
+/// One Plivo operation with everything its request carries, parsed and checked: the work
+/// applies it and renders the answer, and a request that is not valid carries its error.
+enum Op {
     Initiate(Result<routes::Initiate, PlivoError>),
-    List(Params),
-    Verify { uuid: &'a str, body: Result<Params, PlivoError> },
-    Get { number: &'a str },
-    Update { number: &'a str, body: Result<Params, PlivoError> },
-    Delete { number: &'a str },
+    List(Result<routes::ListQuery, PlivoError>),
+    Verify { uuid: String, otp: Result<String, PlivoError> },
+    /// The number of the path (`None`: not a number, so not found).
+    Get { number: Option<String> },
+    Update { number: Option<String>, changes: Result<routes::Update, PlivoError> },
+    Delete { number: Option<String> },
 }
 
-impl Op<'_> {
+impl Op {
     fn name(&self) -> &'static str {
         match self {
             Op::Initiate(_) => "initiate",
@@ -92,7 +100,7 @@ impl Op<'_> {
     fn number(&self) -> Option<String> {
         match self {
             Op::Initiate(Ok(i)) => Some(i.number.e164.clone()),
-            Op::Get { number } | Op::Update { number, .. } | Op::Delete { number } => phone::path_key(number),
+            Op::Get { number } | Op::Update { number, .. } | Op::Delete { number } => number.clone(),
             _ => None,
         }
     }
@@ -124,35 +132,31 @@ impl Provider for Api {
         &["auth_token"]
     }
 
-    fn prepare<'a>(&'a self, app: &'a App, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
+    fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
         let (auth_id, op) = match rest {
             ["Account", auth_id, rest @ ..] => (*auth_id, route(req, rest)),
-            _ => return answer(None, "", None, move || PlivoError::NotFound.render(app)),
+            _ => return prepared(None, "", None, move || PlivoError::NotFound.render(core)),
         };
         let op = match op {
             Ok(op) => op,
-            Err(e) => return answer(Some(auth_id), "", None, move || e.render(app)),
+            Err(e) => return prepared(Some(auth_id), "", None, move || e.render(core)),
         };
         let (operation, number) = (op.name(), op.number());
         let (user, token) = req.basic_auth().unwrap_or_default();
-        let auth = app.core.check_auth(NAME, auth_id, &user, Some(&token));
-        answer(Some(auth_id), operation, number, move || {
-            let refused = match auth {
-                Auth::Ok => None,
-                Auth::Unauthorized => Some(PlivoError::Unauthorized),
-                Auth::Forbidden => Some(PlivoError::Forbidden),
-            };
+        let auth = core.check_auth(NAME, auth_id, &user, Some(&token));
+        prepared(Some(auth_id), operation, number, move || {
             let key = AccountKey::new(NAME, auth_id);
-            let result = match refused {
-                Some(e) => Err(e),
-                None => self.run(app, &key, op),
+            let result = match auth {
+                Auth::Ok => self.run(core, &key, op),
+                Auth::Unauthorized => Err(PlivoError::Unauthorized),
+                Auth::Forbidden => Err(PlivoError::Forbidden),
             };
-            result.unwrap_or_else(|e| e.render(app))
+            result.unwrap_or_else(|e| e.render(core))
         })
     }
 
-    fn refuse(&self, app: &App, why: Refusal) -> Response {
-        PlivoError::from(why).render(app)
+    fn refuse(&self, core: &Core, why: Refusal) -> Response {
+        PlivoError::from(why).render(core)
     }
 
     fn caller_id_id(&self, ids: &Ids) -> String {
@@ -161,20 +165,20 @@ impl Provider for Api {
 }
 
 impl Api {
-    fn run(&self, app: &App, key: &AccountKey, op: Op) -> routes::Result {
+    fn run(&self, core: &Core, key: &AccountKey, op: Op) -> routes::Result {
         match op {
-            Op::Initiate(initiate) => routes::initiate(app, key, initiate?, self.otp_length),
-            Op::List(params) => routes::list(app, key, &params),
-            Op::Verify { uuid, body } => routes::verify(app, key, &body?, uuid),
-            Op::Get { number } => routes::get(app, key, number),
-            Op::Update { number, body } => routes::update(app, key, &body?, number),
-            Op::Delete { number } => routes::delete(app, key, number),
+            Op::Initiate(initiate) => routes::initiate(core, key, initiate?, self.otp_length),
+            Op::List(query) => routes::list(core, key, &query?),
+            Op::Verify { uuid, otp } => routes::verify(core, key, &uuid, &otp?),
+            Op::Get { number } => routes::get(core, key, &number.ok_or(PlivoError::NotFound)?),
+            Op::Update { number, changes } => routes::update(core, key, &number.ok_or(PlivoError::NotFound)?, changes?),
+            Op::Delete { number } => routes::delete(core, key, &number.ok_or(PlivoError::NotFound)?),
         }
     }
 }
 
 /// A prepared request: its target and the work that answers it.
-fn answer<'a>(
+fn prepared<'a>(
     account: Option<&str>,
     operation: &'static str,
     number: Option<String>,
@@ -187,24 +191,27 @@ fn answer<'a>(
 }
 
 /// Matches the segments after `Account/{auth_id}` and parses what the operation reads.
-fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, PlivoError> {
+fn route(req: &Request, rest: &[&str]) -> Result<Op, PlivoError> {
     let m = &req.method;
     match rest {
         ["VerifiedCallerId"] => match *m {
             Method::POST => Ok(Op::Initiate(Params::from_body(req).and_then(routes::Initiate::parse))),
-            Method::GET => Ok(Op::List(Params::from_query(req))),
+            Method::GET => Ok(Op::List(routes::ListQuery::parse(&Params::from_query(req)))),
             _ => Err(PlivoError::MethodNotAllowed),
         },
         ["VerifiedCallerId", "Verification", uuid] => match *m {
-            Method::POST => Ok(Op::Verify { uuid, body: Params::from_body(req) }),
+            Method::POST => Ok(Op::Verify { uuid: (*uuid).to_owned(), otp: Params::from_body(req).and_then(routes::otp) }),
             _ => Err(PlivoError::MethodNotAllowed),
         },
-        ["VerifiedCallerId", number] => match *m {
-            Method::GET => Ok(Op::Get { number }),
-            Method::POST => Ok(Op::Update { number, body: Params::from_body(req) }),
-            Method::DELETE => Ok(Op::Delete { number }),
-            _ => Err(PlivoError::MethodNotAllowed),
-        },
+        ["VerifiedCallerId", number] => {
+            let number = phone::path_key(number);
+            match *m {
+                Method::GET => Ok(Op::Get { number }),
+                Method::POST => Ok(Op::Update { number, changes: Params::from_body(req).map(routes::Update::parse) }),
+                Method::DELETE => Ok(Op::Delete { number }),
+                _ => Err(PlivoError::MethodNotAllowed),
+            }
+        }
         _ => Err(PlivoError::NotFound),
     }
 }
@@ -222,10 +229,7 @@ impl From<Refusal<'_>> for PlivoError {
             Refusal::BodyTimeout => {
                 PlivoError::Status(StatusCode::REQUEST_TIMEOUT, "the request body did not arrive in time".into())
             }
-            Refusal::NotSaved(cause) => PlivoError::Status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("service unavailable: the emulator's state file cannot be written ({cause})"),
-            ),
+            Refusal::NotSaved(cause) => PlivoError::Core(CoreError::NotSaved(cause.into())),
         }
     }
 }
@@ -243,9 +247,9 @@ mod tests {
     #[test]
     fn verification_is_matched_before_a_phone_number() {
         let op = route(&req(Method::POST, "{}"), &["VerifiedCallerId", "Verification", "abc"]).ok().unwrap();
-        assert!(matches!(op, Op::Verify { uuid: "abc", .. }));
+        assert!(matches!(op, Op::Verify { ref uuid, .. } if uuid == "abc"));
         let op = route(&req(Method::POST, "{}"), &["VerifiedCallerId", "+12025551234"]).ok().unwrap();
-        assert!(matches!(op, Op::Update { number: "+12025551234", .. }));
+        assert!(matches!(op, Op::Update { number: Some(ref n), .. } if n == "+12025551234"));
     }
 
     #[test]

@@ -1,23 +1,23 @@
-//! The six operations: apply the parsed request to the core, render Plivo's body.
+//! The six operations: what each request carries, parsed once ([`Initiate`], [`ListQuery`],
+//! [`Update`], the OTP), and the work that applies it to the core and renders Plivo's body.
 
 use hyper::StatusCode;
 
 use super::error::PlivoError;
 use super::params::Params;
 use super::wire::{CallerIdBody, Initiated, ListBody, ListItem, Meta, Verified};
-use super::{OTP_TTL, SUBACCOUNT};
-use crate::app::App;
+use super::{MAX_WRONG_OTPS, OTP_TTL, REQUESTED_CHANNEL, SUBACCOUNT};
+use crate::core::model::{AccountKey, Attributes, CallerId, Channel};
 use crate::core::phone::{self, Number};
-use crate::core::store::{AccountKey, Attributes, CallerId, Channel, Entry};
-use crate::core::{CallerLookup, CallerQuery, CodeLookup, NewVerification, SigningKey, Start};
+use crate::core::{CallerLookup, CallerQuery, CodeLookup, Core, NewVerification, Start};
 use crate::http::{self, Response};
 
-pub(super) type Result = std::result::Result<Response, PlivoError>;
+pub(super) type Result<T = Response> = std::result::Result<T, PlivoError>;
 
 /// Most objects a list page may hold.
 const MAX_LIMIT: usize = 20;
 
-/// An initiate request, parsed.
+/// An initiate request.
 pub(super) struct Initiate {
     pub number: Number,
     alias: String,
@@ -26,7 +26,7 @@ pub(super) struct Initiate {
 }
 
 impl Initiate {
-    pub fn parse(p: Params) -> std::result::Result<Initiate, PlivoError> {
+    pub fn parse(p: Params) -> Result<Initiate> {
         let raw = p.text("phone_number").ok_or_else(|| bad("phone_number is mandatory"))?;
         let number =
             phone::parse_international(&raw).ok_or_else(|| bad(&format!("The number {raw} is not a valid number")))?;
@@ -45,29 +45,60 @@ impl Initiate {
     }
 }
 
-pub(super) fn initiate(app: &App, key: &AccountKey, i: Initiate, otp_length: usize) -> Result {
-    let ids = app.core.ids();
+/// A verify request's OTP.
+pub(super) fn otp(p: Params) -> Result<String> {
+    Ok(p.text("otp").ok_or_else(|| bad("otp is mandatory"))?.trim().to_owned())
+}
+
+/// An update request: the alias and subaccount it sets (`None` leaves one as it is).
+pub(super) struct Update {
+    alias: Option<String>,
+    subaccount: Option<String>,
+}
+
+impl Update {
+    pub fn parse(p: Params) -> Update {
+        Update { alias: p.text("alias"), subaccount: p.subaccount() }
+    }
+}
+
+/// A list request: its page and filters.
+pub(super) struct ListQuery {
+    limit: usize,
+    offset: usize,
+    country: Option<String>,
+    subaccount: Option<String>,
+    alias: Option<String>,
+}
+
+impl ListQuery {
+    pub fn parse(p: &Params) -> Result<ListQuery> {
+        let limit = p.count("limit", MAX_LIMIT)?;
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(bad("The maximum number of results that can be fetched is 20. \
+                limit can't be more than 20 or less than 1"));
+        }
+        Ok(ListQuery {
+            limit,
+            offset: p.count("offset", 0)?,
+            country: p.text("country"),
+            subaccount: p.subaccount(),
+            alias: p.text("alias"),
+        })
+    }
+}
+
+pub(super) fn initiate(core: &Core, key: &AccountKey, i: Initiate, otp_length: usize) -> Result {
+    let ids = core.ids();
     let mut attributes = Attributes::default();
     attributes.set(SUBACCOUNT, &i.subaccount);
-    let channel = i.channel.unwrap_or(Channel::Sms);
-    let new = NewVerification {
-        key: key.clone(),
-        id: ids.uuid_v4(),
-        phone_number: i.number.e164,
-        country: i.number.country,
-        label: i.alias,
-        attributes,
-        requested_channel: i.channel,
-        channel,
-        entry: Entry::Api,
-        code: ids.digits(otp_length),
-        ttl: OTP_TTL,
-        // A code sent by a call rings at once and is read out when answered.
-        rings_after: (channel == Channel::Call).then_some(std::time::Duration::ZERO),
-        callback: None,
-        signing_key: SigningKey::AsGiven,
-    };
-    let v = app.core.start_verification(new)?;
+    attributes.set(REQUESTED_CHANNEL, i.channel.map_or("", Channel::as_str));
+    let new = NewVerification::submitted(key.clone(), ids.uuid_v4(), i.number, ids.digits(otp_length), OTP_TTL)
+        .with_label(i.alias)
+        .with_attributes(attributes);
+    // A code sent by a call rings at once and is read out when answered.
+    let new = if i.channel == Some(Channel::Call) { new.read_out_by_call() } else { new };
+    let v = core.start_verification(new)?;
     Ok(http::json(
         StatusCode::OK,
         &Initiated {
@@ -78,62 +109,51 @@ pub(super) fn initiate(app: &App, key: &AccountKey, i: Initiate, otp_length: usi
     ))
 }
 
-pub(super) fn verify(app: &App, key: &AccountKey, p: &Params, uuid: &str) -> Result {
-    let otp = p.text("otp").ok_or_else(|| bad("otp is mandatory"))?;
-    let (v, caller) = app.core.check_code(key, CodeLookup::Id(uuid), otp.trim())?;
-    Ok(http::json(StatusCode::OK, &Verified::new(app.core.ids().uuid_v4(), v.requested_channel, caller)))
+pub(super) fn verify(core: &Core, key: &AccountKey, uuid: &str, otp: &str) -> Result {
+    let (v, caller) = core.check_code(key, CodeLookup::Id(uuid), otp, MAX_WRONG_OTPS)?;
+    let channel = v.attributes.get(REQUESTED_CHANNEL).unwrap_or_default();
+    Ok(http::json(StatusCode::OK, &Verified::new(core.ids().uuid_v4(), channel, caller)))
 }
 
-pub(super) fn get(app: &App, key: &AccountKey, number: &str) -> Result {
-    let number = phone::path_key(number).ok_or(PlivoError::NotFound)?;
-    let caller = app.core.caller_id(key, CallerLookup::Number(&number)).ok_or(PlivoError::NotFound)?;
-    Ok(http::json(StatusCode::OK, &CallerIdBody::new(app.core.ids().uuid_v4(), caller)))
+pub(super) fn get(core: &Core, key: &AccountKey, number: &str) -> Result {
+    let caller = core.caller_id(key, CallerLookup::Number(number)).ok_or(PlivoError::NotFound)?;
+    Ok(http::json(StatusCode::OK, &CallerIdBody::new(core.ids().uuid_v4(), caller)))
 }
 
-pub(super) fn update(app: &App, key: &AccountKey, p: &Params, number: &str) -> Result {
-    let number = phone::path_key(number).ok_or(PlivoError::NotFound)?;
-    let attributes = [(SUBACCOUNT, p.subaccount())];
-    let caller = app.core.update_caller_id(key, CallerLookup::Number(&number), p.text("alias"), &attributes)?;
-    Ok(http::json(StatusCode::OK, &CallerIdBody::new(app.core.ids().uuid_v4(), caller)))
+pub(super) fn update(core: &Core, key: &AccountKey, number: &str, u: Update) -> Result {
+    let attributes = [(SUBACCOUNT, u.subaccount)];
+    let caller = core.update_caller_id(key, CallerLookup::Number(number), u.alias, &attributes)?;
+    Ok(http::json(StatusCode::OK, &CallerIdBody::new(core.ids().uuid_v4(), caller)))
 }
 
-pub(super) fn delete(app: &App, key: &AccountKey, number: &str) -> Result {
-    let number = phone::path_key(number).ok_or(PlivoError::NotFound)?;
-    app.core.delete_caller_id(key, CallerLookup::Number(&number))?;
+pub(super) fn delete(core: &Core, key: &AccountKey, number: &str) -> Result {
+    core.delete_caller_id(key, CallerLookup::Number(number))?;
     // Ruby's SDK fails on a 204 without a JSON content type.
     Ok(http::empty(StatusCode::NO_CONTENT, Some("application/json")))
 }
 
 /// Newest first. `offset` costs O(offset); a `country`, `subaccount` or `alias` filter visits
 /// every caller ID of the account (none of them is indexed).
-pub(super) fn list(app: &App, key: &AccountKey, p: &Params) -> Result {
-    let limit = p.count("limit", MAX_LIMIT)?;
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(bad("The maximum number of results that can be fetched is 20. \
-            limit can't be more than 20 or less than 1"));
-    }
-    let offset = p.count("offset", 0)?;
-    let country = p.text("country");
-    let subaccount = p.subaccount();
-    let alias = p.text("alias");
+pub(super) fn list(core: &Core, key: &AccountKey, q: &ListQuery) -> Result {
     let keep = |c: &CallerId| {
-        country.as_deref().is_none_or(|x| c.country.eq_ignore_ascii_case(x))
-            && subaccount.as_deref().is_none_or(|x| c.attributes.get(SUBACCOUNT).unwrap_or("") == x)
-            && alias.as_deref().is_none_or(|x| c.label == x)
+        q.country.as_deref().is_none_or(|x| c.country.eq_ignore_ascii_case(x))
+            && q.subaccount.as_deref().is_none_or(|x| c.attributes.get(SUBACCOUNT).unwrap_or("") == x)
+            && q.alias.as_deref().is_none_or(|x| c.label == x)
     };
-    let filtered = country.is_some() || subaccount.is_some() || alias.is_some();
+    let filtered = q.country.is_some() || q.subaccount.is_some() || q.alias.is_some();
     let query = CallerQuery {
-        start: Start::Offset(offset),
-        limit,
+        start: Start::Offset(q.offset),
+        limit: q.limit,
         number: None,
         keep: filtered.then_some(&keep as &dyn Fn(&CallerId) -> bool),
         count: true,
     };
-    let page = app.core.caller_ids(key, &query).unwrap_or_default();
+    let page = core.caller_ids(key, &query).unwrap_or_default();
     let total_count = page.total;
+    let (limit, offset) = (q.limit, q.offset);
     let page_uri = |offset: usize| {
         let mut uri = format!("/v1/Account/{}/VerifiedCallerId/?limit={limit}&offset={offset}", key.account);
-        for (name, value) in [("country", &country), ("subaccount", &subaccount), ("alias", &alias)] {
+        for (name, value) in [("country", &q.country), ("subaccount", &q.subaccount), ("alias", &q.alias)] {
             if let Some(value) = value {
                 uri.push_str(&format!("&{name}={}", percent_encode(value)));
             }
@@ -148,7 +168,7 @@ pub(super) fn list(app: &App, key: &AccountKey, p: &Params) -> Result {
         total_count,
     };
     let objects = page.items.into_iter().map(|c| ListItem::new(key, c)).collect();
-    Ok(http::json(StatusCode::OK, &ListBody { api_id: app.core.ids().uuid_v4(), meta, objects }))
+    Ok(http::json(StatusCode::OK, &ListBody { api_id: core.ids().uuid_v4(), meta, objects }))
 }
 
 fn bad(text: &str) -> PlivoError {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::SUBACCOUNT;
-use crate::core::store::{AccountKey, CallerId, Channel};
+use crate::core::model::{AccountKey, CallerId};
 
 #[derive(Serialize)]
 pub(crate) struct ErrorBody {
@@ -29,7 +29,7 @@ pub(crate) struct Initiated {
 pub(crate) struct Verified {
     pub alias: String,
     pub api_id: String,
-    pub channel: &'static str,
+    pub channel: String,
     pub country: String,
     pub created_at: String,
     pub phone_number: String,
@@ -37,10 +37,10 @@ pub(crate) struct Verified {
 }
 
 impl Verified {
-    pub fn new(api_id: String, requested_channel: Option<Channel>, c: CallerId) -> Verified {
+    pub fn new(api_id: String, channel: &str, c: CallerId) -> Verified {
         Verified {
             api_id,
-            channel: requested_channel.map_or("", |ch| ch.as_str()),
+            channel: channel.to_owned(),
             country: c.country,
             created_at: c.created_at.rfc3339_nanos(),
             phone_number: c.phone_number,
@@ -80,7 +80,7 @@ impl CallerIdBody {
     }
 }
 
-fn subaccount(attributes: &crate::core::store::Attributes) -> String {
+fn subaccount(attributes: &crate::core::model::Attributes) -> String {
     attributes.get(SUBACCOUNT).unwrap_or_default().to_owned()
 }
 

@@ -5,7 +5,7 @@
 //! have had (`success=0`, the reason in `error`) for the test to read.
 
 use crate::core::phone;
-use crate::core::store::{CallStatus, Verification, VerificationState};
+use crate::core::model::{CallStatus, Verification, VerificationState};
 use crate::delivery::{Policy, Webhook};
 
 pub(crate) fn call_ended(v: &Verification) -> Option<Webhook> {

@@ -43,7 +43,7 @@ impl SevenError {
 }
 
 /// Every core error as the `error` of a failed validation.
-fn core_text(e: &CoreError) -> String {
+pub(super) fn core_text(e: &CoreError) -> String {
     match e {
         CoreError::NotFound => "Not found".into(),
         CoreError::AlreadyVerified => super::wire::ALREADY_SAVED.into(),

@@ -18,10 +18,9 @@ mod wire;
 use hyper::{Method, StatusCode};
 
 use super::{Prepared, Provider, Refusal};
-use crate::app::App;
-use crate::core::Auth;
+use crate::core::{Auth, Core, CoreError};
 use crate::core::ids::Ids;
-use crate::core::store::Verification;
+use crate::core::model::Verification;
 use crate::delivery::Webhook;
 use crate::faults::Target;
 use crate::http::{Request, Response};
@@ -89,28 +88,22 @@ impl Provider for Api {
         true
     }
 
-    fn prepare<'a>(&'a self, app: &'a App, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
+    fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
         let target = |operation, account, number| Target { provider: NAME, operation, account, number };
-        if rest != ["validate_for_voice"] {
-            return Prepared { target: target("", None, None), run: Box::new(|| SevenError::NotFound.render()) };
-        }
-        let params = params::read(req);
-        let key = auth::api_key(req, &params);
-        let raw = params.get("number").map(str::trim).unwrap_or("").to_owned();
-        let number = routes::parse_number(&raw, self.region);
-        let target = target("validate_for_voice", key.clone(), number.as_ref().map(|n| n.e164.clone()));
+        let v = match route(req, rest, self.region) {
+            Ok(v) => v,
+            Err(e) => return Prepared { target: target("", None, None), run: Box::new(move || e.render()) },
+        };
+        let target = target("validate_for_voice", v.key.clone(), v.number.as_ref().map(|n| n.e164.clone()));
         let run = move || {
-            if !matches!(req.method, Method::GET | Method::POST) {
-                return SevenError::MethodNotAllowed.render();
-            }
-            let key = key.filter(|key| app.core.check_auth(NAME, key, key, None) == Auth::Ok);
+            let key = v.key.clone().filter(|key| core.check_auth(NAME, key, key, None) == Auth::Ok);
             let Some(key) = key else { return SevenError::BadKey.render() };
-            routes::validate_for_voice(app, &key, &raw, number, params.get("callback")).unwrap_or_else(|e| e.render())
+            routes::validate_for_voice(core, &key, v).unwrap_or_else(|e| e.render())
         };
         Prepared { target, run: Box::new(run) }
     }
 
-    fn refuse(&self, _app: &App, why: Refusal) -> Response {
+    fn refuse(&self, _core: &Core, why: Refusal) -> Response {
         let e = match why {
             Refusal::Injected { status, code, message } => SevenError::Status {
                 status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -130,7 +123,7 @@ impl Provider for Api {
             Refusal::NotSaved(cause) => SevenError::Status {
                 status: StatusCode::OK,
                 code: None,
-                message: format!("Service unavailable: the emulator's state file cannot be written ({cause})"),
+                message: error::core_text(&CoreError::NotSaved(cause.into())),
             },
         };
         e.render()
@@ -144,4 +137,15 @@ impl Provider for Api {
     fn call_ended(&self, v: &Verification, _ids: &Ids) -> Option<Webhook> {
         callback::call_ended(v)
     }
+}
+
+/// The one route, `validate_for_voice` by GET or POST, and what its request carries.
+fn route(req: &Request, rest: &[&str], region: phonenumber::country::Id) -> Result<routes::Validate, SevenError> {
+    if rest != ["validate_for_voice"] {
+        return Err(SevenError::NotFound);
+    }
+    if !matches!(req.method, Method::GET | Method::POST) {
+        return Err(SevenError::MethodNotAllowed);
+    }
+    Ok(routes::Validate::parse(req, region))
 }

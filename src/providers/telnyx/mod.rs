@@ -21,11 +21,10 @@ mod wire;
 use hyper::{Method, StatusCode};
 
 use super::{Prepared, Provider, Refusal};
-use crate::app::App;
-use crate::core::Auth;
+use crate::core::{Auth, Core, CoreError};
 use crate::core::ids::Ids;
 use crate::core::phone;
-use crate::core::store::AccountKey;
+use crate::core::model::AccountKey;
 use crate::faults::Target;
 use crate::http::{Request, Response};
 use error::TelnyxError;
@@ -37,6 +36,9 @@ const NAME: &str = "telnyx";
 /// six digits).
 const CODE_LENGTH: usize = 6;
 const CODE_TTL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Wrong codes a verification takes before it fails for good (Telnyx does not document it).
+const MAX_WRONG_CODES: u32 = 5;
 
 /// The attribute a verification's DTMF `extension` is kept in.
 const EXTENSION: &str = "extension";
@@ -54,20 +56,22 @@ impl Api {
     }
 }
 
-/// One operation, with what its request carried, parsed.
-enum Op<'a> {
+/// One operation with everything its request carries, parsed and checked: the work applies it
+/// and renders the answer, and a request that is not valid carries its error. A number of the
+/// path that is not a number is `None` (not found).
+enum Op {
     Create(routes::Result<routes::Create>),
-    List,
-    Verify { number: &'a str },
-    Get { number: &'a str },
-    Delete { number: &'a str },
+    List(routes::Result<routes::ListQuery>),
+    Verify { number: Option<String>, code: routes::Result<String> },
+    Get { number: Option<String> },
+    Delete { number: Option<String> },
 }
 
-impl Op<'_> {
+impl Op {
     fn name(&self) -> &'static str {
         match self {
             Op::Create(_) => "create",
-            Op::List => "list",
+            Op::List(_) => "list",
             Op::Verify { .. } => "verify",
             Op::Get { .. } => "get",
             Op::Delete { .. } => "delete",
@@ -78,7 +82,7 @@ impl Op<'_> {
     fn number(&self) -> Option<String> {
         match self {
             Op::Create(Ok(c)) => Some(c.number.e164.clone()),
-            Op::Verify { number } | Op::Get { number } | Op::Delete { number } => phone::path_key(number),
+            Op::Verify { number, .. } | Op::Get { number } | Op::Delete { number } => number.clone(),
             _ => None,
         }
     }
@@ -109,7 +113,7 @@ impl Provider for Api {
         true
     }
 
-    fn prepare<'a>(&'a self, app: &'a App, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
+    fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
         let key = bearer(req);
         let op = match route(req, rest) {
             Ok(op) => op,
@@ -120,17 +124,17 @@ impl Provider for Api {
         };
         let target = Target { provider: NAME, operation: op.name(), account: key.clone(), number: op.number() };
         let run = move || {
-            let key = key.filter(|key| app.core.check_auth(NAME, key, key, None) == Auth::Ok);
+            let key = key.filter(|key| core.check_auth(NAME, key, key, None) == Auth::Ok);
             let result = match key {
                 None => Err(TelnyxError::Unauthorized),
-                Some(key) => run(app, &AccountKey::new(NAME, &key), req, op),
+                Some(key) => run(core, &AccountKey::new(NAME, &key), op),
             };
             result.unwrap_or_else(|e| e.render())
         };
         Prepared { target, run: Box::new(run) }
     }
 
-    fn refuse(&self, _app: &App, why: Refusal) -> Response {
+    fn refuse(&self, _core: &Core, why: Refusal) -> Response {
         let (status, code, detail) = match why {
             Refusal::Injected { status, code, message } => (
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -143,11 +147,7 @@ impl Provider for Api {
             Refusal::BodyTimeout => {
                 (StatusCode::REQUEST_TIMEOUT, 10008, "The request body did not arrive in time.".to_owned())
             }
-            Refusal::NotSaved(cause) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                10007,
-                format!("The emulator's state file cannot be written ({cause})."),
-            ),
+            Refusal::NotSaved(cause) => return TelnyxError::Core(CoreError::NotSaved(cause.into())).render(),
         };
         TelnyxError::Status { status, code, detail }.render()
     }
@@ -167,34 +167,39 @@ fn bearer(req: &Request) -> Option<String> {
 }
 
 /// Matches the segments after `/v2` and parses what the operation reads.
-fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, TelnyxError> {
+fn route(req: &Request, rest: &[&str]) -> Result<Op, TelnyxError> {
     let m = &req.method;
     match rest {
         ["verified_numbers"] => match *m {
-            Method::POST => Ok(Op::Create(routes::Create::parse(routes::body(req)))),
-            Method::GET => Ok(Op::List),
+            Method::POST => Ok(Op::Create(routes::body(req).and_then(routes::Create::parse))),
+            Method::GET => Ok(Op::List(routes::ListQuery::parse(&req.query_pairs()))),
             _ => Err(TelnyxError::MethodNotAllowed),
         },
         ["verified_numbers", number, "actions", "verify"] => match *m {
-            Method::POST => Ok(Op::Verify { number }),
+            Method::POST => {
+                Ok(Op::Verify { number: phone::path_key(number), code: routes::body(req).and_then(routes::code) })
+            }
             _ => Err(TelnyxError::MethodNotAllowed),
         },
         ["verified_numbers", number] => match *m {
-            Method::GET => Ok(Op::Get { number }),
-            Method::DELETE => Ok(Op::Delete { number }),
+            Method::GET => Ok(Op::Get { number: phone::path_key(number) }),
+            Method::DELETE => Ok(Op::Delete { number: phone::path_key(number) }),
             _ => Err(TelnyxError::MethodNotAllowed),
         },
         _ => Err(TelnyxError::NoRoute),
     }
 }
 
-fn run(app: &App, key: &AccountKey, req: &Request, op: Op) -> routes::Result {
+fn run(core: &Core, key: &AccountKey, op: Op) -> routes::Result {
     match op {
-        Op::Create(create) => routes::create(app, key, create?),
-        Op::List => routes::list(app, key, req),
-        Op::Verify { number } => routes::verify(app, key, number, routes::body(req)),
-        Op::Get { number } => routes::get(app, key, number),
-        Op::Delete { number } => routes::delete(app, key, number),
+        Op::Create(create) => routes::create(core, key, create?),
+        Op::List(query) => routes::list(core, key, &query?),
+        Op::Verify { number, code } => {
+            let code = code?;
+            routes::verify(core, key, &number.ok_or(TelnyxError::NotFound)?, &code)
+        }
+        Op::Get { number } => routes::get(core, key, &number.ok_or(TelnyxError::NotFound)?),
+        Op::Delete { number } => routes::delete(core, key, &number.ok_or(TelnyxError::NotFound)?),
     }
 }
 
@@ -224,8 +229,8 @@ mod tests {
     #[test]
     fn routes_by_path_and_method() {
         let get = req(Method::GET, None);
-        assert!(matches!(route(&get, &["verified_numbers"]), Ok(Op::List)));
-        assert!(matches!(route(&get, &["verified_numbers", "+15551234567"]), Ok(Op::Get { number: "+15551234567" })));
+        assert!(matches!(route(&get, &["verified_numbers"]), Ok(Op::List(Ok(_)))));
+        assert!(matches!(route(&get, &["verified_numbers", "+15551234567"]), Ok(Op::Get { number: Some(ref n) }) if n == "+15551234567"));
         let post = req(Method::POST, None);
         assert!(matches!(route(&post, &["verified_numbers", "+1555", "actions", "verify"]), Ok(Op::Verify { .. })));
         assert!(matches!(route(&post, &["verified_numbers", "+1555"]), Err(TelnyxError::MethodNotAllowed)));

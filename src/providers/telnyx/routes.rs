@@ -1,19 +1,16 @@
-//! The five operations: parse what the request carries, apply it to the core, render Telnyx's
-//! body.
-
-use std::time::Duration;
+//! The five operations: what each request carries, parsed once ([`Create`], [`ListQuery`], the
+//! verification code), and the work that applies it to the core and renders Telnyx's body.
 
 use hyper::StatusCode;
 use serde_json::{Map, Value};
 
 use super::error::{Source, TelnyxError};
 use super::wire::{Data, ListBody, Meta, Requested, VerifiedNumber};
-use super::{CODE_LENGTH, CODE_TTL, EXTENSION};
-use crate::app::App;
+use super::{CODE_LENGTH, CODE_TTL, EXTENSION, MAX_WRONG_CODES};
 use crate::core::phone::{self, Number};
-use crate::core::store::{AccountKey, Attributes, Channel, Entry};
-use crate::core::{CallerLookup, CallerQuery, CodeLookup, NewVerification, SigningKey, Start};
-use crate::http::{self, Request, Response};
+use crate::core::model::{AccountKey, Attributes, Channel};
+use crate::core::{CallerLookup, CallerQuery, CodeLookup, Core, NewVerification, Start};
+use crate::http::{self, Pairs, Request, Response};
 
 pub(super) type Result<T = Response> = std::result::Result<T, TelnyxError>;
 
@@ -54,8 +51,7 @@ pub(super) struct Create {
 }
 
 impl Create {
-    pub fn parse(body: Result<Map<String, Value>>) -> Result<Create> {
-        let body = body?;
+    pub fn parse(body: Map<String, Value>) -> Result<Create> {
         let raw = text(&body, "phone_number")?.filter(|s| !s.is_empty()).ok_or(TelnyxError::Missing("phone_number"))?;
         if !raw.starts_with('+') {
             return Err(TelnyxError::NotE164("phone_number"));
@@ -87,67 +83,65 @@ impl Create {
     }
 }
 
-pub(super) fn create(app: &App, key: &AccountKey, c: Create) -> Result {
-    let ids = app.core.ids();
+/// A verify request's code.
+pub(super) fn code(body: Map<String, Value>) -> Result<String> {
+    Ok(text(&body, "verification_code")?.ok_or(TelnyxError::Missing("verification_code"))?.trim().to_owned())
+}
+
+/// A list request's page.
+pub(super) struct ListQuery {
+    page_number: usize,
+    page_size: usize,
+}
+
+impl ListQuery {
+    pub fn parse(query: &Pairs) -> Result<ListQuery> {
+        let number = |name: &'static str, default: usize, max: usize| -> Result<usize> {
+            match query.get(name) {
+                None => Ok(default),
+                Some(raw) => raw.trim().parse::<usize>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+                    TelnyxError::Invalid(Source::Parameter(name), format!("{name} must be an integer from 1 to {max}."))
+                }),
+            }
+        };
+        let page_size = number("page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        Ok(ListQuery { page_number: number("page[number]", 1, usize::MAX)?, page_size })
+    }
+}
+
+pub(super) fn create(core: &Core, key: &AccountKey, c: Create) -> Result {
+    let ids = core.ids();
     let mut attributes = Attributes::default();
     if let Some(ext) = &c.extension {
         attributes.set(EXTENSION, ext);
     }
-    let new = NewVerification {
-        key: key.clone(),
-        id: ids.uuid_v4(),
-        phone_number: c.number.e164,
-        country: c.number.country,
-        label: String::new(),
-        attributes,
-        requested_channel: Some(c.channel),
-        channel: c.channel,
-        entry: Entry::Api,
-        code: ids.digits(CODE_LENGTH),
-        ttl: CODE_TTL,
-        // A code sent by a call rings at once and is read out when answered.
-        rings_after: (c.channel == Channel::Call).then_some(Duration::ZERO),
-        callback: None,
-        signing_key: SigningKey::AsGiven,
-    };
-    let v = app.core.start_verification(new)?;
+    let new = NewVerification::submitted(key.clone(), ids.uuid_v4(), c.number, ids.digits(CODE_LENGTH), CODE_TTL)
+        .with_attributes(attributes);
+    // A code sent by a call rings at once and is read out when answered.
+    let new = if c.channel == Channel::Call { new.read_out_by_call() } else { new };
+    let v = core.start_verification(new)?;
     let body = Requested { phone_number: &v.phone_number, verification_method: v.channel.as_str() };
     Ok(http::json(StatusCode::OK, &body))
 }
 
-pub(super) fn verify(app: &App, key: &AccountKey, number: &str, body: Result<Map<String, Value>>) -> Result {
-    let body = body?;
-    let code = text(&body, "verification_code")?.ok_or(TelnyxError::Missing("verification_code"))?;
-    let number = phone::path_key(number).ok_or(TelnyxError::NotFound)?;
-    let (_, caller) = app.core.check_code(key, CodeLookup::Number(&number), code.trim())?;
+pub(super) fn verify(core: &Core, key: &AccountKey, number: &str, code: &str) -> Result {
+    let (_, caller) = core.check_code(key, CodeLookup::Number(number), code, MAX_WRONG_CODES)?;
     Ok(http::json(StatusCode::OK, &Data { data: VerifiedNumber::new(caller) }))
 }
 
-pub(super) fn get(app: &App, key: &AccountKey, number: &str) -> Result {
-    let number = phone::path_key(number).ok_or(TelnyxError::NotFound)?;
-    let caller = app.core.caller_id(key, CallerLookup::Number(&number)).ok_or(TelnyxError::NotFound)?;
+pub(super) fn get(core: &Core, key: &AccountKey, number: &str) -> Result {
+    let caller = core.caller_id(key, CallerLookup::Number(number)).ok_or(TelnyxError::NotFound)?;
     Ok(http::json(StatusCode::OK, &Data { data: VerifiedNumber::new(caller) }))
 }
 
-pub(super) fn delete(app: &App, key: &AccountKey, number: &str) -> Result {
-    let number = phone::path_key(number).ok_or(TelnyxError::NotFound)?;
-    let removed = app.core.delete_caller_id(key, CallerLookup::Number(&number))?;
+pub(super) fn delete(core: &Core, key: &AccountKey, number: &str) -> Result {
+    let removed = core.delete_caller_id(key, CallerLookup::Number(number))?;
     Ok(http::json(StatusCode::OK, &Data { data: VerifiedNumber::new(removed) }))
 }
 
 /// Newest first; page `n` skips `(n - 1) * size` entries, so it costs O(n * size).
-pub(super) fn list(app: &App, key: &AccountKey, req: &Request) -> Result {
-    let query = req.query_pairs();
-    let number = |name: &'static str, default: usize, max: usize| -> Result<usize> {
-        match query.get(name) {
-            None => Ok(default),
-            Some(raw) => raw.trim().parse::<usize>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-                TelnyxError::Invalid(Source::Parameter(name), format!("{name} must be an integer from 1 to {max}."))
-            }),
-        }
-    };
-    let page_size = number("page[size]", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-    let page_number = number("page[number]", 1, usize::MAX)?;
+pub(super) fn list(core: &Core, key: &AccountKey, q: &ListQuery) -> Result {
+    let (page_number, page_size) = (q.page_number, q.page_size);
     let query = CallerQuery {
         start: Start::Offset((page_number - 1).saturating_mul(page_size)),
         limit: page_size,
@@ -155,7 +149,7 @@ pub(super) fn list(app: &App, key: &AccountKey, req: &Request) -> Result {
         keep: None,
         count: true,
     };
-    let page = app.core.caller_ids(key, &query).unwrap_or_default();
+    let page = core.caller_ids(key, &query).unwrap_or_default();
     let meta = Meta { page_number, page_size, total_pages: page.total.div_ceil(page_size), total_results: page.total };
     let data = page.items.into_iter().map(VerifiedNumber::new).collect();
     Ok(http::json(StatusCode::OK, &ListBody { data, meta }))

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::core::store::CallerId;
+use crate::core::model::CallerId;
 use crate::core::time::Timestamp;
 
 /// `POST /v2/verified_numbers`: the request echoed, not wrapped in `data`.

@@ -8,13 +8,14 @@
 use std::time::Duration;
 
 use crate::core::ids::Ids;
-use crate::core::store::{Verification, VerificationState};
+use crate::core::model::{Verification, VerificationState};
 use crate::delivery::{Policy, RetryOn, Webhook};
 
 use super::signature::sign;
 
-/// The number the validation call comes from (`From`/`Caller`).
-pub(crate) const CALLER: &str = "+15005550006";
+/// The number the validation call comes from (`From`/`Caller`): Twilio's test number, which is
+/// also the magic number a validation call to answers itself (`docs/control-plane.md`).
+const CALLER: &str = "+15005550006";
 
 pub(crate) fn call_ended(v: &Verification, ids: &Ids) -> Option<Webhook> {
     let key = &v.key;
@@ -116,25 +117,18 @@ pub(crate) fn overrides(url: &str) -> (&str, Policy) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::store::{AccountKey, Attributes, CallStatus, CallbackSpec, Channel, Entry};
+    use crate::core::model::{AccountKey, CallStatus, CallbackSpec, Channel, EnteredBy};
     use crate::core::time::Timestamp;
 
     fn verification(method: &'static str) -> Verification {
+        let key = AccountKey::new(super::super::NAME, "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         Verification {
-            seq: 1,
-            key: AccountKey::new(super::super::NAME, "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
             id: "CA378358ccf6a2c88abc67859aa2e0bffa".into(),
-            phone_number: "+14158675309".into(),
-            country: "US".into(),
             label: "(415) 867-5309".into(),
-            attributes: Attributes::default(),
-            requested_channel: Some(Channel::Call),
             channel: Channel::Call,
-            entry: Entry::Keypad,
+            entered_by: EnteredBy::Keypad,
             code: "531628".into(),
             state: VerificationState::Verified,
-            issued_at: Timestamp::from_nanos(0),
-            expires_at: None,
             attempts: 1,
             rings_at: Some(Timestamp::from_nanos(0)),
             call_status: Some(CallStatus::Completed),
@@ -145,6 +139,7 @@ mod tests {
             }),
             caller_id: Some("PNe905d7e6b410746a0fb08c57e5a186f3".into()),
             finished_at: Some(Timestamp::from_nanos(0)),
+            ..Verification::example(1, key, "+14158675309")
         }
     }
 

@@ -44,6 +44,11 @@ impl TwilioError {
         TwilioError::new(StatusCode::NOT_FOUND, 20404, format!("The requested resource {path} was not found"))
     }
 
+    /// 403 code 20403: good credentials of another account (strict auth).
+    pub fn forbidden() -> TwilioError {
+        TwilioError::new(StatusCode::FORBIDDEN, 20403, "Forbidden: the credentials belong to another account")
+    }
+
     pub fn method_not_allowed() -> TwilioError {
         TwilioError::new(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed")
     }

@@ -24,10 +24,9 @@ use hyper::header::HeaderValue;
 use hyper::{Method, StatusCode};
 
 use super::{Prepared, Provider, Refusal};
-use crate::app::App;
-use crate::core::Auth;
+use crate::core::{Auth, Core};
 use crate::core::ids::Ids;
-use crate::core::store::{AccountKey, Verification};
+use crate::core::model::{AccountKey, Verification};
 use crate::delivery::Webhook;
 use crate::faults::Target;
 use crate::http::{Pairs, Request, Response};
@@ -49,12 +48,13 @@ impl Api {
     }
 }
 
-/// One Twilio operation, with what its request carried.
+/// One Twilio operation with everything its request carries, parsed and checked: the work
+/// applies it and renders the answer, and a request that is not valid carries its error.
 enum Op<'a> {
-    Create(Pairs),
-    List(Pairs),
+    Create(Result<routes::Create, TwilioError>),
+    List(Result<routes::ListQuery, TwilioError>),
     Fetch { sid: &'a str },
-    Update { sid: &'a str, form: Pairs },
+    Update { sid: &'a str, friendly_name: Result<Option<String>, TwilioError> },
     Delete { sid: &'a str },
 }
 
@@ -66,6 +66,14 @@ impl Op<'_> {
             Op::Fetch { .. } => "fetch",
             Op::Update { .. } => "update",
             Op::Delete { .. } => "delete",
+        }
+    }
+
+    /// The number the request names, for fault rules.
+    fn number(&self) -> Option<String> {
+        match self {
+            Op::Create(Ok(create)) => Some(create.number.e164.clone()),
+            _ => None,
         }
     }
 }
@@ -97,45 +105,36 @@ impl Provider for Api {
         &["AuthToken"]
     }
 
-    fn prepare<'a>(&'a self, app: &'a App, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
+    fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
         let (account, op) = match rest {
             ["Accounts", account, rest @ ..] if !rest.is_empty() => (*account, route(req, rest)),
-            _ => return answer(app, None, "", None, move || Err(TwilioError::not_found(&req.path))),
+            _ => return prepared(core, None, "", None, move || Err(TwilioError::not_found(&req.path))),
         };
         let op = match op {
             Ok(op) => op,
-            Err(e) => return answer(app, Some(account), "", None, move || Err(e)),
+            Err(e) => return prepared(core, Some(account), "", None, move || Err(e)),
         };
-        let number = match &op {
-            Op::Create(form) => form.get("PhoneNumber").and_then(routes::parse_number).map(|n| n.e164),
-            _ => None,
-        };
-        let (user, token) = req.basic_auth().unwrap_or_default();
-        let auth = app.core.check_auth(NAME, account, &user, Some(&token));
-        answer(app, Some(account), op.name(), number, move || {
+        let (user, password) = req.basic_auth().unwrap_or_default();
+        let auth = core.check_auth(NAME, account, &user, Some(&password));
+        prepared(core, Some(account), op.name(), op.number(), move || {
             match auth {
                 Auth::Ok => {}
                 Auth::Unauthorized => return Err(TwilioError::unauthorized()),
-                Auth::Forbidden => {
-                    return Err(TwilioError::new(
-                        StatusCode::FORBIDDEN,
-                        20403,
-                        "Forbidden: the credentials belong to another account",
-                    ));
-                }
+                Auth::Forbidden => return Err(TwilioError::forbidden()),
             }
             let key = AccountKey::new(NAME, account);
+            let path = &req.path;
             match op {
-                Op::Create(form) => routes::create(app, &key, req, &form, &token),
-                Op::List(query) => routes::list(app, &key, &query),
-                Op::Fetch { sid } => routes::fetch(app, &key, req, sid),
-                Op::Update { sid, form } => routes::update(app, &key, req, &form, sid),
-                Op::Delete { sid } => routes::delete(app, &key, req, sid),
+                Op::Create(create) => routes::create(core, &key, path, create?, password),
+                Op::List(query) => routes::list(core, &key, &query?),
+                Op::Fetch { sid } => routes::fetch(core, &key, path, sid),
+                Op::Update { sid, friendly_name } => routes::update(core, &key, path, sid, friendly_name?),
+                Op::Delete { sid } => routes::delete(core, &key, path, sid),
             }
         })
     }
 
-    fn refuse(&self, app: &App, why: Refusal) -> Response {
+    fn refuse(&self, core: &Core, why: Refusal) -> Response {
         let e = match why {
             Refusal::Injected { status, code, message } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -154,7 +153,7 @@ impl Provider for Api {
             }
             Refusal::NotSaved(cause) => TwilioError::unavailable(cause),
         };
-        with_request_id(app, e.render())
+        with_request_id(core, e.render())
     }
 
     fn caller_id_id(&self, ids: &Ids) -> String {
@@ -167,8 +166,8 @@ impl Provider for Api {
 }
 
 /// A prepared request: its target, and the work that answers it with Twilio's request id.
-fn answer<'a>(
-    app: &'a App,
+fn prepared<'a>(
+    core: &'a Core,
     account: Option<&str>,
     operation: &'static str,
     number: Option<String>,
@@ -176,25 +175,25 @@ fn answer<'a>(
 ) -> Prepared<'a> {
     Prepared {
         target: Target { provider: NAME, operation, account: account.map(str::to_owned), number },
-        run: Box::new(move || with_request_id(app, run().unwrap_or_else(|e| e.render()))),
+        run: Box::new(move || with_request_id(core, run().unwrap_or_else(|e| e.render()))),
     }
 }
 
 /// Every Twilio response carries `Twilio-Request-Id: RQ…`.
-fn with_request_id(app: &App, mut res: Response) -> Response {
-    let request_id = app.core.ids().sid("RQ");
+fn with_request_id(core: &Core, mut res: Response) -> Response {
+    let request_id = core.ids().sid("RQ");
     res.headers_mut().insert("twilio-request-id", HeaderValue::from_str(&request_id).expect("hex is a valid header"));
     res
 }
 
-/// Matches the segments after `Accounts/{AccountSid}`: the resource, then the format its
-/// last segment asks for (`.json`; any other answers 406).
+/// Matches the segments after `Accounts/{AccountSid}` and parses what the operation reads: the
+/// resource, then the format its last segment asks for (`.json`; any other answers 406).
 fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, TwilioError> {
     let op = match rest {
         [last] => match last.strip_suffix(".json").unwrap_or(last) {
             "OutgoingCallerIds" | "OutgoingCallerIds.xml" | "OutgoingCallerIds.csv" => match req.method {
-                Method::POST => Op::Create(Pairs::form(&req.body)),
-                Method::GET => Op::List(req.query_pairs()),
+                Method::POST => Op::Create(routes::Create::parse(&Pairs::form(&req.body))),
+                Method::GET => Op::List(routes::ListQuery::parse(&req.query_pairs())),
                 _ => return Err(TwilioError::method_not_allowed()),
             },
             _ => return Err(TwilioError::not_found(&req.path)),
@@ -203,7 +202,7 @@ fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, TwilioError> {
             let sid = sid.rsplit_once('.').map_or(*sid, |(sid, _)| sid);
             match req.method {
                 Method::GET => Op::Fetch { sid },
-                Method::POST => Op::Update { sid, form: Pairs::form(&req.body) },
+                Method::POST => Op::Update { sid, friendly_name: routes::friendly_name(&Pairs::form(&req.body)) },
                 Method::DELETE => Op::Delete { sid },
                 _ => return Err(TwilioError::method_not_allowed()),
             }

@@ -1,4 +1,6 @@
-//! The operations: create (a ValidationRequest), list, fetch, update, delete.
+//! The operations: what each request carries, parsed once ([`Create`], [`ListQuery`], the
+//! `FriendlyName` of an update), and the work that applies it to the core and renders Twilio's
+//! body.
 
 use std::time::Duration;
 
@@ -7,76 +9,63 @@ use phonenumber::country::Id as Region;
 
 use super::error::TwilioError;
 use super::wire::{OutgoingCallerId, Page, ValidationRequest};
-use crate::app::App;
+use crate::core::model::{AccountKey, CallbackSpec, CallerId};
 use crate::core::phone::{self, Number};
-use crate::core::store::{AccountKey, Attributes, CallbackSpec, CallerId, Channel, Entry};
-use crate::core::{CallerLookup, CallerQuery, NewVerification, RING_TIMEOUT, SigningKey, Start};
-use crate::http::{self, Pairs, Request, Response};
+use crate::core::{CallerLookup, CallerQuery, Core, NewVerification, Start};
+use crate::http::{self, Pairs, Response};
 
-type Result = std::result::Result<Response, TwilioError>;
+type Result<T = Response> = std::result::Result<T, TwilioError>;
 
 const MAX_FRIENDLY_NAME: usize = 64;
 const MAX_CALL_DELAY: u64 = 60;
 const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 1000;
+/// How long a validation call rings before it ends unanswered (`no-answer`).
+const RING_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `PhoneNumber` as Twilio reads it: E.164, or a US national form (`(415) 555-1212`).
-pub(super) fn parse_number(raw: &str) -> Option<Number> {
+fn parse_number(raw: &str) -> Option<Number> {
     phone::parse_in_region(raw, Region::US)
 }
 
-/// The password the request authenticated with signs its callbacks, unless the account has a
-/// token from fixtures.
-pub(super) fn create(app: &App, key: &AccountKey, req: &Request, p: &Pairs, password: &str) -> Result {
-    let raw = p
-        .get("PhoneNumber")
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| TwilioError::bad_request(21401, "A 'PhoneNumber' is required"))?;
-    let number = parse_number(raw).ok_or_else(|| {
-        TwilioError::bad_request(21401, format!("The phone number you specified was not a valid phone number: {raw}"))
-    })?;
-    let friendly_name = match p.get("FriendlyName") {
-        Some(name) => check_friendly_name(name)?.to_owned(),
-        None => number.national(),
-    };
-    let call_delay = match p.get("CallDelay") {
-        None => 0,
-        Some(d) => d.trim().parse::<u64>().ok().filter(|d| *d <= MAX_CALL_DELAY).ok_or_else(|| {
-            TwilioError::bad_request(21454, "Call delay specified must be an integer between 0 and 60")
-        })?,
-    };
-    let callback = callback_spec(p)?;
-    let ids = app.core.ids();
-    let new = NewVerification {
-        key: key.clone(),
-        id: ids.sid("CA"),
-        phone_number: number.e164,
-        country: number.country,
-        label: friendly_name,
-        attributes: Attributes::default(),
-        requested_channel: Some(Channel::Call),
-        channel: Channel::Call,
-        entry: Entry::Keypad,
-        code: ids.digits(6),
-        ttl: RING_TIMEOUT,
-        rings_after: Some(Duration::from_secs(call_delay)),
-        callback,
-        signing_key: SigningKey::AccountTokenOr(Some(password.to_owned())),
-    };
-    let v = app.core.start_verification(new).map_err(|e| TwilioError::core(e, &req.path))?;
-    Ok(http::json(
-        StatusCode::OK,
-        &ValidationRequest {
-            account_sid: key.account.to_string(),
-            call_sid: v.id,
-            friendly_name: v.label,
-            phone_number: v.phone_number,
-            validation_code: v.code,
-        },
-    ))
+/// A ValidationRequest.
+pub(super) struct Create {
+    pub number: Number,
+    friendly_name: String,
+    call_delay: u64,
+    /// The `StatusCallback`, not signed yet (the signing key is known when the work runs).
+    callback: Option<CallbackSpec>,
 }
 
-fn check_friendly_name(name: &str) -> std::result::Result<&str, TwilioError> {
+impl Create {
+    pub fn parse(p: &Pairs) -> Result<Create> {
+        let raw = p
+            .get("PhoneNumber")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| TwilioError::bad_request(21401, "A 'PhoneNumber' is required"))?;
+        let number = parse_number(raw).ok_or_else(|| {
+            TwilioError::bad_request(21401, format!("The phone number you specified was not a valid phone number: {raw}"))
+        })?;
+        let friendly_name = match p.get("FriendlyName") {
+            Some(name) => check_friendly_name(name)?.to_owned(),
+            None => number.national(),
+        };
+        let call_delay = match p.get("CallDelay") {
+            None => 0,
+            Some(d) => d.trim().parse::<u64>().ok().filter(|d| *d <= MAX_CALL_DELAY).ok_or_else(|| {
+                TwilioError::bad_request(21454, "Call delay specified must be an integer between 0 and 60")
+            })?,
+        };
+        Ok(Create { number, friendly_name, call_delay, callback: callback_spec(p)? })
+    }
+}
+
+/// An update's `FriendlyName`, if it gives one.
+pub(super) fn friendly_name(p: &Pairs) -> Result<Option<String>> {
+    p.get("FriendlyName").map(check_friendly_name).transpose().map(|name| name.map(str::to_owned))
+}
+
+fn check_friendly_name(name: &str) -> Result<&str> {
     let len = name.chars().count();
     if len == 0 || len > MAX_FRIENDLY_NAME {
         return Err(TwilioError::bad_request(20002, "FriendlyName must be between 1 and 64 characters long"));
@@ -84,7 +73,7 @@ fn check_friendly_name(name: &str) -> std::result::Result<&str, TwilioError> {
     Ok(name)
 }
 
-fn callback_spec(p: &Pairs) -> std::result::Result<Option<CallbackSpec>, TwilioError> {
+fn callback_spec(p: &Pairs) -> Result<Option<CallbackSpec>> {
     let method = match p.get("StatusCallbackMethod").map(str::to_ascii_uppercase).as_deref() {
         None | Some("POST") => "POST",
         Some("GET") => "GET",
@@ -98,54 +87,117 @@ fn callback_spec(p: &Pairs) -> std::result::Result<Option<CallbackSpec>, TwilioE
     Ok(Some(CallbackSpec { url: url.to_owned(), method, signing_key: None }))
 }
 
-pub(super) fn fetch(app: &App, key: &AccountKey, req: &Request, sid: &str) -> Result {
-    let caller = app.core.caller_id(key, CallerLookup::Id(sid)).ok_or_else(|| TwilioError::not_found(&req.path))?;
+/// Where a list page starts: `PageToken=PA<sid>` after that record, `PB<sid>` before it.
+enum Token {
+    After(String),
+    Before(String),
+}
+
+/// A list request: its page and filters.
+pub(super) struct ListQuery {
+    page_size: usize,
+    page: usize,
+    /// The `PageToken` as given, and what it says.
+    token: Option<(String, Token)>,
+    phone_number: Option<String>,
+    friendly_name: Option<String>,
+}
+
+impl ListQuery {
+    pub fn parse(p: &Pairs) -> Result<ListQuery> {
+        let page_size = match p.get("PageSize") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(s) => s
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .ok_or_else(|| TwilioError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
+        };
+        let page = match p.get("Page") {
+            None => 0,
+            Some(s) => s.trim().parse::<usize>().map_err(|_| invalid_token())?,
+        };
+        let token = match p.get("PageToken").filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => Some((
+                t.to_owned(),
+                match t.split_at_checked(2) {
+                    Some(("PA", sid)) => Token::After(sid.to_owned()),
+                    Some(("PB", sid)) => Token::Before(sid.to_owned()),
+                    _ => return Err(invalid_token()),
+                },
+            )),
+        };
+        Ok(ListQuery {
+            page_size,
+            page,
+            token,
+            phone_number: p.get("PhoneNumber").map(str::to_owned),
+            friendly_name: p.get("FriendlyName").map(str::to_owned),
+        })
+    }
+}
+
+fn invalid_token() -> TwilioError {
+    TwilioError::bad_request(21481, "The PageToken in the requested URL was not valid")
+}
+
+/// The password the request authenticated with signs its callbacks, unless the account has a
+/// token from fixtures.
+pub(super) fn create(core: &Core, key: &AccountKey, path: &str, c: Create, password: String) -> Result {
+    let ids = core.ids();
+    let callback = c.callback.map(|cb| CallbackSpec { signing_key: core.account_token(key).or(Some(password)), ..cb });
+    let new = NewVerification::keyed_in(
+        key.clone(),
+        ids.sid("CA"),
+        c.number,
+        ids.digits(6),
+        Duration::from_secs(c.call_delay),
+        RING_TIMEOUT,
+    )
+    .with_label(c.friendly_name)
+    .with_callback(callback);
+    let v = core.start_verification(new).map_err(|e| TwilioError::core(e, path))?;
+    Ok(http::json(
+        StatusCode::OK,
+        &ValidationRequest {
+            account_sid: key.account.to_string(),
+            call_sid: v.id,
+            friendly_name: v.label,
+            phone_number: v.phone_number,
+            validation_code: v.code,
+        },
+    ))
+}
+
+pub(super) fn fetch(core: &Core, key: &AccountKey, path: &str, sid: &str) -> Result {
+    let caller = core.caller_id(key, CallerLookup::Id(sid)).ok_or_else(|| TwilioError::not_found(path))?;
     Ok(http::json(StatusCode::OK, &OutgoingCallerId::new(key, caller)))
 }
 
-pub(super) fn update(app: &App, key: &AccountKey, req: &Request, p: &Pairs, sid: &str) -> Result {
-    let label = p.get("FriendlyName").map(check_friendly_name).transpose()?.map(str::to_owned);
-    let caller = app
-        .core
-        .update_caller_id(key, CallerLookup::Id(sid), label, &[])
-        .map_err(|e| TwilioError::core(e, &req.path))?;
+pub(super) fn update(core: &Core, key: &AccountKey, path: &str, sid: &str, label: Option<String>) -> Result {
+    let caller =
+        core.update_caller_id(key, CallerLookup::Id(sid), label, &[]).map_err(|e| TwilioError::core(e, path))?;
     Ok(http::json(StatusCode::OK, &OutgoingCallerId::new(key, caller)))
 }
 
-pub(super) fn delete(app: &App, key: &AccountKey, req: &Request, sid: &str) -> Result {
-    app.core.delete_caller_id(key, CallerLookup::Id(sid)).map_err(|e| TwilioError::core(e, &req.path))?;
+pub(super) fn delete(core: &Core, key: &AccountKey, path: &str, sid: &str) -> Result {
+    core.delete_caller_id(key, CallerLookup::Id(sid)).map_err(|e| TwilioError::core(e, path))?;
     Ok(http::empty(StatusCode::NO_CONTENT, None))
 }
 
 /// Newest first. `PageToken=PA<sid>` continues after that record and `PB<sid>` ends before
 /// it, in O(page); otherwise `Page` × `PageSize` records are skipped, in O(Page × PageSize).
 /// A `PhoneNumber` filter uses the number index; `FriendlyName` visits the whole account.
-pub(super) fn list(app: &App, key: &AccountKey, p: &Pairs) -> Result {
-    let page_size = match p.get("PageSize") {
-        None => DEFAULT_PAGE_SIZE,
-        Some(s) => s
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-            .ok_or_else(|| TwilioError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
-    };
-    let invalid_token = || TwilioError::bad_request(21481, "The PageToken in the requested URL was not valid");
-    let page = match p.get("Page") {
-        None => 0,
-        Some(s) => s.trim().parse::<usize>().map_err(|_| invalid_token())?,
-    };
-    let token = p.get("PageToken").filter(|t| !t.is_empty());
-    let start = match token {
+pub(super) fn list(core: &Core, key: &AccountKey, q: &ListQuery) -> Result {
+    let (page, page_size) = (q.page, q.page_size);
+    let start = match &q.token {
         None => Start::Offset(page.saturating_mul(page_size)),
-        Some(t) => match t.split_at_checked(2) {
-            Some(("PA", sid)) => Start::AfterId(sid),
-            Some(("PB", sid)) => Start::BeforeId(sid),
-            _ => return Err(invalid_token()),
-        },
+        Some((_, Token::After(sid))) => Start::AfterId(sid),
+        Some((_, Token::Before(sid))) => Start::BeforeId(sid),
     };
-    let phone_number = p.get("PhoneNumber");
-    let friendly_name = p.get("FriendlyName");
+    let (phone_number, friendly_name) = (q.phone_number.as_deref(), q.friendly_name.as_deref());
     let keep = |c: &CallerId| friendly_name.is_none_or(|n| c.label == n);
     let query = CallerQuery {
         start,
@@ -154,7 +206,7 @@ pub(super) fn list(app: &App, key: &AccountKey, p: &Pairs) -> Result {
         keep: friendly_name.is_some().then_some(&keep as &dyn Fn(&CallerId) -> bool),
         count: false,
     };
-    let found = app.core.caller_ids(key, &query).ok_or_else(invalid_token)?;
+    let found = core.caller_ids(key, &query).ok_or_else(invalid_token)?;
 
     let base = format!("/2010-04-01/Accounts/{}/OutgoingCallerIds.json?", key.account);
     // One buffer per URI: the filters, then the paging, as Twilio orders them.
@@ -181,7 +233,7 @@ pub(super) fn list(app: &App, key: &AccountKey, p: &Pairs) -> Result {
         page_size,
         previous_page_uri: (page > 0).then(|| page_uri(page - 1, records.first().map(|c| ("PB", &*c.id)))),
         start: first,
-        uri: page_uri(page, token.map(|t| ("", t))),
+        uri: page_uri(page, q.token.as_ref().map(|(t, _)| ("", t.as_str()))),
         outgoing_caller_ids: records.into_iter().map(|c| OutgoingCallerId::new(key, c)).collect(),
     };
     Ok(http::json(StatusCode::OK, &body))

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::core::store::{AccountKey, CallerId};
+use crate::core::model::{AccountKey, CallerId};
 
 /// `POST …/OutgoingCallerIds.json`: the ValidationRequest.
 #[derive(Serialize)]

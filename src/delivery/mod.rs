@@ -14,19 +14,21 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use tokio::sync::{Semaphore, broadcast};
 
+use crate::allow::{self, Allowed};
 use crate::core::clock::Clock;
+use crate::core::ids::Ids;
 use crate::core::magic::{self, Magic};
+use crate::core::model::Verification;
 use crate::core::time::Timestamp;
 use crate::core::{Core, Ended, EndedSink};
 use crate::faults::{Action, Faults, Target};
 use crate::journal::{self, Journal};
-use crate::providers::Registry;
+use send::{Outcome, attempt};
+
+mod send;
 
 /// Most deliveries in flight at once.
 pub const MAX_IN_FLIGHT: usize = 256;
@@ -83,7 +85,8 @@ impl Default for Policy {
 #[derive(Clone, Debug)]
 pub struct Webhook {
     pub provider: &'static str,
-    /// As shown (masked when the provider's account names are secrets).
+    /// The account it belongs to (whole: it is masked when shown, for providers whose account
+    /// names are secrets).
     pub account: String,
     /// The verification (call) it reports on.
     pub verification_id: String,
@@ -141,7 +144,7 @@ pub struct Delivery {
     pub attempts: Vec<Attempt>,
 }
 
-impl journal::Sized for Delivery {
+impl journal::ByteSize for Delivery {
     /// Calibrated like the request journal's entries.
     fn bytes(&self) -> usize {
         let w = &self.webhook;
@@ -150,6 +153,13 @@ impl journal::Sized for Delivery {
             + w.params.iter().chain(&w.headers).map(|(k, v)| k.len() + v.len() + 48).sum::<usize>()
             + self.attempts.iter().map(|a| 64 + a.error.as_ref().map_or(0, String::len)).sum::<usize>()
     }
+}
+
+/// What renders the webhook of a call that ended: the provider that owns it (the registry of
+/// providers implements it, so that deliveries never name a provider).
+pub(crate) trait Render: Send + Sync {
+    /// The webhook that tells the application a validation call ended, if it asked for one.
+    fn call_ended(&self, v: &Verification, ids: &Ids) -> Option<Webhook>;
 }
 
 /// The delivery side: the journal, the HTTP client, and what a delivery consults (the provider
@@ -161,7 +171,7 @@ pub(crate) struct Deliveries {
 struct Inner {
     journal: Mutex<Journal<Delivery>>,
     in_flight: Arc<Semaphore>,
-    providers: Arc<Registry>,
+    render: Arc<dyn Render>,
     faults: Arc<Faults>,
     allowed: Vec<Allowed>,
     /// `--callback-ca`, and the TLS client made from it with the system's roots on the first
@@ -176,7 +186,7 @@ impl Deliveries {
     pub fn new(
         per_account: usize,
         max_bytes: usize,
-        providers: Arc<Registry>,
+        render: Arc<dyn Render>,
         faults: Arc<Faults>,
         allowed: Vec<Allowed>,
         callback_ca: Option<std::path::PathBuf>,
@@ -184,7 +194,7 @@ impl Deliveries {
         let inner = Inner {
             journal: Mutex::new(Journal::new(per_account, max_bytes)),
             in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-            providers,
+            render,
             faults,
             allowed,
             tls: std::sync::OnceLock::new(),
@@ -232,8 +242,7 @@ impl EndedSink for Deliveries {
     fn ended(&self, core: &Core, e: Ended) {
         let inner = &self.inner;
         let v = &e.verification;
-        let Some(provider) = inner.providers.by_name(v.key.provider) else { return };
-        let Some(webhook) = provider.call_ended(v, core.ids()) else { return };
+        let Some(webhook) = inner.render.call_ended(v, core.ids()) else { return };
         let target = Target {
             provider: webhook.provider,
             operation: "callback",
@@ -259,13 +268,13 @@ impl EndedSink for Deliveries {
             journal.update(id, |d| d.id = id);
             id
         };
-        let ctx = Ctx { inner: inner.clone(), clock: core.clock().clone(), watchers: core.watchers() };
+        let ctx = InFlight { inner: inner.clone(), clock: core.clock().clone(), watchers: core.watchers() };
         ctx.changed();
         if let Some(why) = &webhook.withheld {
             return ctx.finish(id, None, &format!("not sent: {why}"), DeliveryState::NotSent);
         }
         tracing::info!(provider = webhook.provider, url = ?webhook.url, method = webhook.method, "callback queued");
-        if let Err(why) = permitted(&inner.allowed, &webhook.url) {
+        if let Err(why) = allow::permitted(&inner.allowed, &webhook.url) {
             tracing::warn!(url = ?webhook.url, "a callback was refused by --callback-allow");
             return ctx.fail(id, None, &why);
         }
@@ -289,13 +298,13 @@ impl EndedSink for Deliveries {
 }
 
 /// What a delivery in flight needs.
-struct Ctx {
+struct InFlight {
     inner: Arc<Inner>,
     clock: Arc<Clock>,
     watchers: broadcast::Sender<()>,
 }
 
-impl Ctx {
+impl InFlight {
     fn changed(&self) {
         let _ = self.watchers.send(());
     }
@@ -352,216 +361,5 @@ impl Ctx {
             }
             tokio::time::sleep(RETRY_DELAYS[usize::from(n).min(RETRY_DELAYS.len() - 1)]).await;
         }
-    }
-}
-
-/// What one attempt came to.
-enum Outcome {
-    /// The receiver answered with this status.
-    Status(u16),
-    /// The connection could not be opened.
-    ConnectFailed(String),
-    /// No answer in time.
-    TimedOut(String),
-    /// A URL the emulator cannot call; never retried.
-    Invalid(String),
-}
-
-/// One attempt on a fresh connection: connect (and for `https://`, the TLS handshake) within
-/// the policy's connect timeout, then the answer's head within its read timeout. Header names go
-/// out Title-Case (`X-Twilio-Signature`), as the providers send them.
-async fn attempt(webhook: &Webhook, inner: &Inner) -> Outcome {
-    let policy = &webhook.policy;
-    let uri: hyper::Uri = match webhook.url.parse() {
-        Ok(uri) => uri,
-        Err(e) => return Outcome::Invalid(format!("invalid URL: {e}")),
-    };
-    let (secure, Some(host)) = (uri.scheme_str(), uri.host()) else {
-        return Outcome::Invalid(format!("not a URL the emulator can call: {:?}", webhook.url));
-    };
-    let secure = match secure {
-        Some("http") => false,
-        Some("https") => true,
-        _ => {
-            return Outcome::Invalid(format!(
-                "only http:// and https:// callback URLs can be called, not {:?}",
-                webhook.url
-            ));
-        }
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-    let connect = async {
-        let stream = tokio::net::TcpStream::connect((host, port)).await.map_err(|e| format!("connect failed: {e}"))?;
-        if !secure {
-            return Ok(Stream::Plain(stream));
-        }
-        let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| format!("bad host: {e}"))?;
-        let client = inner.tls_client()?;
-        let tls = tokio_rustls::TlsConnector::from(client).connect(name, stream).await;
-        tls.map(|s| Stream::Tls(Box::new(s))).map_err(|e| format!("TLS handshake failed: {e}"))
-    };
-    let stream = match tokio::time::timeout(policy.connect_timeout, connect).await {
-        Err(_) => return Outcome::ConnectFailed(format!("connect timed out after {:?}", policy.connect_timeout)),
-        Ok(Err(e)) => return Outcome::ConnectFailed(e),
-        Ok(Ok(stream)) => stream,
-    };
-    match stream {
-        Stream::Plain(s) => send(webhook, &uri, host, s).await,
-        Stream::Tls(s) => send(webhook, &uri, host, *s).await,
-    }
-}
-
-impl Inner {
-    fn tls_client(&self) -> Result<Arc<rustls::ClientConfig>, String> {
-        self.tls.get_or_init(|| client_config(self.callback_ca.as_deref())).clone()
-    }
-}
-
-/// A connection to a receiver.
-enum Stream {
-    Plain(tokio::net::TcpStream),
-    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
-}
-
-/// Sends the webhook on an open connection and reads the status of the answer.
-async fn send<S>(webhook: &Webhook, uri: &hyper::Uri, host: &str, stream: S) -> Outcome
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let policy = &webhook.policy;
-    let handshake = hyper::client::conn::http1::Builder::new().title_case_headers(true).handshake(TokioIo::new(stream));
-    let (mut sender, conn) = match handshake.await {
-        Ok(parts) => parts,
-        Err(e) => return Outcome::ConnectFailed(format!("connect failed: {e}")),
-    };
-    tokio::spawn(conn);
-    let target = uri.path_and_query().map_or("/", |p| p.as_str());
-    let authority = uri.authority().map_or(host, |a| a.as_str());
-    let mut req = hyper::Request::builder().method(webhook.method).uri(target).header(hyper::header::HOST, authority);
-    for (name, value) in &webhook.headers {
-        req = req.header(name.as_str(), value.as_str());
-    }
-    let req = match req.body(Full::new(Bytes::from(webhook.body.clone()))) {
-        Ok(req) => req,
-        Err(e) => return Outcome::Invalid(e.to_string()),
-    };
-    match tokio::time::timeout(policy.read_timeout, sender.send_request(req)).await {
-        Err(_) => Outcome::TimedOut(format!("no answer within {:?}", policy.read_timeout)),
-        Ok(Err(e)) => Outcome::TimedOut(format!("request failed: {e}")),
-        Ok(Ok(res)) => Outcome::Status(res.status().as_u16()),
-    }
-}
-
-/// The TLS client webhooks use: the system's roots (none in the `FROM scratch` image) and the
-/// certificates of `--callback-ca`, for test receivers with a CA of their own.
-pub fn client_config(callback_ca: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls::pki_types::pem::PemObject as _;
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
-    if let Some(path) = callback_ca {
-        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("--callback-ca {}: {e}", path.display()))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("--callback-ca {}: {e}", path.display()))?;
-        if certs.is_empty() {
-            return Err(format!("--callback-ca {}: no certificate in it", path.display()));
-        }
-        for cert in certs {
-            roots.add(cert).map_err(|e| format!("--callback-ca {}: {e}", path.display()))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
-}
-
-/// An entry of `--callback-allow`: a host name, or an IP network.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Allowed {
-    Host(String),
-    Net(std::net::IpAddr, u8),
-}
-
-impl Allowed {
-    fn permits(&self, host: &str) -> bool {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        match (self, bare.parse::<std::net::IpAddr>()) {
-            (Allowed::Host(name), _) => name.eq_ignore_ascii_case(bare),
-            (Allowed::Net(net, bits), Ok(ip)) => in_network(ip, *net, *bits),
-            (Allowed::Net(..), Err(_)) => false,
-        }
-    }
-}
-
-fn in_network(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u8) -> bool {
-    use std::net::IpAddr::{V4, V6};
-    match (ip, net) {
-        (V4(ip), V4(net)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-            u32::from(ip) & mask == u32::from(net) & mask
-        }
-        (V6(ip), V6(net)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-            u128::from(ip) & mask == u128::from(net) & mask
-        }
-        _ => false,
-    }
-}
-
-/// Reads a `--callback-allow` value: `10.0.0.0/8`, `::1/128`, `127.0.0.1`, or a host name.
-pub fn parse_allowed(s: &str) -> Result<Allowed, String> {
-    let s = s.trim();
-    if let Some((ip, bits)) = s.split_once('/') {
-        let ip: std::net::IpAddr = ip.parse().map_err(|_| format!("{s:?} is not a CIDR such as 10.0.0.0/8"))?;
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        let bits: u8 =
-            bits.parse().ok().filter(|b| *b <= max).ok_or_else(|| format!("{s:?}: the prefix is 0 to {max}"))?;
-        return Ok(Allowed::Net(ip, bits));
-    }
-    match s.parse::<std::net::IpAddr>() {
-        Ok(ip) => Ok(Allowed::Net(ip, if ip.is_ipv4() { 32 } else { 128 })),
-        Err(_) if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) => {
-            Ok(Allowed::Host(s.to_ascii_lowercase()))
-        }
-        Err(_) => Err(format!("{s:?} is not a host name, an IP or a CIDR")),
-    }
-}
-
-/// Whether `--callback-allow` lets a webhook go to `url` (everything, when it is empty).
-fn permitted(allowed: &[Allowed], url: &str) -> Result<(), String> {
-    if allowed.is_empty() {
-        return Ok(());
-    }
-    let host = url.parse::<hyper::Uri>().ok().and_then(|u| u.host().map(str::to_owned)).unwrap_or_default();
-    if allowed.iter().any(|a| a.permits(&host)) {
-        Ok(())
-    } else {
-        Err(format!("refused: {host:?} is not allowed by --callback-allow"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_allowlist_matches_names_and_networks() {
-        let allowed: Vec<Allowed> =
-            ["10.0.0.0/8", "::1", "receiver.test"].iter().map(|s| parse_allowed(s).unwrap()).collect();
-        assert!(permitted(&allowed, "http://10.1.2.3:9000/cb").is_ok());
-        assert!(permitted(&allowed, "http://[::1]:9000/cb").is_ok());
-        assert!(permitted(&allowed, "http://RECEIVER.test/cb").is_ok());
-        assert!(permitted(&allowed, "http://11.0.0.1/cb").is_err());
-        assert!(permitted(&allowed, "http://169.254.169.254/latest").is_err());
-        assert!(permitted(&[], "http://anywhere/").is_ok());
-        assert!(parse_allowed("10.0.0.0/33").is_err());
-        assert!(parse_allowed("bad host!").is_err());
     }
 }

@@ -1,0 +1,328 @@
+//! The state's entities, provider-neutral: a provider maps its own names onto them (Plivo's
+//! `alias` and Twilio's `friendly_name` are both a [`CallerId::label`]). Each entry knows its
+//! approximate size in memory, so the caps can bound bytes rather than counts.
+
+use std::cmp::Reverse;
+use std::sync::Arc;
+
+use super::time::Timestamp;
+use super::timers::Event;
+
+/// A namespace: the provider and the account the request named (Plivo `auth_id`, Twilio
+/// `AccountSid`, seven and Telnyx API key).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountKey {
+    pub provider: &'static str,
+    pub account: Arc<str>,
+}
+
+impl AccountKey {
+    pub fn new(provider: &'static str, account: &str) -> AccountKey {
+        AccountKey { provider, account: account.into() }
+    }
+}
+
+/// How a code reaches the person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    Sms,
+    Call,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Call => "call",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        [Channel::Sms, Channel::Call].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Who enters the code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnteredBy {
+    /// The user's application submits it through the API (Plivo, Telnyx).
+    Api,
+    /// The person keys it in on the phone during the validation call (Twilio, seven).
+    Keypad,
+}
+
+/// Where a verification is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerificationState {
+    /// Waiting for the code.
+    Pending,
+    /// The right code came back; the number is a verified caller ID.
+    Verified,
+    /// Its time ran out.
+    Expired,
+    /// Too many wrong codes, or the call failed.
+    Failed,
+    /// A newer verification of the same number replaced it.
+    Superseded,
+}
+
+impl VerificationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationState::Pending => "pending",
+            VerificationState::Verified => "verified",
+            VerificationState::Expired => "expired",
+            VerificationState::Failed => "failed",
+            VerificationState::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VerificationState> {
+        [Self::Pending, Self::Verified, Self::Expired, Self::Failed, Self::Superseded]
+            .into_iter()
+            .find(|st| st.as_str() == s)
+    }
+}
+
+/// How a call ended (or, for a call that only reads a code out, that it was answered).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallStatus {
+    /// Still ringing.
+    Ringing,
+    /// Answered.
+    Completed,
+    Busy,
+    NoAnswer,
+    Failed,
+}
+
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Ringing => "ringing",
+            CallStatus::Completed => "completed",
+            CallStatus::Busy => "busy",
+            CallStatus::NoAnswer => "no-answer",
+            CallStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallStatus> {
+        [Self::Ringing, Self::Completed, Self::Busy, Self::NoAnswer, Self::Failed].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// Where and how to tell the user's application that a call ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallbackSpec {
+    pub url: String,
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// The secret a provider signs the callback with (Twilio: the auth token), if any.
+    pub signing_key: Option<String>,
+}
+
+/// Named text a provider keeps with a verification or caller ID without the core knowing what
+/// it means (a subaccount, a DTMF extension, the channel a request asked for). A verification's
+/// attributes go to the caller ID it makes. Usually empty, then free.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attributes(Vec<(Box<str>, Box<str>)>);
+
+impl Attributes {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| &**k == name).map(|(_, v)| &**v)
+    }
+
+    /// Sets `name`; an empty value removes it.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.0.retain(|(k, _)| &**k != name);
+        if !value.is_empty() {
+            self.0.push((name.into(), value.into()));
+            self.0.sort();
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    fn bytes(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + v.len() + 32).sum()
+    }
+}
+
+/// A code that was "sent" and what became of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verification {
+    /// Global creation order, for stable newest-first listings.
+    pub seq: u64,
+    pub key: AccountKey,
+    /// The provider's id for it (Plivo `verification_uuid`, Twilio `CallSid`, …), unique in the store.
+    pub id: String,
+    pub phone_number: String,
+    pub country: String,
+    pub label: String,
+    pub attributes: Attributes,
+    /// The channel the code went out on.
+    pub channel: Channel,
+    pub entered_by: EnteredBy,
+    pub code: String,
+    pub state: VerificationState,
+    pub issued_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    /// Codes tried so far, right or wrong.
+    pub attempts: u32,
+    /// For a code sent by a call: when it rings.
+    pub rings_at: Option<Timestamp>,
+    /// For a call: ringing, or how it ended.
+    pub call_status: Option<CallStatus>,
+    /// Who to tell when the call ends.
+    pub callback: Option<CallbackSpec>,
+    /// The id of the caller ID this verification created.
+    pub caller_id: Option<String>,
+    /// When it stopped being pending.
+    pub finished_at: Option<Timestamp>,
+}
+
+impl Verification {
+    /// Its one timer: a call not rung yet rings, anything else pending expires.
+    pub fn timer(&self) -> Option<(Timestamp, Event)> {
+        if self.state != VerificationState::Pending {
+            return None;
+        }
+        match (self.rings_at, self.call_status, self.expires_at) {
+            (Some(at), None, _) => Some((at, Event::Ring)),
+            (_, _, Some(at)) => Some((at, Event::Expire)),
+            _ => None,
+        }
+    }
+
+    /// Approximate bytes it holds in the store, its indexes and the allocator's overhead
+    /// included (calibrated against RSS: ~1,340 bytes for a typical pending one).
+    pub fn bytes(&self) -> usize {
+        const FIXED: usize = 1240;
+        FIXED
+            + self.key.account.len() / 8
+            + 2 * self.id.len()
+            + 2 * self.phone_number.len()
+            + self.country.len()
+            + self.label.len()
+            + self.attributes.bytes()
+            + self.code.len()
+            + self.callback.as_ref().map_or(0, |c| 64 + c.url.len() + c.signing_key.as_ref().map_or(0, String::len))
+            + self.caller_id.as_ref().map_or(0, String::len)
+    }
+}
+
+/// A verified caller ID.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallerId {
+    pub seq: u64,
+    pub id: String,
+    pub phone_number: String,
+    pub country: String,
+    pub label: String,
+    pub attributes: Attributes,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CallerId {
+    /// A new caller ID of `number` (its `seq` is set when it is stored).
+    pub fn new(
+        id: String,
+        number: &str,
+        country: &str,
+        label: &str,
+        attributes: &Attributes,
+        now: Timestamp,
+    ) -> CallerId {
+        CallerId {
+            seq: 0,
+            id,
+            phone_number: number.to_owned(),
+            country: country.to_owned(),
+            label: label.to_owned(),
+            attributes: attributes.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Where it sits in its account's listing.
+    pub fn order(&self) -> Order {
+        Order::new(self.created_at, self.seq)
+    }
+
+    /// Approximate bytes it holds in the store, its indexes and the allocator's overhead
+    /// included (calibrated against RSS: ~620 bytes for a typical one).
+    pub fn bytes(&self) -> usize {
+        const FIXED: usize = 520;
+        FIXED
+            + 2 * self.id.len()
+            + 2 * self.phone_number.len()
+            + self.country.len()
+            + self.label.len()
+            + self.attributes.bytes()
+    }
+}
+
+/// The listing order of caller IDs: newest first, later-created first among equal times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Order(Reverse<Timestamp>, Reverse<u64>);
+
+impl Order {
+    /// The place of a caller ID created at `created_at` with creation number `seq`.
+    pub fn new(created_at: Timestamp, seq: u64) -> Order {
+        Order(Reverse(created_at), Reverse(seq))
+    }
+
+    pub fn created_at(self) -> Timestamp {
+        self.0.0
+    }
+
+    pub fn seq(self) -> u64 {
+        self.1.0
+    }
+}
+
+/// Entries for unit tests: the fields a test does not care about at their plainest.
+#[cfg(test)]
+impl Verification {
+    /// A pending SMS code of `number` in `key`'s account, submitted through the API.
+    pub(crate) fn example(seq: u64, key: AccountKey, number: &str) -> Verification {
+        Verification {
+            seq,
+            key,
+            id: format!("v{seq}"),
+            phone_number: number.into(),
+            country: "US".into(),
+            label: String::new(),
+            attributes: Attributes::default(),
+            channel: Channel::Sms,
+            entered_by: EnteredBy::Api,
+            code: "123456".into(),
+            state: VerificationState::Pending,
+            issued_at: Timestamp::from_nanos(0),
+            expires_at: None,
+            attempts: 0,
+            rings_at: None,
+            call_status: None,
+            callback: None,
+            caller_id: None,
+            finished_at: None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl CallerId {
+    /// A caller ID of `number` created at `created` (nanoseconds).
+    pub(crate) fn example(seq: u64, number: &str, created: i64) -> CallerId {
+        CallerId {
+            seq,
+            id: format!("c{seq}"),
+            ..CallerId::new(String::new(), number, "US", "", &Attributes::default(), Timestamp::from_nanos(created))
+        }
+    }
+}
