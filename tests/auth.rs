@@ -4,7 +4,6 @@
 
 mod common;
 
-use base64::Engine as _;
 use common::TestServer;
 use insta::assert_snapshot;
 
@@ -12,10 +11,6 @@ const PLIVO_A: &str = "MAAAAAAAAAAAAAAAAAAA";
 const PLIVO_B: &str = "MABBBBBBBBBBBBBBBBBB";
 const TWILIO_A: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const TWILIO_B: &str = "ACbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
-}
 
 fn strict_server() -> TestServer {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -44,7 +39,7 @@ fn plivo_list(s: &TestServer, path_account: &str, user: &str, token: &str) -> co
     s.request(
         "GET",
         &format!("/v1/Account/{path_account}/VerifiedCallerId/"),
-        &[("Authorization", &basic(user, token))],
+        &[("Authorization", &common::basic(user, token))],
         "",
     )
 }
@@ -53,13 +48,13 @@ fn twilio_list(s: &TestServer, path_account: &str, user: &str, token: &str) -> c
     s.request(
         "GET",
         &format!("/2010-04-01/Accounts/{path_account}/OutgoingCallerIds.json"),
-        &[("Authorization", &basic(user, token))],
+        &[("Authorization", &common::basic(user, token))],
         "",
     )
 }
 
 fn seven(s: &TestServer, key: &str) -> common::Resp {
-    s.request("POST", &format!("/api/validate_for_voice?number=491632429751&p={key}"), &[], "")
+    s.seven(key, "number=491632429751")
 }
 
 #[test]

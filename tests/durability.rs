@@ -30,6 +30,12 @@ fn control(addr: SocketAddr, method: &str, path: &str, body: Value) -> Resp {
     send(addr, method, path, &[("Content-Type", "application/json")], body.to_string().as_bytes())
 }
 
+/// How many requests the fault rules held or failed so far.
+fn fault_hits(addr: SocketAddr) -> u64 {
+    let faults = send(addr, "GET", "/_mock/faults", &[], b"").json();
+    faults["faults"].as_array().unwrap().iter().map(|f| f["hits"].as_u64().unwrap()).sum()
+}
+
 fn state_args(path: &std::path::Path) -> Vec<String> {
     vec!["--state".into(), path.to_str().unwrap().into()]
 }
@@ -60,11 +66,7 @@ fn every_write_answered_200_survives_a_kill_9_under_load() {
         })
         .collect();
     // Kill it mid-load, once some writes have been answered.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while acknowledged.lock().unwrap().len() < 40 {
-        assert!(Instant::now() < deadline, "writes are answered");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    common::wait_until("40 writes to be answered", || acknowledged.lock().unwrap().len() >= 40);
     server.kill9();
     for w in writers {
         let _ = w.join();
@@ -88,7 +90,7 @@ fn sigterm_finishes_the_requests_in_flight_then_saves_them() {
     assert_eq!(control(addr, "POST", "/_mock/faults", rule).status, 201);
     let clients: Vec<_> =
         (0..8).map(|i| std::thread::spawn(move || initiate(addr, &format!("+1415555{:04}", 2600 + i)))).collect();
-    std::thread::sleep(Duration::from_millis(250));
+    common::wait_until("8 requests to be held by the latency rule", || fault_hits(addr) == 8);
     server.term();
     let answered: Vec<String> = clients
         .into_iter()
@@ -113,7 +115,7 @@ fn a_held_long_poll_ends_promptly_at_shutdown() {
     let addr = server.addr;
     let poll =
         std::thread::spawn(move || send(addr, "GET", "/_mock/codes/latest?number=%2B12025550100&wait=60s", &[], b""));
-    std::thread::sleep(Duration::from_millis(200));
+    common::wait_until("the long-poll to wait", || send(addr, "GET", "/_mock/stats", &[], b"").json()["streams"] == 1);
     let asked = Instant::now();
     server.term();
     assert!(server.wait(Duration::from_secs(5)).success());
@@ -128,8 +130,9 @@ fn a_second_signal_exits_at_once() {
     let rule = json!({"provider": "plivo", "action": "latency", "latency_ms": 30000});
     assert_eq!(control(addr, "POST", "/_mock/faults", rule).status, 201);
     let _slow = std::thread::spawn(move || std::panic::catch_unwind(|| initiate(addr, "+12025551234")));
-    std::thread::sleep(Duration::from_millis(200));
+    common::wait_until("the request to be held by the latency rule", || fault_hits(addr) == 1);
     server.term();
+    // Nothing to wait on for "not exited": give it time it would need to exit, then look.
     std::thread::sleep(Duration::from_millis(300));
     assert!(server.child.try_wait().unwrap().is_none(), "the first signal waits for the request in flight");
     let asked = Instant::now();
@@ -189,6 +192,7 @@ fn a_state_file_that_cannot_be_written_refuses_writes_fails_health_and_recovers(
     assert_eq!(initiate(addr, "+12025551002").status, 503, "writes are refused while the file cannot be written");
     let read = send(addr, "GET", &format!("/v1/Account/{AUTH_ID}/VerifiedCallerId/"), &[("Authorization", BASIC)], b"");
     assert_eq!(read.status, 200, "reads go on");
+    // The writer retries every second: let it fail twice more, so the log shows it said so once.
     std::thread::sleep(Duration::from_millis(2500));
 
     set_file_size_limit(&server, "unlimited:unlimited");

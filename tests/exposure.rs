@@ -106,7 +106,9 @@ fn request_input_cannot_forge_log_lines() {
     let evil = "/v1/Account/MA%0D%0AFAKE%20ERROR%1B%5B31m/VerifiedCallerId/";
     send(server.addr, "GET", evil, &[], b"");
     send(server.addr, "POST", "/_mock/reset?account=x%0AFAKE%20LINE%1B%5B2J", &[], b"");
-    std::thread::sleep(Duration::from_millis(300));
+    // A graceful stop: every line is written before the process exits and stderr ends.
+    server.term();
+    assert!(server.wait(Duration::from_secs(10)).success());
     drop(server);
     let mut log = String::new();
     stderr.read_to_string(&mut log).unwrap();
@@ -128,7 +130,7 @@ fn webhooks_go_only_where_callback_allow_says() {
     let attempt = &journal["callbacks"][0]["attempts"][0];
     assert_eq!(journal["callbacks"][0]["state"], "failed");
     assert!(attempt["error"].as_str().unwrap().contains("--callback-allow"), "{attempt}");
-    std::thread::sleep(Duration::from_millis(100));
+    // Refused before any attempt was made: nothing can reach the receiver later.
     assert!(receiver.received().is_empty(), "the receiver was not contacted");
 }
 
@@ -212,26 +214,37 @@ fn a_body_over_the_limit_gets_its_413_however_large_it_is() {
 fn past_max_connections_a_new_connection_gets_503_at_once() {
     let s = TestServer::with(callerid_mock::Config { max_connections: Some(3), ..config() });
     let held: Vec<TcpStream> = (0..3).map(|_| connect(s.addr, b"")).collect();
-    std::thread::sleep(Duration::from_millis(100));
-    let (answer, took) = until_closed(connect(s.addr, b""));
+    // Once the server has taken the three, a fourth is refused.
+    let mut refused = None;
+    common::wait_until("a fourth connection to be refused", || {
+        let health = b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        let (answer, took) = until_closed(connect(s.addr, health));
+        let done = answer.starts_with("HTTP/1.1 503");
+        refused = Some((answer, took));
+        done
+    });
+    let (answer, took) = refused.unwrap();
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("--max-connections 3"), "{answer}");
     assert!(took < Duration::from_secs(2));
     drop(held);
-    std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(s.get("/_mock/health").status, 200, "room again once they close");
+    common::wait_until("room again once they close", || {
+        let health = b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        let (answer, _) = until_closed(connect(s.addr, health));
+        answer.starts_with("HTTP/1.1 200")
+    });
 }
 
 #[test]
 fn long_polls_and_event_streams_have_a_cap() {
     let s = TestServer::with(callerid_mock::Config { max_waiters: 1, ..config() });
     let stream = connect(s.addr, b"GET /_mock/events HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    std::thread::sleep(Duration::from_millis(100));
+    common::wait_until("the event stream to hold the slot", || s.get("/_mock/stats").json()["streams"] == 1);
     let res = s.get("/_mock/codes/latest?number=%2B12025551234&wait=5s");
     assert_eq!(res.status, 503);
     assert!(res.json()["error"].as_str().unwrap().contains("--max-waiters"));
     assert_eq!(s.get("/_mock/events").status, 503);
     drop(stream);
-    std::thread::sleep(Duration::from_millis(200));
+    common::wait_until("the slot to be free again", || s.get("/_mock/stats").json()["streams"] == 0);
     assert_eq!(s.get("/_mock/codes/latest?number=%2B12025551234&wait=10ms").status, 404, "the slot is free again");
 }

@@ -97,8 +97,26 @@ fn reset_closes_the_connection_with_a_tcp_reset() {
 #[test]
 fn drop_holds_the_connection_then_closes_it_without_an_answer() {
     let s = TestServer::start();
-    add_fault(&s, json!({ "action": "drop", "hold_ms": 100, "times": 1 }));
+    add_fault(&s, json!({ "action": "drop", "hold_ms": 300, "times": 1 }));
+    let started = std::time::Instant::now();
     assert_eq!(raw_list(&s).ok(), Some(0), "closed with nothing written");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "held for hold_ms first");
+}
+
+#[test]
+fn a_rule_for_an_operation_that_does_not_exist_is_refused_naming_the_valid_ones() {
+    let s = TestServer::start();
+    let res = add_fault(&s, json!({ "provider": "plivo", "operation": "initate", "action": "reset" }));
+    assert_eq!(res.status, 400);
+    assert_eq!(
+        res.json()["error"],
+        "operation \"initate\" is not one of plivo's: delete, get, initiate, list, update, verify, callback \
+         (a fault rule for it would never fire)"
+    );
+    let res = add_fault(&s, json!({ "operation": "nope", "action": "reset" }));
+    assert!(res.json()["error"].as_str().unwrap().starts_with("operation \"nope\" is not one of any provider's: "));
+    assert_eq!(add_fault(&s, json!({ "operation": "callback", "action": "reset" })).status, 201);
+    assert_eq!(add_fault(&s, json!({ "provider": "twilio", "operation": "create", "action": "reset" })).status, 201);
 }
 
 /// Which of 40 initiates a 30% rule hits on a fresh server with `seed`.

@@ -9,15 +9,15 @@ use serde_json::json;
 fn twilio_create(s: &TestServer, number: &str, callback: Option<&str>) -> common::Resp {
     let mut pairs = vec![("PhoneNumber", number)];
     pairs.extend(callback.map(|c| ("StatusCallback", c)));
-    s.twilio("POST", "OutgoingCallerIds.json", &serde_urlencoded::to_string(&pairs).unwrap())
+    s.twilio_create(&pairs)
 }
 
 fn seven(s: &TestServer, number: &str) -> common::Resp {
-    s.request("POST", &format!("/api/validate_for_voice?p=KEY&number={}", number.replace('+', "%2B")), &[], "")
+    s.seven("KEY", &format!("number={}", common::encode(number)))
 }
 
 fn latest(s: &TestServer, number: &str) -> serde_json::Value {
-    s.get(&format!("/_mock/codes?number={}", number.replace('+', "%2B"))).json()["codes"][0].clone()
+    s.get(&format!("/_mock/codes?number={}", common::encode(number))).json()["codes"][0].clone()
 }
 
 #[test]

@@ -7,8 +7,6 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine as _;
-
 use common::process::Process;
 use common::{AUTH_ID, BASIC, Conn, TWILIO_BASIC, TestServer};
 use serde_json::{Value, json};
@@ -16,15 +14,6 @@ use serde_json::{Value, json};
 /// The i-th of 8 million valid, distinct US numbers.
 fn number(i: usize) -> String {
     format!("+1202{:07}", 2_000_000 + i)
-}
-
-/// Initiates and verifies `number` in the Plivo account.
-fn verify(s: &TestServer, number: &str) {
-    let res = s.plivo("POST", "VerifiedCallerId/", &json!({ "phone_number": number }).to_string());
-    let uuid = res.json()["verification_uuid"].as_str().unwrap().to_owned();
-    let (_, code) = s.latest_code(number);
-    let res = s.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), &json!({ "otp": code }).to_string());
-    assert_eq!(res.status, 200, "{}", res.body);
 }
 
 fn stats(s: &TestServer) -> Value {
@@ -138,12 +127,12 @@ fn one_account_holds_1001_pending_verifications_and_each_still_verifies() {
 #[test]
 fn a_verified_caller_id_outlives_10000_other_accounts() {
     let s = TestServer::start();
-    verify(&s, "+12025550199");
+    s.plivo_verified("+12025550199");
 
     let mut conn = Conn::open(s.addr);
     for a in 0..10_001 {
         let account = format!("MA{a:018}");
-        let auth = basic(&account);
+        let auth = common::basic(&account, "token");
         let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
         let res = conn.send(
             "POST",
@@ -281,13 +270,16 @@ fn memory_stays_bounded_by_the_caps_through_many_initiates() {
         line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
     };
     let mut conn = Conn::open(p.addr);
-    // The phone metadata loads in the background at start; let it settle first.
-    std::thread::sleep(Duration::from_millis(500));
+    // The phone metadata loads in the background at start: a request that reads a number waits
+    // for it, so after one the server is settled.
+    let headers = [("Authorization", common::BASIC), ("Content-Type", "application/json")];
+    let path = format!("/v1/Account/{}/VerifiedCallerId/", common::AUTH_ID);
+    assert_eq!(conn.send("POST", &path, &headers, r#"{"phone_number":"+12025550100"}"#).status, 200);
     let idle = rss("VmRSS:");
     let (mut accepted, mut refused) = (0, 0);
     for i in 0..14_000 {
         let account = format!("MA{:018}", i % 1_000);
-        let auth = basic(&account);
+        let auth = common::basic(&account, "token");
         let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
         let body = json!({ "phone_number": number(i) }).to_string();
         match conn.send("POST", &format!("/v1/Account/{account}/VerifiedCallerId/"), &headers, &body).status {
@@ -304,15 +296,10 @@ fn memory_stays_bounded_by_the_caps_through_many_initiates() {
     assert!(grown < 16 << 20, "peak RSS grew {} KiB over idle {} KiB: {stats}", grown >> 10, idle >> 10);
 }
 
-/// Basic credentials for a Plivo account.
-fn basic(account: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{account}:token")))
-}
-
 #[test]
 fn finished_verifications_are_swept_after_the_retention_window() {
     let s = TestServer::start();
-    verify(&s, "+12025550199");
+    s.plivo_verified("+12025550199");
     s.advance("59m");
     assert_eq!(s.get("/_mock/codes").json()["codes"][0]["state"], "verified", "kept within --retention (1h)");
     s.advance("2m");

@@ -16,17 +16,13 @@ fn validate(s: &TestServer, form: &str) -> common::Resp {
     s.request("POST", PATH, &[("X-Api-Key", KEY), ("Content-Type", "application/x-www-form-urlencoded")], form)
 }
 
-fn answer(s: &TestServer, id: &str, body: serde_json::Value) -> common::Resp {
-    s.post_json(&format!("/_mock/calls/{id}/answer"), body)
-}
-
 #[test]
 fn a_new_number_gets_a_code_then_the_dtmf_entry_saves_it_and_calls_back() {
     let s = TestServer::start();
     let receiver = Receiver::start(200);
     let callback = receiver.url("/validate.php?token=abc");
 
-    let res = validate(&s, &format!("number=491632429751&callback={}", urlencode(&callback)));
+    let res = validate(&s, &format!("number=491632429751&callback={}", common::encode(&callback)));
     assert_eq!(res.body, r#"{"success":true,"code":"218151","error":null}"#);
     assert_snapshot!("code_issued", res.raw());
     let code = res.json()["code"].as_str().unwrap().to_owned();
@@ -38,7 +34,7 @@ fn a_new_number_gets_a_code_then_the_dtmf_entry_saves_it_and_calls_back() {
     );
     assert_eq!(pending["phone_number"], "+491632429751");
 
-    let res = answer(&s, pending["id"].as_str().unwrap(), json!({ "digits": code }));
+    let res = s.answer(pending["id"].as_str().unwrap(), json!({ "digits": code }));
     assert_eq!(res.json()["state"], "verified");
     let caller_id = res.json()["caller_id"].as_str().unwrap().to_owned();
 
@@ -66,7 +62,7 @@ fn a_new_number_gets_a_code_then_the_dtmf_entry_saves_it_and_calls_back() {
 fn an_invalid_number_echoes_the_input() {
     let s = TestServer::start();
     for (input, name) in [("ThisAintGonnaWork!", "invalid_number"), ("0", "invalid_zero")] {
-        let res = validate(&s, &format!("number={}", urlencode(input)));
+        let res = validate(&s, &format!("number={}", common::encode(input)));
         assert_eq!(
             res.body,
             format!(
@@ -83,7 +79,7 @@ fn an_invalid_number_echoes_the_input() {
 fn numbers_are_read_almost_arbitrarily() {
     let s = TestServer::start();
     for input in ["491632429751", "+491632429751", "00491632429751", "0163-2429751", "0163 2429751"] {
-        assert_eq!(validate(&s, &format!("number={}", urlencode(input))).json()["success"], true, "{input}");
+        assert_eq!(validate(&s, &format!("number={}", common::encode(input))).json()["success"], true, "{input}");
         let code = &s.get("/_mock/codes").json()["codes"][0];
         assert_eq!(code["phone_number"], "+491632429751", "{input}");
     }
@@ -171,11 +167,11 @@ fn a_missing_or_bad_key_answers_900_with_http_200() {
 fn a_failed_validation_calls_nothing_back_and_says_so_in_the_journal() {
     let s = TestServer::start();
     let receiver = Receiver::start(200);
-    let res = validate(&s, &format!("number=491632429751&callback={}", urlencode(&receiver.url("/cb"))));
+    let res = validate(&s, &format!("number=491632429751&callback={}", common::encode(&receiver.url("/cb"))));
     let code = res.json()["code"].as_str().unwrap().to_owned();
     let id = s.get("/_mock/codes").json()["codes"][0]["id"].as_str().unwrap().to_owned();
     let wrong = if code == "100000" { "100001" } else { "100000" };
-    assert_eq!(answer(&s, &id, json!({ "digits": wrong })).json()["state"], "failed");
+    assert_eq!(s.answer(&id, json!({ "digits": wrong })).json()["state"], "failed");
     let journal = s.settled_callbacks();
     let entry = &journal["callbacks"][0];
     assert_eq!(entry["state"], "not_sent", "{entry}");
@@ -188,14 +184,14 @@ fn a_failed_validation_calls_nothing_back_and_says_so_in_the_journal() {
         ),
         "what it would have been"
     );
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Withheld before any attempt is queued: nothing can reach the receiver later.
     assert!(receiver.received().is_empty(), "the receiver is not called");
 
     // No caller ID was saved: the next request gets a new code.
     assert_eq!(validate(&s, "number=491632429751").json()["success"], true);
     let second = s.get("/_mock/codes").json()["codes"][0].clone();
     assert_eq!(second["state"], "pending");
-    answer(&s, second["id"].as_str().unwrap(), json!({ "outcome": "no-answer" }));
+    s.answer(second["id"].as_str().unwrap(), json!({ "outcome": "no-answer" }));
     assert_eq!(s.get("/_mock/codes").json()["codes"][0]["call_status"], "no-answer");
 }
 
@@ -207,8 +203,4 @@ fn auto_answer_saves_the_caller_id_without_a_control_call() {
     assert_eq!(validate(&s, "number=491632429751").json()["success"], true);
     let res = validate(&s, "number=491632429751");
     assert_eq!(res.json()["error"], "The sender ID is already saved.");
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).unwrap()[1..].to_owned()
 }

@@ -5,23 +5,18 @@ mod common;
 
 use common::{Resp, TestServer};
 use insta::assert_snapshot;
-use serde_json::{Value, json};
+use serde_json::json;
 
-const KEY: &str = "KEY0123456789ABCDEF";
+const KEY: &str = common::TELNYX_KEY;
 const BEARER: &str = "Bearer KEY0123456789ABCDEF";
 
-fn telnyx(s: &TestServer, method: &str, path: &str, body: Option<Value>) -> Resp {
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    s.request(method, &format!("/v2/{path}"), &[("Authorization", BEARER), ("Content-Type", "application/json")], &body)
-}
-
 fn create(s: &TestServer, number: &str, method: &str) -> Resp {
-    telnyx(s, "POST", "verified_numbers", Some(json!({ "phone_number": number, "verification_method": method })))
+    s.telnyx("POST", "verified_numbers", Some(json!({ "phone_number": number, "verification_method": method })))
 }
 
 fn submit(s: &TestServer, number: &str, code: &str) -> Resp {
-    let path = format!("verified_numbers/{}/actions/verify", number.replace('+', "%2B"));
-    telnyx(s, "POST", &path, Some(json!({ "verification_code": code })))
+    let path = format!("verified_numbers/{}/actions/verify", common::encode(number));
+    s.telnyx("POST", &path, Some(json!({ "verification_code": code })))
 }
 
 fn verified(s: &TestServer, number: &str) {
@@ -56,34 +51,34 @@ fn a_number_is_verified_by_sms_listed_in_pages_and_deleted() {
 
     // The number in a path: +digits, %2Bdigits or digits.
     for path in ["verified_numbers/+12025551234", "verified_numbers/%2B12025551234", "verified_numbers/12025551234"] {
-        assert_eq!(telnyx(&s, "GET", path, None).body, res.body, "{path}");
+        assert_eq!(s.telnyx("GET", path, None).body, res.body, "{path}");
     }
-    assert_snapshot!("got", telnyx(&s, "GET", "verified_numbers/%2B12025551234", None).raw());
+    assert_snapshot!("got", s.telnyx("GET", "verified_numbers/%2B12025551234", None).raw());
 
     s.advance("1s");
     verified(&s, "+12025551235");
     s.advance("1s");
     verified(&s, "+12025551236");
-    let first = telnyx(&s, "GET", "verified_numbers?page%5Bsize%5D=2", None);
+    let first = s.telnyx("GET", "verified_numbers?page%5Bsize%5D=2", None);
     assert_snapshot!("list_page_1", first.raw());
-    let second = telnyx(&s, "GET", "verified_numbers?page[size]=2&page[number]=2", None).json();
+    let second = s.telnyx("GET", "verified_numbers?page[size]=2&page[number]=2", None).json();
     assert_eq!(second["meta"], json!({ "page_number": 2, "page_size": 2, "total_pages": 2, "total_results": 3 }));
     assert_eq!(second["data"][0]["phone_number"], "+12025551234", "newest first: the oldest is last");
-    let past = telnyx(&s, "GET", "verified_numbers?page[size]=2&page[number]=3", None).json();
+    let past = s.telnyx("GET", "verified_numbers?page[size]=2&page[number]=3", None).json();
     assert_eq!(past["data"], json!([]));
-    assert_eq!(telnyx(&s, "GET", "verified_numbers", None).json()["meta"]["page_size"], 25, "the default page size");
+    assert_eq!(s.telnyx("GET", "verified_numbers", None).json()["meta"]["page_size"], 25, "the default page size");
 
-    let res = telnyx(&s, "DELETE", "verified_numbers/+12025551234", None);
+    let res = s.telnyx("DELETE", "verified_numbers/+12025551234", None);
     assert_snapshot!("deleted", res.raw());
-    assert_snapshot!("not_found", telnyx(&s, "GET", "verified_numbers/+12025551234", None).raw());
-    assert_eq!(telnyx(&s, "DELETE", "verified_numbers/+12025551234", None).status, 404);
+    assert_snapshot!("not_found", s.telnyx("GET", "verified_numbers/+12025551234", None).raw());
+    assert_eq!(s.telnyx("DELETE", "verified_numbers/+12025551234", None).status, 404);
 }
 
 #[test]
 fn a_code_by_call_is_read_out_at_once_and_submitted_by_the_application() {
     let s = TestServer::start();
     let body = json!({ "phone_number": "+12025551234", "verification_method": "call", "extension": "ww243w1" });
-    let res = telnyx(&s, "POST", "verified_numbers", Some(body));
+    let res = s.telnyx("POST", "verified_numbers", Some(body));
     assert_eq!(res.body, r#"{"phone_number":"+12025551234","verification_method":"call"}"#);
     let sent = &s.get("/_mock/codes?provider=telnyx").json()["codes"][0];
     assert_eq!((sent["channel"].as_str(), sent["call_status"].as_str()), (Some("call"), Some("completed")));
@@ -155,20 +150,20 @@ fn every_refusal_is_in_telnyxs_envelope() {
     let res = post(r#"{"phone_number":"+12025551234","verification_method":"call","extension":"12x"}"#);
     assert_eq!(res.status, 422);
     assert_snapshot!("invalid_json", post("{nope").raw());
-    assert_snapshot!("bad_page_size", telnyx(&s, "GET", "verified_numbers?page[size]=0", None).raw());
-    assert_eq!(telnyx(&s, "GET", "verified_numbers?page[size]=251", None).status, 422);
-    assert_eq!(telnyx(&s, "GET", "verified_numbers?page[number]=0", None).status, 422);
+    assert_snapshot!("bad_page_size", s.telnyx("GET", "verified_numbers?page[size]=0", None).raw());
+    assert_eq!(s.telnyx("GET", "verified_numbers?page[size]=251", None).status, 422);
+    assert_eq!(s.telnyx("GET", "verified_numbers?page[number]=0", None).status, 422);
     assert_snapshot!("unauthorized", s.request("GET", "/v2/verified_numbers", &[], "").raw());
     let basic = s.request("GET", "/v2/verified_numbers", &[("Authorization", "Basic a2V5OnNlY3JldA==")], "");
     assert_eq!(basic.status, 401, "Bearer only");
-    assert_snapshot!("no_route", telnyx(&s, "GET", "messages", None).raw());
-    assert_snapshot!("method_not_allowed", telnyx(&s, "PUT", "verified_numbers/+12025551234", None).raw());
+    assert_snapshot!("no_route", s.telnyx("GET", "messages", None).raw());
+    assert_snapshot!("method_not_allowed", s.telnyx("PUT", "verified_numbers/+12025551234", None).raw());
     assert_eq!(
         submit(&s, "+12025551234", "").status,
         404,
         "an empty code for a number with no verification is not found"
     );
-    let res = telnyx(&s, "POST", "verified_numbers/+12025551234/actions/verify", Some(json!({})));
+    let res = s.telnyx("POST", "verified_numbers/+12025551234/actions/verify", Some(json!({})));
     assert_eq!(res.status, 422, "{}", res.body);
     assert!(res.body.contains(r#""pointer":"/verification_code""#));
     // Nothing was created by any of these.

@@ -20,6 +20,22 @@ pub const AUTH_TOKEN: &str = "authtoken";
 /// `ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:authtoken`
 pub const TWILIO_BASIC: &str = "Basic QUNhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYTphdXRodG9rZW4=";
 
+/// The seven API key of most tests.
+pub const SEVEN_KEY: &str = "TESTKEY";
+/// The Telnyx API key of most tests.
+pub const TELNYX_KEY: &str = "KEY0123456789ABCDEF";
+
+/// `Authorization: Basic` for `user` and `password`.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
+/// `value` percent-encoded for a query string or a path segment (`+1202…` → `%2B1202…`).
+pub fn encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 /// The headers of a Plivo request of [`AUTH_ID`].
 pub const PLIVO_HEADERS: [(&str, &str); 2] = [("Authorization", BASIC), ("Content-Type", "application/json")];
 
@@ -38,6 +54,15 @@ pub fn plivo_initiate_body(number: &str, extra: Value) -> Vec<u8> {
 /// A Plivo initiate for `number` to the server at `addr` (a [`process::Process`] too).
 pub fn plivo_initiate_at(addr: SocketAddr, number: &str) -> Resp {
     send(addr, "POST", &plivo_path("VerifiedCallerId/"), &PLIVO_HEADERS, &plivo_initiate_body(number, json!({})))
+}
+
+/// Waits (up to 10 s, polling) until `done` holds; panics naming `what` if it never does.
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 /// A running server; dropped, it shuts down.
@@ -88,6 +113,45 @@ impl TestServer {
         plivo_initiate_at(self.addr, number)
     }
 
+    /// A Plivo initiate for `number` that must succeed.
+    pub fn plivo_initiate_ok(&self, number: &str) {
+        let res = self.plivo_initiate(number);
+        assert_eq!(res.status, 200, "{}", res.body);
+    }
+
+    /// Initiates and verifies `number` in [`AUTH_ID`]'s Plivo account.
+    pub fn plivo_verified(&self, number: &str) {
+        let res = self.plivo_initiate(number);
+        assert_eq!(res.status, 200, "{}", res.body);
+        let (uuid, otp) = self.latest_code(number);
+        let res =
+            self.plivo("POST", &format!("VerifiedCallerId/Verification/{uuid}/"), &json!({ "otp": otp }).to_string());
+        assert_eq!(res.status, 200, "{}", res.body);
+    }
+
+    /// A Twilio ValidationRequest with these form fields.
+    pub fn twilio_create(&self, pairs: &[(&str, &str)]) -> Resp {
+        self.twilio("POST", "OutgoingCallerIds.json", &serde_urlencoded::to_string(pairs).unwrap())
+    }
+
+    /// A seven `validate_for_voice` POST with `key` in the query and `params` after it.
+    pub fn seven(&self, key: &str, params: &str) -> Resp {
+        self.request("POST", &format!("/api/validate_for_voice?p={key}&{params}"), &[], "")
+    }
+
+    /// A Telnyx request with [`TELNYX_KEY`]; `path` is below `/v2/`.
+    pub fn telnyx(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let auth = format!("Bearer {TELNYX_KEY}");
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+        self.request(method, &format!("/v2/{path}"), &headers, &body)
+    }
+
+    /// Plays the person on the phone: `{"digits": …}` or `{"outcome": …}` for call `id`.
+    pub fn answer(&self, id: &str, body: Value) -> Resp {
+        self.post_json(&format!("/_mock/calls/{id}/answer"), body)
+    }
+
     pub fn get(&self, path: &str) -> Resp {
         self.request("GET", path, &[], "")
     }
@@ -105,7 +169,7 @@ impl TestServer {
 
     /// The newest code sent to `number`, from the control plane.
     pub fn latest_code(&self, number: &str) -> (String, String) {
-        let codes = self.get(&format!("/_mock/codes?number={}", number.replace('+', "%2B"))).json();
+        let codes = self.get(&format!("/_mock/codes?number={}", encode(number))).json();
         let c = &codes["codes"][0];
         (c["id"].as_str().unwrap().to_owned(), c["code"].as_str().unwrap().to_owned())
     }

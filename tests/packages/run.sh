@@ -21,6 +21,18 @@ mkdir "$work/python"
 cp "$root"/docs/examples/packages/python/*.py "$work/python/"
 # Only the installed package: the plugin loads through its pytest11 entry point.
 (cd "$work/python" && env -u PYTHONPATH "$work/venv/bin/python" -m pytest -q -p no:cacheprovider) || status=1
+# A control-plane error carries the server's sentence.
+"$work/venv/bin/python" -c "
+import callerid_mock
+with callerid_mock.Server(frozen_clock=True) as mock:
+    try:
+        mock.latest_code('+10000000000')
+    except callerid_mock.ControlError as e:
+        assert e.status == 404 and 'no code for number +10000000000' in str(e), e
+        print('packages: Python, a missing code is a ControlError saying what it looked for:', e)
+    else:
+        raise SystemExit('a code that was never sent was found')
+" || status=1
 # A missing binary is a ServerError at once, never a hang.
 CALLERID_MOCK_BIN=/nonexistent/callerid-mock "$work/venv/bin/python" -c "
 import callerid_mock
@@ -47,9 +59,10 @@ cp "$root"/docs/examples/packages/node/*.mjs "$work/node/"
   m.start({ frozenClock: true }).then(async (mock) => {
     await mock.latestCode('+10000000000').then(() => { throw new Error('no code was sent'); }, (e) => {
       if (!(e instanceof m.ControlError) || e.status !== 404) throw e;
+      if (!e.message.includes('no code for number +10000000000')) throw new Error('unhelpful: ' + e.message);
     });
     await mock.stop();
-    console.log('packages: CommonJS require() works; a missing code rejects with ControlError 404');
+    console.log('packages: CommonJS require() works; a missing code rejects with ControlError 404 saying what it looked for');
   }).catch((e) => { console.error(e); process.exit(1); });
 ") || status=1
 grep -q 'export function start' "$work/node/node_modules/callerid-mock/index.d.ts" || { echo "packages: no types" >&2; status=1; }
