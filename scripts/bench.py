@@ -107,13 +107,28 @@ def wrk(url, script=None, headers=(), duration=DURATION, connections=64):
     return rps, p99, total, int(bad.group(1)) if bad else 0
 
 
+# Every request is formatted once, before the run, so that wrk's Lua does no work per request
+# beyond handing one back: a request() that formats each body caps the bare reference near 33k
+# req/s on 2 cores, where a static one reaches 86k, and so flatters the emulator's ratio.
 POST_LUA = """
-local n = 0
+local requests, n = {}, 0
+for i = 0, %(numbers)d - 1 do
+  local body = string.format('{"phone_number":"+1202555%%04d"}', 1000 + i)
+  requests[i] = wrk.format("POST", "%(path)s", { ["Authorization"] = "%(auth)s", ["Content-Type"] = "application/json" }, body)
+end
 request = function()
   n = (n + 1) %% %(numbers)d
-  local body = string.format('{"phone_number":"+1202555%%04d"}', 1000 + n)
-  return wrk.format("POST", "%(path)s", { ["Authorization"] = "%(auth)s", ["Content-Type"] = "application/json" }, body)
+  return requests[n]
 end
+"""
+
+# The same request every time, as wrk sends it with no request() at all: the client's ceiling,
+# to show that the prepared requests above do not hold the reference back.
+STATIC_LUA = """
+wrk.method = "POST"
+wrk.body = '{"phone_number":"+12025551000"}'
+wrk.headers["Authorization"] = "%(auth)s"
+wrk.headers["Content-Type"] = "application/json"
 """
 
 # Initiates spread over many accounts; each request names its account in the path and the
@@ -224,7 +239,10 @@ def main():
                     {"Authorization": basic(PLIVO), "Content-Type": "application/json"}, raw=True))
     rps, ref_rps = alternate(lambda: wrk(base, post_script(api, basic(PLIVO)))[0],
                              lambda: wrk(ref_base, post_script(f"/?size={size}", basic(PLIVO)))[0])
-    row(f"POST Plivo initiate, JSON body (req/s, {size} B)", rps, ref_rps, ">= 0.5x")
+    row(f"POST Plivo initiate, JSON body (req/s, {size} B)", rps, ref_rps, ">= 0.3x")
+    static = lua(STATIC_LUA % {"auth": basic(PLIVO)})
+    ceiling = wrk(f"{ref_base}/?size={size}", static)[0]
+    row("  the reference with one static request, wrk's ceiling (req/s)", ceiling, None)
     stop(proc)
 
     # A page's cost whatever the account holds.

@@ -110,3 +110,30 @@ fn every_example_file_is_shown_in_the_docs() {
         }
     }
 }
+
+#[test]
+fn the_readme_is_a_front_door_of_at_most_12_kib() {
+    let readme = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.len() <= 12 * 1024, "README.md is {} bytes: the reference belongs in docs/", readme.len());
+}
+
+#[test]
+fn every_relative_link_in_the_docs_names_a_file_that_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut broken = Vec::new();
+    for file in markdown_files(root) {
+        let text = fs::read_to_string(&file).unwrap();
+        for (i, _) in text.match_indices("](") {
+            let target = &text[i + 2..];
+            let target = &target[..target.find(')').unwrap_or(target.len())];
+            let path = target.split('#').next().unwrap();
+            if path.is_empty() || path.contains("://") || path.starts_with("mailto:") {
+                continue;
+            }
+            if !file.parent().unwrap().join(path).exists() {
+                broken.push(format!("{}: {target}", file.strip_prefix(root).unwrap().display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "links to nothing:\n{}", broken.join("\n"));
+}
