@@ -48,7 +48,7 @@ pub(crate) struct App {
     phone_loaded: watch::Receiver<bool>,
     shutdown: Shutdown,
     /// The CA and TLS for the providers' hosts, made the first time they are needed.
-    tls: OnceLock<Result<Tls, String>>,
+    made_tls: OnceLock<Result<Tls, String>>,
 }
 
 /// The emulator's CA, and the TLS configuration that answers for the providers' hosts.
@@ -71,7 +71,7 @@ impl App {
             state_file: p.state_file,
             phone_loaded: p.phone_loaded,
             shutdown: p.shutdown,
-            tls: OnceLock::new(),
+            made_tls: OnceLock::new(),
         }
     }
 
@@ -177,7 +177,7 @@ impl App {
 
     /// The CA and TLS configuration, made (or read from `--ca-dir`) on first use.
     pub fn tls(&self) -> Result<&Tls, &str> {
-        let made = self.tls.get_or_init(|| {
+        let made = self.made_tls.get_or_init(|| {
             let ca = Arc::new(Ca::for_dir(self.config.ca_dir.as_deref(), &self.providers.domains())?);
             let providers = self.providers.clone();
             let config = Minter::new(ca.clone(), move |host| providers.serves_host(host)).server_config()?;

@@ -131,3 +131,16 @@ fn the_layers_are_the_ones_the_architecture_page_shows() {
         assert!(page.contains(&format!("| {row} |")), "docs/architecture.md has no layer row for {row}");
     }
 }
+
+#[test]
+fn no_source_file_is_over_500_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let long: Vec<String> = files(&root)
+        .into_iter()
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(&f).unwrap().lines().count();
+            (lines > 500).then(|| format!("{} ({lines} lines)", f.strip_prefix(&root).unwrap().display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files of one job are shorter; split these:\n{}", long.join("\n"));
+}
