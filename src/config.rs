@@ -34,22 +34,32 @@ pub struct Config {
     #[arg(long, env = "CALLERID_MOCK_STATE")]
     pub state: Option<PathBuf>,
     /// Answer every validation call that waits for its code to be keyed in with the right code
-    /// as soon as it rings.
+    /// as soon as it rings, and pick up every outbound call after --ring-time.
     #[arg(long, env = "CALLERID_MOCK_AUTO_ANSWER")]
     pub auto_answer: bool,
+    /// How long an outbound call rings before the person picks up by themselves
+    /// (--auto-answer, the magic number +15005550006), such as 5s.
+    #[arg(long, env = "CALLERID_MOCK_RING_TIME", default_value = "5s", value_parser = parse_duration_arg)]
+    pub ring_time: Duration,
+    /// How long an answered outbound call lasts before the person hangs up (unless the
+    /// request's own time limit is shorter), such as 60s.
+    #[arg(long, env = "CALLERID_MOCK_CALL_DURATION", default_value = "60s", value_parser = parse_duration_arg)]
+    pub call_duration: Duration,
     /// Accept only the accounts and tokens declared in --fixtures or --state; others get the
     /// provider's own 401 (wrong credentials) or 403 (another account's path).
     #[arg(long, env = "CALLERID_MOCK_STRICT_AUTH")]
     pub strict_auth: bool,
-    /// Memory the state may hold (caller IDs, verifications and their indexes), such as 64MiB;
-    /// past it the oldest finished verifications are evicted, then writes are refused.
+    /// Memory the state may hold (caller IDs, owned numbers, verifications, calls and their
+    /// indexes), such as 64MiB; past it the oldest finished verifications and calls are
+    /// evicted, then writes are refused.
     #[arg(long, env = "CALLERID_MOCK_MAX_STATE_BYTES", default_value = "64MiB", value_parser = parse_size)]
     pub max_state_bytes: usize,
     /// Verifications that may wait for their code at once; past it a new one is refused with the
     /// provider's limit error.
     #[arg(long, env = "CALLERID_MOCK_MAX_PENDING", default_value_t = 50_000)]
     pub max_pending: usize,
-    /// How long a finished verification stays in /_mock/codes (server clock), such as 1h.
+    /// How long a finished verification stays in /_mock/codes, and a finished call in the
+    /// providers' call lists and /_mock/calls (server clock), such as 1h.
     #[arg(long, env = "CALLERID_MOCK_RETENTION", default_value = "1h", value_parser = parse_duration_arg)]
     pub retention: Duration,
     /// Entries each account keeps in the request and callback journals (oldest dropped).
@@ -122,6 +132,8 @@ impl Default for Config {
             fixtures: None,
             state: None,
             auto_answer: false,
+            ring_time: Duration::from_secs(5),
+            call_duration: Duration::from_secs(60),
             strict_auth: false,
             max_state_bytes: 64 << 20,
             max_pending: 50_000,

@@ -95,6 +95,11 @@ impl Pairs {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
+    /// Every value of `name`, in order (a parameter the SDKs repeat).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
     pub fn push(&mut self, name: String, value: String) {
         self.0.push((name, value));
     }

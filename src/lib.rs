@@ -171,6 +171,8 @@ pub async fn start(config: Config) -> Result<Server, String> {
 fn core_options(config: &Config) -> core::Options {
     core::Options {
         auto_answer: config.auto_answer,
+        ring_time: config.ring_time,
+        call_duration: config.call_duration,
         strict_auth: config.strict_auth,
         max_state_bytes: config.max_state_bytes,
         max_pending: config.max_pending,

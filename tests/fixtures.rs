@@ -20,6 +20,26 @@ fn fixtures_load_accounts_and_caller_ids() {
     assert_eq!((res.status, res.json()["date_created"].as_str()), (200, Some("Sun, 27 Jul 2025 20:21:11 +0000")));
     let res = s.request("POST", "/api/validate_for_voice?p=TESTKEY&number=491632429751", &[], "");
     assert_eq!((res.json()["id"].as_u64(), res.json()["voice"].as_bool()), (Some(12345), Some(true)));
+    // An owned number is a caller ID for the account's calls.
+    let call = [("To", "+14155550100"), ("From", "+14155550199"), ("Twiml", "<Response/>")];
+    let res = s.twilio("POST", "Calls.json", &serde_urlencoded::to_string(call).unwrap());
+    assert_eq!(res.status, 201, "{}", res.body);
+    let owned = s.get("/_mock/numbers").json();
+    assert_eq!(
+        owned["numbers"],
+        json!([{ "provider": "twilio", "account": common::ACCOUNT_SID, "number": "+14155550199" }])
+    );
+    let bad = r#"{"accounts":[{"provider":"twilio","account":"ACx","owned_numbers":["12"]}]}"#;
+    assert!(start_with(bad).unwrap_err().contains("not a valid phone number"));
+}
+
+fn start_with(fixtures: &str) -> Result<(), String> {
+    let path = std::env::temp_dir().join(format!("callerid-mock-owned-{}.json", std::process::id()));
+    std::fs::write(&path, fixtures).unwrap();
+    let mut config = common::config();
+    config.fixtures = Some(path);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(callerid_mock::start(config)).map(|_| ())
 }
 
 #[test]

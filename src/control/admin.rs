@@ -52,6 +52,7 @@ pub(super) fn stats(app: &App) -> Response {
         pending: core.pending,
         max_pending: options.max_pending,
         verifications: core.verifications,
+        calls: core.calls,
         timers: core.timers,
         request_journal_bytes: app.requests_bytes(),
         callback_journal_bytes: app.deliveries().bytes(),

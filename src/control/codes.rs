@@ -1,20 +1,18 @@
-//! The codes "sent", the person on the phone, and the verified caller IDs:
-//! `GET /_mock/codes`, `GET /_mock/codes/latest`, `POST /_mock/calls/{id}/answer`,
+//! The codes "sent", and the verified caller IDs: `GET /_mock/codes`, `GET /_mock/codes/latest`,
 //! `GET /_mock/caller-ids`.
 
 use std::time::Duration;
 
 use base64::Engine as _;
 use hyper::StatusCode;
-use serde_json::Value;
 
 use super::wire::{CallerIdView, CallerIds, CodeView, Codes};
 use super::{ControlError, Result, bad, next_page, paging};
 use crate::app::App;
-use crate::core::model::{AccountKey, CallStatus, Order, VerificationState};
+use crate::core::CodeFilter;
+use crate::core::model::{AccountKey, Order, VerificationState};
 use crate::core::phone;
 use crate::core::time::{Timestamp, parse_duration};
-use crate::core::{CodeFilter, Pickup, PickupError};
 use crate::http::{self, Request};
 
 /// The longest a `codes/latest` request waits.
@@ -121,39 +119,6 @@ fn no_code(app: &App, filter: &CodeFilter, waited: &str) -> ControlError {
         false => format!("the newest codes went to {}", numbers.join(", ")),
     };
     ControlError { status: StatusCode::NOT_FOUND, message: format!("no code for {wanted}{waited}; {seen}") }
-}
-
-/// `POST /_mock/calls/{id}/answer`: the person on the phone picks up and keys digits in, or
-/// never picks up.
-pub(super) fn pick_up(app: &App, req: &Request, id: &str) -> Result {
-    let body: Value = serde_json::from_slice(&req.body).map_err(|_| bad("body must be JSON"))?;
-    let pickup = match (body.get("digits"), body.get("outcome")) {
-        (Some(Value::String(d)), None) => Pickup::Digits(d.clone()),
-        (Some(Value::Number(n)), None) => Pickup::Digits(n.to_string()),
-        (None, Some(Value::String(o))) => match CallStatus::parse(o) {
-            Some(status @ (CallStatus::Busy | CallStatus::NoAnswer | CallStatus::Failed)) => Pickup::Unanswered(status),
-            _ => return Err(bad("outcome must be one of busy, no-answer, failed")),
-        },
-        _ => return Err(bad(r#"give exactly one of {"digits":"123456"} and {"outcome":"busy"|"no-answer"|"failed"}"#)),
-    };
-    let conflict = |message: String| ControlError { status: StatusCode::CONFLICT, message };
-    match app.core().pick_up(id, pickup) {
-        Ok(v) => Ok(http::json(StatusCode::OK, &CodeView::new(app, &v))),
-        Err(PickupError::NotFound) => {
-            Err(ControlError { status: StatusCode::NOT_FOUND, message: format!("no call {id}") })
-        }
-        Err(PickupError::NotACall) => {
-            Err(conflict(format!("{id} is a code the application submits itself, not one keyed in on a call")))
-        }
-        Err(PickupError::NotRinging(at)) => {
-            Err(conflict(format!("call {id} rings at {}; advance the clock first", at.rfc3339_nanos())))
-        }
-        Err(PickupError::Ended(state)) => Err(conflict(format!("call {id} already ended ({})", state.as_str()))),
-        Err(PickupError::NotSaved(cause)) => Err(ControlError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: format!("the state file cannot be written: {cause}"),
-        }),
-    }
 }
 
 /// Verified caller IDs of every account (or `provider`, `account`), a page at a time.

@@ -32,7 +32,7 @@ pub(super) fn callbacks(app: &App, req: &Request) -> Result {
     let (account, id) = (req.query_param("account"), req.query_param("id"));
     let (limit, before) = paging(req, "before")?;
     let (deliveries, next) = app.deliveries().page(account.as_deref(), cursor(before)?, limit, |d| {
-        provider.is_none_or(|p| p == d.webhook.provider) && id.as_deref().is_none_or(|i| i == d.webhook.verification_id)
+        provider.is_none_or(|p| p == d.webhook.provider) && id.as_deref().is_none_or(|i| d.webhook.subject.is(i))
     });
     let callbacks = deliveries.iter().map(|d| DeliveryView::new(app, d)).collect();
     Ok(http::json(

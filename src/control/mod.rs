@@ -7,6 +7,7 @@
 //! next page, or `null`.
 
 mod admin;
+mod calls;
 mod codes;
 mod faults;
 mod guard;
@@ -40,7 +41,12 @@ pub(crate) enum Route {
     CaCert,
     Codes,
     LatestCode,
+    Calls,
     Answer,
+    HangUp,
+    Numbers,
+    Own,
+    Disown,
     CallerIds,
     GetClock,
     MoveClock,
@@ -64,7 +70,12 @@ pub(crate) const ROUTES: &[(&str, &str, Route)] = &[
     ("GET", "/ca.pem", Route::CaCert),
     ("GET", "/codes", Route::Codes),
     ("GET", "/codes/latest", Route::LatestCode),
+    ("GET", "/calls", Route::Calls),
     ("POST", "/calls/{id}/answer", Route::Answer),
+    ("POST", "/calls/{id}/hangup", Route::HangUp),
+    ("GET", "/numbers", Route::Numbers),
+    ("POST", "/numbers", Route::Own),
+    ("DELETE", "/numbers", Route::Disown),
     ("GET", "/caller-ids", Route::CallerIds),
     ("GET", "/clock", Route::GetClock),
     ("POST", "/clock", Route::MoveClock),
@@ -122,7 +133,12 @@ pub(crate) async fn handle(app: &App, req: &Request, segs: &[&str]) -> Response 
         Route::CaCert => admin::ca_cert(app),
         Route::Codes => codes::list(app, req),
         Route::LatestCode => codes::latest(app, req).await,
-        Route::Answer => codes::pick_up(app, req, params[0]),
+        Route::Calls => calls::list(app, req),
+        Route::Answer => calls::pick_up(app, req, params[0]),
+        Route::HangUp => calls::hang_up(app, params[0]),
+        Route::Numbers => calls::numbers(app, req),
+        Route::Own => calls::own(app, req),
+        Route::Disown => calls::disown(app, req),
         Route::CallerIds => codes::caller_ids(app, req),
         Route::GetClock => Ok(admin::clock_view(app)),
         Route::MoveClock => admin::move_clock(app, req),
@@ -154,6 +170,22 @@ pub(crate) fn error(status: StatusCode, text: &str) -> Response {
 /// The answer when a change could not be written to the state file.
 pub(crate) fn not_saved(cause: &str) -> Response {
     error(StatusCode::SERVICE_UNAVAILABLE, &format!("the state file cannot be written: {cause}"))
+}
+
+/// A core refusal of a control-plane write: 503 for the state file, 429 for a cap.
+fn core_error(e: crate::core::CoreError) -> ControlError {
+    use crate::core::CoreError;
+    match e {
+        CoreError::NotSaved(cause) => ControlError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!("the state file cannot be written: {cause}"),
+        },
+        CoreError::LimitReached(limit) => ControlError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: format!("the emulator's {} cap is reached", limit.describe()),
+        },
+        other => bad(format!("{other:?}")),
+    }
 }
 
 fn bad(text: impl Into<String>) -> ControlError {

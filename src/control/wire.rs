@@ -5,9 +5,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::core::model::{AccountKey, CallerId, Verification};
+use crate::core::model::{AccountKey, Call, CallError, CallerId, Verification};
 use crate::core::time::Timestamp;
-use crate::delivery::{Attempt, Delivery};
+use crate::delivery::{Attempt, Delivery, Subject};
 use crate::faults::{Action, Rule};
 use crate::journal::RequestRecord;
 
@@ -31,6 +31,7 @@ pub(super) struct Stats {
     pub pending: usize,
     pub max_pending: usize,
     pub verifications: usize,
+    pub calls: usize,
     pub timers: usize,
     pub request_journal_bytes: usize,
     pub callback_journal_bytes: usize,
@@ -165,8 +166,11 @@ pub(super) struct DeliveryView {
     pub id: u64,
     pub provider: &'static str,
     pub account: String,
-    /// The verification (call) it reports on.
-    pub verification_id: String,
+    /// The verification (its validation call) it reports on, or the outbound call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
     pub method: &'static str,
     pub url: String,
     pub params: Map<String, Value>,
@@ -175,6 +179,9 @@ pub(super) struct DeliveryView {
     pub state: &'static str,
     pub queued_at: String,
     pub attempts: Vec<AttemptView>,
+    /// A document that could not be run: the provider's error, which ended the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_error: Option<CallErrorView>,
 }
 
 #[derive(Serialize)]
@@ -196,7 +203,14 @@ impl DeliveryView {
             id: d.id,
             provider: w.provider,
             account: app.shown_account(w.provider, &w.account),
-            verification_id: w.verification_id.clone(),
+            verification_id: match &w.subject {
+                Subject::Verification(id) => Some(id.clone()),
+                Subject::Call(_) => None,
+            },
+            call_id: match &w.subject {
+                Subject::Call(id) => Some(id.clone()),
+                Subject::Verification(_) => None,
+            },
             method: w.method,
             url: w.url.clone(),
             params: object(&w.params),
@@ -205,6 +219,7 @@ impl DeliveryView {
             state: d.state.as_str(),
             queued_at: d.queued_at.rfc3339_nanos(),
             attempts: d.attempts.iter().map(AttemptView::new).collect(),
+            call_error: d.call_error.as_ref().map(CallErrorView::new),
         }
     }
 }
@@ -314,6 +329,96 @@ impl RequestView {
             account: r.account.as_deref().map(|a| app.shown_account(r.provider, a)),
             status: r.status,
             duration_us: r.duration_us,
+        }
+    }
+}
+
+/// `GET /_mock/calls`
+#[derive(Serialize)]
+pub(super) struct Calls {
+    pub calls: Vec<CallView>,
+    pub next: Option<String>,
+}
+
+/// One outbound call, with its account and timeline.
+#[derive(Serialize)]
+pub(super) struct CallView {
+    pub provider: &'static str,
+    pub account: String,
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub state: &'static str,
+    pub created_at: String,
+    pub answered_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// Seconds since it was answered (until it ended).
+    pub duration_s: u64,
+    /// Why the provider ended it, if it did.
+    pub error: Option<CallErrorView>,
+    /// Every state it was in, and since when.
+    pub timeline: Vec<MoveView>,
+}
+
+#[derive(Serialize)]
+pub(super) struct MoveView {
+    pub state: &'static str,
+    pub at: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct CallErrorView {
+    pub code: String,
+    pub message: String,
+}
+
+impl CallErrorView {
+    pub fn new(e: &CallError) -> CallErrorView {
+        CallErrorView { code: e.code.clone(), message: e.message.clone() }
+    }
+}
+
+impl CallView {
+    pub fn new(app: &App, c: &Call) -> CallView {
+        let ts = Timestamp::rfc3339_nanos;
+        CallView {
+            provider: c.key.provider,
+            account: app.shown_account(c.key.provider, &c.key.account),
+            id: c.id.clone(),
+            from: c.from.clone(),
+            to: c.to.clone(),
+            state: c.state.as_str(),
+            created_at: ts(c.created_at),
+            answered_at: c.answered_at.map(ts),
+            ended_at: c.ended_at.map(ts),
+            duration_s: c.talk_time(app.core().clock().now()).as_secs(),
+            error: c.error.as_ref().map(CallErrorView::new),
+            timeline: c.timeline.iter().map(|(state, at)| MoveView { state: state.as_str(), at: ts(*at) }).collect(),
+        }
+    }
+}
+
+/// `GET /_mock/numbers`
+#[derive(Serialize)]
+pub(super) struct OwnedNumbers {
+    pub numbers: Vec<OwnedNumber>,
+    pub next: Option<String>,
+}
+
+/// A number an account owns.
+#[derive(Serialize)]
+pub(super) struct OwnedNumber {
+    pub provider: &'static str,
+    pub account: String,
+    pub number: String,
+}
+
+impl OwnedNumber {
+    pub fn new(app: &App, key: &AccountKey, number: &str) -> OwnedNumber {
+        OwnedNumber {
+            provider: key.provider,
+            account: app.shown_account(key.provider, &key.account),
+            number: number.to_owned(),
         }
     }
 }

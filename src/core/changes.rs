@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::model::{AccountKey, CallerId, Verification};
+use super::model::{AccountKey, Call, CallerId, Verification};
 use super::scan::{Cursor, Item, scan};
 use super::time::Timestamp;
 use super::{Core, State};
@@ -37,6 +37,16 @@ pub enum Change {
     Verification(Verification),
     VerificationRemoved {
         id: String,
+    },
+    Call(Call),
+    CallRemoved {
+        id: String,
+    },
+    /// A number the account owns, or no longer does.
+    Owned {
+        key: AccountKey,
+        number: String,
+        owned: bool,
     },
     Reset {
         account: Option<Arc<str>>,
@@ -208,6 +218,20 @@ impl Core {
                     store.remove_verification(seq);
                 }
             }
+            Change::Call(c) => {
+                if let Some(seq) = store.call_seq(&c.id) {
+                    store.remove_call(seq);
+                }
+                store.insert_call(c);
+            }
+            Change::CallRemoved { id } => {
+                if let Some(seq) = store.call_seq(&id) {
+                    store.remove_call(seq);
+                }
+            }
+            Change::Owned { key, number, owned } => {
+                store.set_owned(&key, &number, owned);
+            }
             Change::Reset { account } => {
                 store.reset(account.as_deref());
             }
@@ -228,7 +252,9 @@ fn item_change(item: Item) -> Change {
         Item::Account(key, ns) => {
             Change::Account { key: key.clone(), declared: ns.declared, auth_token: ns.auth_token.clone() }
         }
+        Item::Owned(key, number) => Change::Owned { key: key.clone(), number: number.to_owned(), owned: true },
         Item::CallerId(key, c) => Change::CallerId { key: key.clone(), caller: c.clone() },
         Item::Verification(v) => Change::Verification(v.clone()),
+        Item::Call(c) => Change::Call(c.clone()),
     }
 }

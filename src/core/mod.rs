@@ -13,8 +13,10 @@
 //! Lock order: `state` → `ids` → `clock`. `ids` and `clock` are leaves and never call out.
 
 mod caller_ids;
+mod calls;
 pub mod changes;
 mod codes;
+mod pickup;
 mod tx;
 mod verifications;
 
@@ -29,24 +31,26 @@ pub mod store;
 pub mod time;
 pub mod timers;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, broadcast};
 
 pub use caller_ids::{CallerLookup, CallerQuery, Start};
+pub use calls::{CallQuery, HangUp, NewCall};
 pub use changes::{Change, Doorbell, Logged};
 pub use codes::{CodeFilter, WaitGuard};
 use codes::{WaitKey, Waiters};
+pub use pickup::{PickedUp, Pickup, PickupError};
 use tx::{Report, Tx};
-pub use verifications::{CodeLookup, NewVerification, Pickup, PickupError};
+pub use verifications::{CodeLookup, NewVerification};
 
 use changes::ChangeLog;
 use clock::Clock;
 use ids::Ids;
-use model::{AccountKey, Verification};
+use model::{AccountKey, Call, Verification};
 use store::Store;
 use time::Timestamp;
 
@@ -69,6 +73,13 @@ pub enum CoreError {
     Failed,
     /// A newer verification of the same number replaced this one.
     Superseded,
+    /// The caller ID a call presents is neither a verified caller ID of the account nor a
+    /// number it owns.
+    CallerIdNotAllowed,
+    /// The call ended: it cannot be changed any more.
+    CallEnded,
+    /// The call has not ended: its record cannot be deleted yet.
+    CallNotEnded,
     /// A cap is reached and nothing may be evicted to make room.
     LimitReached(Limit),
     /// The state file cannot be written, so nothing may change (the cause).
@@ -86,6 +97,14 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// What the cap bounds, and its flag: `memory (--max-state-bytes)`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Limit::StateBytes => "memory (--max-state-bytes)",
+            Limit::Pending => "pending verifications (--max-pending)",
+        }
+    }
+
     pub fn flag(self) -> &'static str {
         match self {
             Limit::StateBytes => "--max-state-bytes",
@@ -94,10 +113,11 @@ impl Limit {
     }
 }
 
-/// Where the calls that end go: told right after the operation that ended them lets go of the
-/// lock, before that operation answers (so a webhook is journaled by the time anyone can ask).
-pub trait EndedSink: Send + Sync {
-    fn ended(&self, core: &Core, ended: Ended);
+/// Where notices go (the webhooks they make): told right after the operation that made them
+/// lets go of the lock, before that operation answers (so a webhook is journaled by the time
+/// anyone can ask).
+pub trait Sink: Send + Sync {
+    fn notice(&self, core: &Core, notice: Notice);
 }
 
 /// Provider facts the core needs without knowing any provider.
@@ -108,18 +128,28 @@ pub trait ProviderFacts: Send + Sync {
     fn caller_id_id(&self, provider: &'static str, ids: &Ids) -> String;
 }
 
-/// A validation call that ended and asked to be told about it; the delivery side renders the
-/// provider's webhook from it.
+/// Something the application may be told about; the delivery side asks the provider for the
+/// webhooks it makes.
 #[derive(Clone, Debug)]
-pub struct Ended {
-    pub verification: Verification,
+pub enum Notice {
+    /// A validation call ended (and asked to be told).
+    ValidationEnded(Verification),
+    /// An outbound call moved to the state it is now in.
+    CallMoved(Call),
+    /// An outbound call's document is to be read: it was answered, or redirected.
+    CallDocument(Call),
 }
 
 /// Choices that shape the core's behaviour.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
-    /// Answer every validation call with the right code as soon as it rings.
+    /// Answer every validation call with the right code as soon as it rings, and every
+    /// outbound call after `ring_time`.
     pub auto_answer: bool,
+    /// How long an outbound call rings before the person picks up by themselves.
+    pub ring_time: Duration,
+    /// How long an answered outbound call lasts before the person hangs up.
+    pub call_duration: Duration,
     /// Accept only accounts (and tokens) declared in fixtures or a state file.
     pub strict_auth: bool,
     /// Bytes the store may hold (approximately, indexes included).
@@ -136,6 +166,8 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             auto_answer: false,
+            ring_time: Duration::from_secs(5),
+            call_duration: Duration::from_secs(60),
             strict_auth: false,
             max_state_bytes: 64 << 20,
             max_pending: 50_000,
@@ -150,6 +182,7 @@ pub struct Stats {
     pub state_bytes: usize,
     pub pending: usize,
     pub verifications: usize,
+    pub calls: usize,
     pub timers: usize,
     /// Index entries visited by listings since start: a page's cost, whatever is stored.
     pub entries_visited: u64,
@@ -179,10 +212,12 @@ pub struct Core {
     waiters: Waiters,
     /// Tells watchers (the web inbox) that something changed.
     events: broadcast::Sender<()>,
-    /// Where calls that ended go (webhooks).
-    sink: Arc<dyn EndedSink>,
+    /// Where notices go (webhooks).
+    sink: Arc<dyn Sink>,
     visited: AtomicU64,
     started_at: Timestamp,
+    /// The core itself, for work that outlives a call into it (a webhook's answer, read later).
+    this: Weak<Core>,
 }
 
 impl Core {
@@ -191,13 +226,13 @@ impl Core {
         clock: Arc<Clock>,
         ids: Ids,
         facts: Arc<dyn ProviderFacts>,
-        sink: Arc<dyn EndedSink>,
+        sink: Arc<dyn Sink>,
         options: Options,
     ) -> Arc<Core> {
         let started_at = clock.now();
         let (events, _) = broadcast::channel(64);
         let state = State { store: Store::default(), log: None, at_cap: [false; 2] };
-        Arc::new(Core {
+        Arc::new_cyclic(|this| Core {
             clock,
             ids,
             facts,
@@ -210,7 +245,13 @@ impl Core {
             sink,
             visited: AtomicU64::new(0),
             started_at,
+            this: this.clone(),
         })
+    }
+
+    /// A handle on this core, for work that outlives the call it came from.
+    pub fn handle(&self) -> Arc<Core> {
+        self.this.upgrade().expect("the core is alive while it is called")
     }
 
     pub fn clock(&self) -> &Arc<Clock> {
@@ -267,8 +308,8 @@ impl Core {
         for key in &report.issued {
             self.waiters.notify(key);
         }
-        for e in report.ended {
-            self.sink.ended(self, e);
+        for notice in report.notices {
+            self.sink.notice(self, notice);
         }
     }
 
@@ -373,6 +414,7 @@ impl Core {
             state_bytes: state.store.bytes(),
             pending: state.store.pending(),
             verifications: state.store.verification_count(),
+            calls: state.store.call_count(),
             timers: state.store.timers().len(),
             entries_visited: self.visited.load(Ordering::Relaxed),
         }

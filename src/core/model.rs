@@ -4,6 +4,7 @@
 
 use std::cmp::Reverse;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::time::Timestamp;
 use super::timers::Event;
@@ -211,6 +212,132 @@ impl Verification {
             + self.code.len()
             + self.callback.as_ref().map_or(0, |c| 64 + c.url.len() + c.signing_key.as_ref().map_or(0, String::len))
             + self.caller_id.as_ref().map_or(0, String::len)
+    }
+}
+
+/// Where an outbound call is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CallState {
+    /// Placed, not ringing yet.
+    Queued,
+    Ringing,
+    /// Answered, and going on.
+    InProgress,
+    /// Answered, and ended (by either side, or its time limit).
+    Completed,
+    Busy,
+    /// Rang out unanswered.
+    NoAnswer,
+    Failed,
+    /// Ended by the application before it was answered.
+    Canceled,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Queued => "queued",
+            CallState::Ringing => "ringing",
+            CallState::InProgress => "in-progress",
+            CallState::Completed => "completed",
+            CallState::Busy => "busy",
+            CallState::NoAnswer => "no-answer",
+            CallState::Failed => "failed",
+            CallState::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CallState> {
+        use CallState::*;
+        [Queued, Ringing, InProgress, Completed, Busy, NoAnswer, Failed, Canceled].into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// It ended: nothing more happens to it.
+    pub fn is_final(self) -> bool {
+        !matches!(self, CallState::Queued | CallState::Ringing | CallState::InProgress)
+    }
+}
+
+/// Why the provider ended a call (a document it could not run): its code and message, in the
+/// provider's words (Twilio's `13214`, Plivo's text…).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallError {
+    pub code: String,
+    pub message: String,
+}
+
+/// An outbound call placed through a provider's API, to the simulated person at `to`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// Global creation order (shared with verifications and caller IDs).
+    pub seq: u64,
+    pub key: AccountKey,
+    /// The provider's id for it (Twilio `CallSid`, Plivo `request_uuid`, …), unique in the store.
+    pub id: String,
+    /// E.164: the caller ID it presents, and the number it calls.
+    pub from: String,
+    pub to: String,
+    pub state: CallState,
+    pub created_at: Timestamp,
+    /// When it starts ringing.
+    pub rings_at: Timestamp,
+    /// How long it rings unanswered before it ends `no-answer`.
+    pub ring_timeout: Duration,
+    /// When the person picks up by themselves (`--auto-answer`, a magic number), if they will.
+    pub answers_at: Option<Timestamp>,
+    pub answered_at: Option<Timestamp>,
+    /// The provider's limit on how long an answered call lasts, if the request set one.
+    pub time_limit: Option<Duration>,
+    /// When an answered call ends by itself (its time limit, or the person hangs up).
+    pub ends_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+    /// What the provider keeps of the request (its answer URL, its callbacks…).
+    pub attributes: Attributes,
+    /// Why the provider ended it, if it did.
+    pub error: Option<CallError>,
+    /// Every state it has been in, and since when, oldest first.
+    pub timeline: Vec<(CallState, Timestamp)>,
+}
+
+impl Call {
+    /// Its one timer: a queued call rings, a ringing one is picked up or rings out, an answered
+    /// one ends.
+    pub fn timer(&self) -> Option<(Timestamp, Event)> {
+        match self.state {
+            CallState::Queued => Some((self.rings_at, Event::CallRings)),
+            CallState::Ringing => Some(match self.answers_at {
+                Some(at) => (at, Event::CallAnswered),
+                None => (self.rings_at.saturating_add(self.ring_timeout), Event::CallRangOut),
+            }),
+            CallState::InProgress => self.ends_at.map(|at| (at, Event::CallEnds)),
+            _ => None,
+        }
+    }
+
+    /// How long it lasted (or has lasted by `now`) since it was answered.
+    pub fn talk_time(&self, now: Timestamp) -> Duration {
+        match self.answered_at {
+            Some(at) => self.ended_at.unwrap_or(now).since(at),
+            None => Duration::ZERO,
+        }
+    }
+
+    /// When it stopped (the finished index and retention go by it).
+    pub fn finished_at(&self) -> Option<Timestamp> {
+        self.state.is_final().then_some(self.ended_at).flatten()
+    }
+
+    /// Approximate bytes it holds in the store and its indexes.
+    pub fn bytes(&self) -> usize {
+        const FIXED: usize = 1000;
+        FIXED
+            + self.key.account.len() / 8
+            + 2 * self.id.len()
+            + self.from.len()
+            + self.to.len()
+            + self.attributes.bytes()
+            + self.error.as_ref().map_or(0, |e| 48 + e.code.len() + e.message.len())
+            + 32 * self.timeline.len()
     }
 }
 

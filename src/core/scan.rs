@@ -1,19 +1,24 @@
-//! A walk over the whole state in a fixed order (accounts by key; in each, its caller IDs
-//! oldest first, then its verifications by seq), a few hundred entries per lock hold, resumed
-//! from a [`Cursor`]: checkpoints of the state file and the streamed `GET /_mock/state` use it.
-//! Entries that change between two holds are visited as they are when the walk reaches them.
+//! A walk over the whole state in a fixed order (accounts by key; in each, the numbers it owns,
+//! its caller IDs oldest first, its verifications by seq, then its calls by seq), a few hundred
+//! entries per lock hold, resumed from a [`Cursor`]: checkpoints of the state file and the
+//! streamed `GET /_mock/state` use it. Entries that change between two holds are visited as they
+//! are when the walk reaches them.
 
+use std::collections::BTreeSet;
 use std::ops::Bound::{Excluded, Unbounded};
 
-use super::model::{AccountKey, CallerId, Order, Verification};
+use super::model::{AccountKey, Call, CallerId, Order, Verification};
 use super::store::Namespace;
 use super::{Core, State};
 
 /// One entry a scan visits.
 pub enum Item<'a> {
     Account(&'a AccountKey, &'a Namespace),
+    /// A number the account owns.
+    Owned(&'a AccountKey, &'a str),
     CallerId(&'a AccountKey, &'a CallerId),
     Verification(&'a Verification),
+    Call(&'a Call),
 }
 
 /// Where a scan is.
@@ -28,10 +33,14 @@ enum Stage {
     /// The account's own entry is next.
     #[default]
     Account,
+    /// The numbers it owns, after this one.
+    Owned(Option<String>),
     /// Its caller IDs, oldest first, after this one.
     Callers(Option<Order>),
     /// Its verifications, after this seq.
     Verifications(Option<u64>),
+    /// Its calls, after this seq.
+    Calls(Option<u64>),
     Done,
 }
 
@@ -71,55 +80,73 @@ pub(super) fn scan(state: &State, cursor: &mut Cursor, limit: usize, mut f: impl
             },
         };
         cursor.key = Some(key.clone());
-        match cursor.stage.clone() {
+        let room = limit - n;
+        let (visited, stage) = match cursor.stage.clone() {
             Stage::Account => {
                 f(Item::Account(key, ns));
-                n += 1;
-                cursor.stage = Stage::Callers(None);
+                (1, Stage::Owned(None))
+            }
+            Stage::Owned(after) => {
+                let lower = after.as_deref().map_or(Unbounded, Excluded);
+                let numbers = ns.owned_numbers().range::<str, _>((lower, Unbounded)).map(|n| (n.clone(), n.as_str()));
+                match take(numbers, room, |number| f(Item::Owned(key, number))) {
+                    (v, Some(last)) => (v, Stage::Owned(Some(last))),
+                    (v, None) => (v, Stage::Callers(None)),
+                }
             }
             Stage::Callers(after) => {
-                let mut last = after;
-                let mut finished = true;
-                for c in ns.callers_oldest_after(after) {
-                    if n == limit {
-                        finished = false;
-                        break;
-                    }
-                    f(Item::CallerId(key, c));
-                    n += 1;
-                    last = Some(c.order());
+                let callers = ns.callers_oldest_after(after).map(|c| (c.order(), c));
+                match take(callers, room, |c| f(Item::CallerId(key, c))) {
+                    (v, Some(last)) => (v, Stage::Callers(Some(last))),
+                    (v, None) => (v, Stage::Verifications(None)),
                 }
-                cursor.stage = if finished { Stage::Verifications(None) } else { Stage::Callers(last) };
             }
             Stage::Verifications(after) => {
-                let lower = after.map_or(Unbounded, Excluded);
-                let mut last = after;
-                let mut finished = true;
-                for seq in ns.verification_seqs().range((lower, Unbounded)) {
-                    if n == limit {
-                        finished = false;
-                        break;
-                    }
-                    if let Some(v) = store.verification(*seq) {
-                        f(Item::Verification(v));
-                        n += 1;
-                    }
-                    last = Some(*seq);
+                let seqs = after_seq(ns.verification_seqs(), after);
+                let verifications = seqs.filter_map(|seq| store.verification(*seq).map(|v| (*seq, v)));
+                match take(verifications, room, |v| f(Item::Verification(v))) {
+                    (v, Some(last)) => (v, Stage::Verifications(Some(last))),
+                    (v, None) => (v, Stage::Calls(None)),
                 }
-                if finished {
-                    match store.namespaces_after(key).next() {
+            }
+            Stage::Calls(after) => {
+                let calls = after_seq(ns.call_seqs(), after).filter_map(|seq| store.call(*seq).map(|c| (*seq, c)));
+                match take(calls, room, |c| f(Item::Call(c))) {
+                    (v, Some(last)) => (v, Stage::Calls(Some(last))),
+                    (v, None) => match store.namespaces_after(key).next() {
                         Some((next, _)) => {
                             cursor.key = Some(next.clone());
-                            cursor.stage = Stage::Account;
+                            (v, Stage::Account)
                         }
-                        None => cursor.stage = Stage::Done,
-                    }
-                } else {
-                    cursor.stage = Stage::Verifications(last);
+                        None => (v, Stage::Done),
+                    },
                 }
             }
             Stage::Done => return false,
-        }
+        };
+        n += visited;
+        cursor.stage = stage;
     }
     !matches!(cursor.stage, Stage::Done)
+}
+
+/// The seqs of `set` after `after` (exclusive), in order.
+fn after_seq(set: &BTreeSet<u64>, after: Option<u64>) -> impl Iterator<Item = &u64> {
+    set.range((after.map_or(Unbounded, Excluded), Unbounded))
+}
+
+/// Visits up to `room` of `items` (each with its place): how many, and the place of the last
+/// one visited when more are left (`None`: all of them were visited).
+fn take<P, T>(items: impl Iterator<Item = (P, T)>, room: usize, mut visit: impl FnMut(T)) -> (usize, Option<P>) {
+    let mut visited = 0;
+    let mut last = None;
+    for (place, item) in items {
+        if visited == room {
+            return (visited, last);
+        }
+        visit(item);
+        visited += 1;
+        last = Some(place);
+    }
+    (visited, None)
 }

@@ -1,8 +1,9 @@
-//! The queue of due events: what must happen to a verification when the clock passes a time.
+//! The queue of due events: what must happen to a verification or a call when the clock passes
+//! a time.
 //!
-//! A verification has at most one timer at a time (its call rings, or its code expires), kept
-//! in the verification itself so that a verification that is verified, superseded, failed or
-//! removed drops its timer at once, in O(log n). Events run in deadline order, ties in creation
+//! An entry has at most one timer at a time (a verification's call rings, or its code expires;
+//! an outbound call rings, is picked up, rings out or ends), derived from the entry itself, so
+//! that an entry that finishes or is removed drops its timer at once, in O(log n). Events run in deadline order, ties in creation
 //! order, whether the clock got there by itself or was moved by a test, so a jump of 16 minutes
 //! runs every expiry in between, in order.
 
@@ -10,16 +11,24 @@ use std::collections::BTreeMap;
 
 use super::time::Timestamp;
 
-/// What happens when a verification's timer falls due.
+/// What happens when an entry's timer falls due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The code stops being valid (for a call still ringing: nobody answered).
+    /// A verification's code stops being valid (for a call still ringing: nobody answered).
     Expire,
-    /// The call rings.
+    /// A verification's call rings.
     Ring,
+    /// An outbound call rings.
+    CallRings,
+    /// The person picks up an outbound call by themselves.
+    CallAnswered,
+    /// An outbound call rang out unanswered.
+    CallRangOut,
+    /// An answered outbound call ends by itself.
+    CallEnds,
 }
 
-/// A scheduled event: when, and the seq of its verification.
+/// A scheduled event: when, and the seq of its entry.
 pub type Due = (Timestamp, u64);
 
 #[derive(Debug, Default)]

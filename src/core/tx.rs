@@ -4,9 +4,9 @@
 
 use super::changes::{Change, ChangeLog};
 use super::codes::WaitKey;
-use super::store::Store;
+use super::store::{Finished, Store};
 use super::time::Timestamp;
-use super::{Core, CoreError, Ended, Limit, State};
+use super::{Core, CoreError, Limit, Notice, State};
 
 /// An operation in progress: the locked state, the time it happens at, and what to tell the
 /// world once the lock is released.
@@ -15,27 +15,27 @@ pub(crate) struct Tx<'a> {
     pub(super) state: &'a mut State,
     pub(super) now: Timestamp,
     pub(super) changed: bool,
-    pub(super) ended: Vec<Ended>,
+    pub(super) notices: Vec<Notice>,
     pub(super) issued: Vec<WaitKey>,
 }
 
 /// What an operation leaves to do once the lock is released.
 pub(super) struct Report {
     pub(super) changed: bool,
-    pub(super) ended: Vec<Ended>,
+    pub(super) notices: Vec<Notice>,
     pub(super) issued: Vec<WaitKey>,
 }
 
 impl<'a> Tx<'a> {
     pub(super) fn new(core: &'a Core, state: &'a mut State, now: Timestamp) -> Tx<'a> {
-        Tx { core, state, now, changed: false, ended: Vec::new(), issued: Vec::new() }
+        Tx { core, state, now, changed: false, notices: Vec::new(), issued: Vec::new() }
     }
 
     pub(super) fn into_report(mut self) -> Report {
         if self.changed && self.state.at_cap.iter().any(|&a| a) {
             self.relieved();
         }
-        Report { changed: self.changed, ended: self.ended, issued: self.issued }
+        Report { changed: self.changed, notices: self.notices, issued: self.issued }
     }
 
     pub fn store(&self) -> &Store {
@@ -58,15 +58,15 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Makes room for `bytes` more under the memory cap, evicting the verifications that
-    /// finished longest ago; a cap that evicting cannot satisfy refuses the write.
+    /// Makes room for `bytes` more under the memory cap, evicting the verifications and calls
+    /// that finished longest ago; a cap that evicting cannot satisfy refuses the write.
     pub(super) fn make_room(&mut self, bytes: usize) -> Result<(), CoreError> {
         let cap = self.core.options.max_state_bytes;
         while self.state.store.bytes() + bytes > cap {
             let Some((_, seq)) = self.state.store.oldest_finished() else {
                 return Err(self.at_cap(Limit::StateBytes));
             };
-            self.remove_verification(seq);
+            self.remove_finished(seq);
         }
         Ok(())
     }
@@ -97,22 +97,23 @@ impl<'a> Tx<'a> {
         }
     }
 
-    /// Removes a verification (evicted or swept), logging the removal.
-    pub(super) fn remove_verification(&mut self, seq: u64) {
-        if let Some(v) = self.state.store.remove_verification(seq) {
-            let id = v.id;
-            self.log(|| Change::VerificationRemoved { id });
+    /// Removes a finished verification or call (evicted or swept), logging the removal.
+    pub(super) fn remove_finished(&mut self, seq: u64) {
+        match self.state.store.remove_finished(seq) {
+            Some(Finished::Verification(id)) => self.log(|| Change::VerificationRemoved { id }),
+            Some(Finished::Call(id)) => self.log(|| Change::CallRemoved { id }),
+            None => {}
         }
     }
 
-    /// Sweeps up to `max` finished verifications older than the retention window.
+    /// Sweeps up to `max` finished verifications and calls older than the retention window.
     pub(super) fn sweep(&mut self, max: usize) -> usize {
         let retention = self.core.options.retention;
         let mut swept = 0;
         while swept < max {
             match self.state.store.oldest_finished() {
                 Some((at, seq)) if at.saturating_add(retention) <= self.now => {
-                    self.remove_verification(seq);
+                    self.remove_finished(seq);
                     swept += 1;
                 }
                 _ => break,

@@ -13,9 +13,8 @@ use super::model::{
     AccountKey, Attributes, CallStatus, CallbackSpec, CallerId, Channel, EnteredBy, Verification, VerificationState,
 };
 use super::phone::Number;
-use super::time::Timestamp;
 use super::timers::Event;
-use super::{Change, Core, CoreError, Ended, Limit, Tx, codes::WaitKey};
+use super::{Change, Core, CoreError, Limit, Notice, Tx, codes::WaitKey};
 
 /// What a provider asks for when it sends a code; made by [`NewVerification::submitted`] or
 /// [`NewVerification::keyed_in`], then shaped with the `with_*` methods.
@@ -107,29 +106,6 @@ pub enum CodeLookup<'a> {
     Number(&'a str),
 }
 
-/// What the person on the phone does when the call rings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pickup {
-    /// Picks up and keys in these digits.
-    Digits(String),
-    /// Never picks up: the call ends with this status (busy, no-answer, failed).
-    Unanswered(CallStatus),
-}
-
-/// Why the person cannot pick up a call.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PickupError {
-    NotFound,
-    /// A code the application submits itself (Plivo, Telnyx), not one keyed in on a call.
-    NotACall,
-    /// The call waits for its `CallDelay` and rings at this time.
-    NotRinging(Timestamp),
-    /// The call already ended; its verification is in this state.
-    Ended(VerificationState),
-    /// The state file cannot be written (the cause).
-    NotSaved(std::sync::Arc<str>),
-}
-
 impl Core {
     /// Sends a code: records a pending verification and schedules it. A pending verification
     /// of the same number in the same account is superseded.
@@ -151,36 +127,6 @@ impl Core {
         max_wrong: u32,
     ) -> Result<(Verification, CallerId), CoreError> {
         self.transact(|tx| tx.check_code(key, lookup, code, max_wrong))
-    }
-
-    /// Plays the person on the phone for a ringing validation call (found by its id in any
-    /// account); returns the verification as the call left it.
-    pub fn pick_up(&self, id: &str, pickup: Pickup) -> Result<Verification, PickupError> {
-        self.transact(|tx| {
-            if let Err(CoreError::NotSaved(cause)) = tx.writable() {
-                return Err(PickupError::NotSaved(cause));
-            }
-            let seq = tx.store().seq_of(id).ok_or(PickupError::NotFound)?;
-            let v = tx.store().verification(seq).ok_or(PickupError::NotFound)?;
-            if v.entered_by != EnteredBy::Keypad {
-                return Err(PickupError::NotACall);
-            }
-            if v.state != VerificationState::Pending {
-                return Err(PickupError::Ended(v.state));
-            }
-            if v.call_status.is_none() {
-                return Err(PickupError::NotRinging(v.rings_at.unwrap_or(tx.now)));
-            }
-            match pickup {
-                Pickup::Digits(digits) => {
-                    let right = digits == v.code;
-                    tx.state.store.update_verification(seq, |v| v.attempts += 1);
-                    tx.end_call(seq, CallStatus::Completed, right);
-                }
-                Pickup::Unanswered(status) => tx.end_call(seq, status, false),
-            }
-            Ok(tx.store().verification(seq).cloned().expect("the call is still stored"))
-        })
     }
 }
 
@@ -337,7 +283,7 @@ impl Tx<'_> {
         }
         let ended = self.store().verification(seq).cloned().expect("still stored");
         if ended.callback.is_some() {
-            self.ended.push(Ended { verification: ended });
+            self.notices.push(Notice::ValidationEnded(ended));
         }
     }
 
@@ -355,11 +301,18 @@ impl Tx<'_> {
     pub(super) fn run_due(&mut self, max: usize) -> usize {
         let mut ran = 0;
         while ran < max {
-            let Some((_, seq, event)) = self.state.store.pop_due(self.now) else { break };
+            let Some((due, seq, event)) = self.state.store.pop_due(self.now) else { break };
             ran += 1;
             match event {
                 Event::Ring => self.ring(seq),
                 Event::Expire => self.expire(seq),
+                call_event => {
+                    // A call moves at the time its event fell due, so its timeline and duration
+                    // are exact however far the clock jumped past it.
+                    let now = std::mem::replace(&mut self.now, due);
+                    self.call_event(seq, call_event);
+                    self.now = now;
+                }
             }
         }
         ran

@@ -1,35 +1,44 @@
-//! Outbound webhooks, shared by every provider: the core hands over each call that ended (right
-//! after the operation that ended it lets go of the lock, so the webhook is journaled before
-//! that operation answers), the provider that owns the call renders the request (URL, method,
-//! parameters, signature headers) and its delivery [`Policy`] (timeouts, which failures are
-//! retried and how often), and this module sends it on a fresh connection per attempt,
-//! recording every attempt in a bounded journal. A provider may also withhold a webhook (it
-//! does not call back in that case): it is journaled as `not_sent`, with the reason.
+//! Outbound webhooks, shared by every provider. The core hands over what the application may be
+//! told about (a validation call that ended, an outbound call that moved or was answered), right
+//! after the operation that made it lets go of the lock, so the webhook is journaled before that
+//! operation answers; the provider that owns it renders the requests (URL, method, parameters,
+//! signature headers) and each one's delivery [`Policy`] (timeouts, which failures are retried
+//! and how often), and this module sends each on a fresh connection per attempt, recording every
+//! attempt in a bounded journal. A provider may also withhold a webhook (it does not call back
+//! in that case): it is journaled as `not_sent`, with the reason.
+//!
+//! An answered call's document (TwiML, Plivo XML) is fetched the same way, and its answer
+//! (at most [`MAX_DOCUMENT_BYTES`]) handed back to the provider to run: a document it cannot
+//! run ends the call with the provider's error (`notice.rs`).
 //!
 //! Deliveries run as tasks of their own, never inside a request handler, so a receiver that is
-//! down, slow or failing never slows the API; at shutdown they get the grace period to finish. At most [`MAX_IN_FLIGHT`] run at once; past that a webhook is journaled as dropped.
-//! A fault rule (operation `callback`) or a magic number can make a delivery fail without
-//! contacting the receiver, or delay it.
+//! down, slow or failing never slows the API; at shutdown they get the grace period to finish.
+//! At most [`MAX_IN_FLIGHT`] run at once; past that a webhook is journaled as dropped. A fault
+//! rule (operation `callback`) or a magic number can make a delivery fail without contacting
+//! the receiver, or delay it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hyper::body::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::{Semaphore, broadcast};
 
-use crate::allow::{self, Allowed};
+use crate::allow::Allowed;
+use crate::core::Core;
 use crate::core::clock::Clock;
 use crate::core::ids::Ids;
-use crate::core::magic::{self, Magic};
-use crate::core::model::Verification;
+use crate::core::model::{Call, CallError, Verification};
 use crate::core::time::Timestamp;
-use crate::core::{Core, Ended, EndedSink};
-use crate::faults::{Action, Faults, Target};
+use crate::faults::Faults;
 use crate::journal::{self, Journal};
 use send::{Outcome, attempt};
 
+mod notice;
 mod send;
 
+/// The most of a document's answer that is read (the rest is not).
+pub const MAX_DOCUMENT_BYTES: usize = 64 << 10;
 /// Most deliveries in flight at once.
 pub const MAX_IN_FLIGHT: usize = 256;
 /// Pauses before each retry (the last repeats): 0.25 s, 1 s, 2 s, 4 s, 8 s.
@@ -88,8 +97,11 @@ pub struct Webhook {
     /// The account it belongs to (whole: it is masked when shown, for providers whose account
     /// names are secrets).
     pub account: String,
-    /// The verification (call) it reports on.
-    pub verification_id: String,
+    /// What it reports on.
+    pub subject: Subject,
+    /// The number it is about (a verification's, a call's `to`): magic numbers and fault rules
+    /// match it.
+    pub number: String,
     pub method: &'static str,
     /// The full URL; for GET it already carries the parameters.
     pub url: String,
@@ -101,6 +113,23 @@ pub struct Webhook {
     pub policy: Policy,
     /// Why the provider does not send it, if it does not: journaled as `not_sent`.
     pub withheld: Option<String>,
+}
+
+/// What a webhook reports on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// A verification (its validation call), by id.
+    Verification(String),
+    /// An outbound call, by id.
+    Call(String),
+}
+
+impl Subject {
+    pub fn id(&self) -> &str {
+        match self {
+            Subject::Verification(id) | Subject::Call(id) => id,
+        }
+    }
 }
 
 /// One try at delivering.
@@ -142,6 +171,8 @@ pub struct Delivery {
     pub webhook: Webhook,
     pub state: DeliveryState,
     pub attempts: Vec<Attempt>,
+    /// For a document fetched: the error that ended the call, when it could not be run.
+    pub call_error: Option<CallError>,
 }
 
 impl journal::ByteSize for Delivery {
@@ -155,11 +186,26 @@ impl journal::ByteSize for Delivery {
     }
 }
 
-/// What renders the webhook of a call that ended: the provider that owns it (the registry of
-/// providers implements it, so that deliveries never name a provider).
+/// What renders webhooks and runs documents: the provider that owns the verification or call
+/// (the registry of providers implements it, so that deliveries never name a provider).
 pub(crate) trait Render: Send + Sync {
     /// The webhook that tells the application a validation call ended, if it asked for one.
     fn call_ended(&self, v: &Verification, ids: &Ids) -> Option<Webhook>;
+    /// The webhooks that tell the application an outbound call moved to its current state.
+    fn call_moved(&self, call: &Call, ids: &Ids) -> Vec<Webhook>;
+    /// How an answered call's document is read, if it has one.
+    fn document(&self, call: &Call, ids: &Ids) -> Option<Document>;
+    /// Runs the document read for `call` (or, `Err`, why none could be read): the error that
+    /// ends the call, if it cannot be run.
+    fn run_document(&self, core: &Core, call: &Call, read: Result<&[u8], &str>) -> Option<CallError>;
+}
+
+/// Where an answered call's document comes from.
+pub(crate) enum Document {
+    /// A request to the application's answer URL; the answer's body is the document.
+    Fetch(Box<Webhook>),
+    /// Given in the request that placed (or redirected) the call.
+    Inline(String),
 }
 
 /// The delivery side: the journal, the HTTP client, and what a delivery consults (the provider
@@ -237,66 +283,6 @@ impl Deliveries {
     }
 }
 
-impl EndedSink for Deliveries {
-    /// Journals the webhook of a call that ended and starts delivering it.
-    fn ended(&self, core: &Core, e: Ended) {
-        let inner = &self.inner;
-        let v = &e.verification;
-        let Some(webhook) = inner.render.call_ended(v, core.ids()) else { return };
-        let target = Target {
-            provider: webhook.provider,
-            operation: "callback",
-            account: Some(v.key.account.to_string()),
-            number: Some(v.phone_number.clone()),
-        };
-        let fault = match magic::lookup(&v.phone_number) {
-            Some(Magic::CallbackFails) => {
-                Some(Action::Error { status: 500, code: None, message: "magic number".into() })
-            }
-            _ => inner.faults.check(&target, core.ids()),
-        };
-        let id = {
-            let mut journal = inner.journal.lock();
-            let delivery = Delivery {
-                id: 0,
-                queued_at: core.clock().now(),
-                webhook: webhook.clone(),
-                state: DeliveryState::Pending,
-                attempts: Vec::new(),
-            };
-            let id = journal.push(&webhook.account, delivery);
-            journal.update(id, |d| d.id = id);
-            id
-        };
-        let ctx = InFlight { inner: inner.clone(), clock: core.clock().clone(), watchers: core.watchers() };
-        ctx.changed();
-        if let Some(why) = &webhook.withheld {
-            return ctx.finish(id, None, &format!("not sent: {why}"), DeliveryState::NotSent);
-        }
-        tracing::info!(provider = webhook.provider, url = ?webhook.url, method = webhook.method, "callback queued");
-        if let Err(why) = allow::permitted(&inner.allowed, &webhook.url) {
-            tracing::warn!(url = ?webhook.url, "a callback was refused by --callback-allow");
-            return ctx.fail(id, None, &why);
-        }
-        let Ok(permit) = inner.in_flight.clone().try_acquire_owned() else {
-            return ctx.fail(id, None, "dropped: too many callbacks in flight");
-        };
-        inner.runtime.spawn(async move {
-            match fault {
-                Some(Action::Error { status, .. }) => ctx.fail(id, Some(status), "injected fault: error status"),
-                Some(Action::Reset) => ctx.fail(id, None, "injected fault: connection reset"),
-                Some(Action::Drop { .. }) => ctx.fail(id, None, "injected fault: connection dropped"),
-                Some(Action::Latency { min_ms, .. }) => {
-                    tokio::time::sleep(Duration::from_millis(min_ms)).await;
-                    ctx.deliver(id, &webhook).await;
-                }
-                None => ctx.deliver(id, &webhook).await,
-            }
-            drop(permit);
-        });
-    }
-}
-
 /// What a delivery in flight needs.
 struct InFlight {
     inner: Arc<Inner>,
@@ -328,26 +314,36 @@ impl InFlight {
         });
     }
 
-    async fn deliver(&self, id: u64, webhook: &Webhook) {
+    /// Delivers `webhook` as its policy says; the answer's body when it was delivered (read
+    /// only with `read_body`: a document), or why it was not.
+    async fn deliver(&self, id: u64, webhook: &Webhook, read_body: bool) -> Result<Bytes, String> {
         let policy = &webhook.policy;
+        let mut last = String::new();
         for n in 0..=policy.retries {
             let at = self.clock.now();
             let started = Instant::now();
-            let outcome = tokio::time::timeout(policy.total_timeout, attempt(webhook, &self.inner))
+            let outcome = tokio::time::timeout(policy.total_timeout, attempt(webhook, &self.inner, read_body))
                 .await
                 .unwrap_or_else(|_| Outcome::TimedOut(format!("no answer within {:?} (total)", policy.total_timeout)));
             let on = policy.retry_on;
-            let (status, error, again) = match outcome {
-                Outcome::Status(s) => {
-                    (Some(s), None, (s >= 500 && on.server_error) || ((400..500).contains(&s) && on.client_error))
+            let (status, body, error, again) = match outcome {
+                Outcome::Answered(s, body) => {
+                    let again = (s >= 500 && on.server_error) || ((400..500).contains(&s) && on.client_error);
+                    (Some(s), body, None, again)
                 }
-                Outcome::ConnectFailed(e) => (None, Some(e), on.connect),
-                Outcome::TimedOut(e) => (None, Some(e), on.read_timeout),
-                Outcome::Invalid(e) => (None, Some(e), false),
+                Outcome::ConnectFailed(e) => (None, Bytes::new(), Some(e), on.connect),
+                Outcome::TimedOut(e) => (None, Bytes::new(), Some(e), on.read_timeout),
+                Outcome::Invalid(e) => (None, Bytes::new(), Some(e), false),
             };
             let retry = again && n < policy.retries;
             let duration_ms = started.elapsed().as_millis() as u64;
             tracing::info!(url = ?webhook.url, status, error, "callback attempt");
+            last = match (&error, status) {
+                (Some(e), _) => e.clone(),
+                (None, Some(s)) => format!("the receiver answered {s}"),
+                (None, None) => String::new(),
+            };
+            let delivered = status.is_some_and(|s| s < 300);
             self.update(id, |d| {
                 d.attempts.push(Attempt { at, status, error, duration_ms });
                 d.state = match status {
@@ -356,10 +352,14 @@ impl InFlight {
                     _ => DeliveryState::Failed,
                 };
             });
+            if delivered {
+                return Ok(body);
+            }
             if !retry {
-                return;
+                break;
             }
             tokio::time::sleep(RETRY_DELAYS[usize::from(n).min(RETRY_DELAYS.len() - 1)]).await;
         }
+        Err(last)
     }
 }

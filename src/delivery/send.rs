@@ -6,13 +6,15 @@ use hyper::Method;
 use hyper::body::Bytes;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Inner, Webhook};
+use http_body_util::BodyExt;
+
+use super::{Inner, MAX_DOCUMENT_BYTES, Webhook};
 use crate::client;
 
 /// What one attempt came to.
 pub(super) enum Outcome {
-    /// The receiver answered with this status.
-    Status(u16),
+    /// The receiver answered with this status (and this body, when it was to be read).
+    Answered(u16, Bytes),
     /// The connection could not be opened.
     ConnectFailed(String),
     /// No answer in time.
@@ -24,7 +26,7 @@ pub(super) enum Outcome {
 /// One attempt on a fresh connection: connect (and for `https://`, the TLS handshake) within
 /// the policy's connect timeout, then the answer's head within its read timeout. Header names go
 /// out Title-Case (`X-Twilio-Signature`), as the providers send them.
-pub(super) async fn attempt(webhook: &Webhook, inner: &Inner) -> Outcome {
+pub(super) async fn attempt(webhook: &Webhook, inner: &Inner, read_body: bool) -> Outcome {
     let policy = &webhook.policy;
     let uri: hyper::Uri = match webhook.url.parse() {
         Ok(uri) => uri,
@@ -61,8 +63,8 @@ pub(super) async fn attempt(webhook: &Webhook, inner: &Inner) -> Outcome {
         Ok(Ok(stream)) => stream,
     };
     match stream {
-        Stream::Plain(s) => send(webhook, &uri, s).await,
-        Stream::Tls(s) => send(webhook, &uri, *s).await,
+        Stream::Plain(s) => send(webhook, &uri, s, read_body).await,
+        Stream::Tls(s) => send(webhook, &uri, *s, read_body).await,
     }
 }
 
@@ -78,8 +80,9 @@ enum Stream {
     Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
 }
 
-/// Sends the webhook on an open connection and reads the status of the answer.
-async fn send<S>(webhook: &Webhook, uri: &hyper::Uri, stream: S) -> Outcome
+/// Sends the webhook on an open connection and reads the status of the answer (and with
+/// `read_body`, its body, up to [`MAX_DOCUMENT_BYTES`]).
+async fn send<S>(webhook: &Webhook, uri: &hyper::Uri, stream: S, read_body: bool) -> Outcome
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -105,7 +108,20 @@ where
     match tokio::time::timeout(policy.read_timeout, sender.send_request(req)).await {
         Err(_) => Outcome::TimedOut(format!("no answer within {:?}", policy.read_timeout)),
         Ok(Err(e)) => Outcome::TimedOut(format!("request failed: {e}")),
-        Ok(Ok(res)) => Outcome::Status(res.status().as_u16()),
+        Ok(Ok(res)) => {
+            let status = res.status().as_u16();
+            if !read_body || status >= 300 {
+                return Outcome::Answered(status, Bytes::new());
+            }
+            let body = http_body_util::Limited::new(res.into_body(), MAX_DOCUMENT_BYTES);
+            match tokio::time::timeout(policy.read_timeout, body.collect()).await {
+                Ok(Ok(body)) => Outcome::Answered(status, body.to_bytes()),
+                Ok(Err(e)) => Outcome::Invalid(format!("the answer's body could not be read: {e}")),
+                Err(_) => {
+                    Outcome::TimedOut(format!("the answer's body did not arrive within {:?}", policy.read_timeout))
+                }
+            }
+        }
     }
 }
 

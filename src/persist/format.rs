@@ -68,6 +68,15 @@ pub(super) fn line(change: &Change, rng: u128, seq: u64) -> Vec<u8> {
             json!({"t": "ver", "provider": p, "account": a, "v": state_file::verification_json(ver)})
         }
         Change::VerificationRemoved { id } => json!({"t": "ver-", "id": id}),
+        Change::Call(c) => {
+            let (p, a) = key(&c.key);
+            json!({"t": "call", "provider": p, "account": a, "call": state_file::call_json(c)})
+        }
+        Change::CallRemoved { id } => json!({"t": "call-", "id": id}),
+        Change::Owned { key: k, number, owned } => {
+            let (p, a) = key(k);
+            json!({"t": "owned", "provider": p, "account": a, "number": number, "owned": owned})
+        }
         Change::Reset { account } => json!({"t": "reset", "account": account.as_deref()}),
         Change::Clock { now, frozen } => json!({"t": "clock", "now": ts(*now), "frozen": frozen}),
         Change::CheckpointBegin { id, now, frozen } => {
@@ -118,6 +127,13 @@ pub(super) fn parse(line: &[u8], providers: &[&'static str]) -> Result<(Change, 
         "caller-" => Change::CallerIdRemoved { key: key()?, number: text("number")?.to_owned() },
         "ver" => Change::Verification(state_file::verification_from_json(&key()?, v.get("v").cloned().ok_or("no v")?)?),
         "ver-" => Change::VerificationRemoved { id: text("id")?.to_owned() },
+        "call" => Change::Call(state_file::call_from_json(&key()?, v.get("call").cloned().ok_or("no call")?)?),
+        "call-" => Change::CallRemoved { id: text("id")?.to_owned() },
+        "owned" => Change::Owned {
+            key: key()?,
+            number: text("number")?.to_owned(),
+            owned: v.get("owned").and_then(Value::as_bool).unwrap_or(true),
+        },
         "reset" => Change::Reset { account: v.get("account").and_then(Value::as_str).map(Arc::from) },
         "clock" => {
             Change::Clock { now: time("now")?, frozen: v.get("frozen").and_then(Value::as_bool).unwrap_or(false) }

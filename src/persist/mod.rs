@@ -55,7 +55,7 @@ mod tests {
     use crate::core::ids::Ids;
     use crate::core::model::{AccountKey, CallerId};
     use crate::core::time::Timestamp;
-    use crate::core::{CallerLookup, EndedSink, Options, ProviderFacts};
+    use crate::core::{CallerLookup, Notice, Options, ProviderFacts, Sink};
     use crate::core::{Change, Core};
 
     struct Facts;
@@ -72,8 +72,8 @@ mod tests {
 
     struct Nowhere;
 
-    impl EndedSink for Nowhere {
-        fn ended(&self, _: &Core, _: crate::core::Ended) {}
+    impl Sink for Nowhere {
+        fn notice(&self, _: &Core, _: Notice) {}
     }
 
     fn core() -> Arc<Core> {

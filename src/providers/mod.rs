@@ -6,9 +6,9 @@
 //! [`registry!`] line at the bottom of this file. Nothing outside the folder names it.
 
 use crate::core::ids::Ids;
-use crate::core::model::Verification;
+use crate::core::model::{Call, CallError, Verification};
 use crate::core::{Core, ProviderFacts};
-use crate::delivery::{Render, Webhook};
+use crate::delivery::{Document, Render, Webhook};
 use crate::faults::Target;
 use crate::http::{Request, Response};
 
@@ -44,6 +44,21 @@ pub(crate) trait Provider: Send + Sync {
     fn caller_id_id(&self, ids: &Ids) -> String;
     /// The webhook that tells the application a validation call ended, if it asked for one.
     fn call_ended(&self, _v: &Verification, _ids: &Ids) -> Option<Webhook> {
+        None
+    }
+    /// The webhooks that tell the application an outbound call moved to its current state
+    /// (status callbacks, ring and hang-up URLs, events), as the request asked for them.
+    fn call_moved(&self, _call: &Call, _ids: &Ids) -> Vec<Webhook> {
+        Vec::new()
+    }
+    /// How an answered call's document (TwiML, XML) is read, if the provider reads one.
+    fn document(&self, _call: &Call, _ids: &Ids) -> Option<Document> {
+        None
+    }
+    /// Runs what was read for a call's document (`Err`: why nothing could be): the provider's
+    /// error if it cannot be run (the call then ends), checking any caller ID it presents with
+    /// [`Core::may_present`].
+    fn run_document(&self, _core: &Core, _call: &Call, _read: Result<&[u8], &str>) -> Option<CallError> {
         None
     }
 }
@@ -130,6 +145,18 @@ fn host_matches(pattern: &str, host: &str) -> bool {
 impl Render for Registry {
     fn call_ended(&self, v: &Verification, ids: &Ids) -> Option<Webhook> {
         self.by_name(v.key.provider)?.call_ended(v, ids)
+    }
+
+    fn call_moved(&self, call: &Call, ids: &Ids) -> Vec<Webhook> {
+        self.by_name(call.key.provider).map(|p| p.call_moved(call, ids)).unwrap_or_default()
+    }
+
+    fn document(&self, call: &Call, ids: &Ids) -> Option<Document> {
+        self.by_name(call.key.provider)?.document(call, ids)
+    }
+
+    fn run_document(&self, core: &Core, call: &Call, read: Result<&[u8], &str>) -> Option<CallError> {
+        self.by_name(call.key.provider)?.run_document(core, call, read)
     }
 }
 

@@ -1,6 +1,7 @@
 // The web inbox in a real browser (Debian's Chromium driven by playwright-core): codes sent
-// over HTTP appear without a reload, and answering a Twilio call from the page verifies the
-// number and shows the callback attempt. Run by tests/browser/run.sh.
+// over HTTP appear without a reload, answering a Twilio call from the page verifies the number
+// and shows the callback attempt, and a call placed from it is picked up and hung up from the
+// page. Run by tests/browser/run.sh.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -74,6 +75,19 @@ test('codes appear live and a call answered on the page verifies the number', as
   await page.locator('#callbacks tbody tr', { hasText: callback }).getByText('HTTP 200').waitFor();
   // The Plivo code is still waiting, with its time left on the server clock.
   assert.equal(await codes.locator('tr', { hasText: '+12025551234' }).locator('td.left').textContent(), '15:00');
+
+  // A call from the caller ID just verified rings on the page; the person picks up, then hangs up.
+  const placed = await fetch(`${base}/2010-04-01/Accounts/${TWILIO}/Calls.json`, {
+    method: 'POST', headers: { Authorization: basic(TWILIO), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ To: '+14155550100', From: '+14158675309', Twiml: '<Response><Say>Hi</Say></Response>' }),
+  });
+  assert.equal(placed.status, 201);
+  const outbound = page.locator(`#calls tbody tr[data-id="${(await placed.json()).sid}"]`);
+  await outbound.getByText('ringing', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Pick up, call to +14155550100' }).click();
+  await outbound.getByText('in-progress', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Hang up, call to +14155550100' }).click();
+  await outbound.getByText('completed', { exact: true }).waitFor();
 
   await page.screenshot({ path: path.join(OUT, 'inbox.png'), fullPage: true });
 });

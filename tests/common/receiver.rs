@@ -30,7 +30,12 @@ pub struct Receiver {
 impl Receiver {
     /// Listens on a free port and answers every request with `status`.
     pub fn start(status: u16) -> Receiver {
-        Receiver::listen(status, None)
+        Receiver::listen(status, None, "")
+    }
+
+    /// Like [`Receiver::start`], answering 200 with `body` (an answer document) as XML.
+    pub fn answering(body: &str) -> Receiver {
+        Receiver::listen(200, None, body)
     }
 
     /// Like [`Receiver::start`], over TLS with a certificate for `localhost` from a CA of its
@@ -53,10 +58,11 @@ impl Receiver {
             .with_no_client_auth()
             .with_single_cert(vec![cert.der().clone()], der)
             .unwrap();
-        (Receiver::listen(status, Some(Arc::new(config))), ca_cert.pem())
+        (Receiver::listen(status, Some(Arc::new(config)), ""), ca_cert.pem())
     }
 
-    fn listen(status: u16, tls: Option<Arc<rustls::ServerConfig>>) -> Receiver {
+    fn listen(status: u16, tls: Option<Arc<rustls::ServerConfig>>, body: &str) -> Receiver {
+        let body: Arc<str> = body.into();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
@@ -67,10 +73,10 @@ impl Receiver {
                 let Ok(stream) = stream else { continue };
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
                 match &tls {
-                    None => serve_one(stream, status, &sink),
+                    None => serve_one(stream, status, &body, &sink),
                     Some(config) => {
                         let conn = rustls::ServerConnection::new(config.clone()).unwrap();
-                        serve_one(rustls::StreamOwned::new(conn, stream), status, &sink);
+                        serve_one(rustls::StreamOwned::new(conn, stream), status, &body, &sink);
                     }
                 }
             }
@@ -119,8 +125,8 @@ pub fn dead_url() -> String {
     format!("http://127.0.0.1:{port}/callback")
 }
 
-/// Reads one request from `stream`, records it in `sink`, and answers `status`.
-fn serve_one<S: Read + Write>(stream: S, status: u16, sink: &Mutex<Vec<Received>>) {
+/// Reads one request from `stream`, records it in `sink`, and answers `status` with `body`.
+fn serve_one<S: Read + Write>(stream: S, status: u16, body: &str, sink: &Mutex<Vec<Received>>) {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -143,9 +149,14 @@ fn serve_one<S: Read + Write>(stream: S, status: u16, sink: &Mutex<Vec<Received>
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    let mut body = vec![0; len];
-    let _ = reader.read_exact(&mut body);
-    sink.lock().unwrap().push(Received { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() });
-    let _ = write!(reader.get_mut(), "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let mut got = vec![0; len];
+    let _ = reader.read_exact(&mut got);
+    sink.lock().unwrap().push(Received { method, target, headers, body: String::from_utf8_lossy(&got).into_owned() });
+    let kind = if body.is_empty() { "" } else { "Content-Type: application/xml\r\n" };
+    let _ = write!(
+        reader.get_mut(),
+        "HTTP/1.1 {status} X\r\n{kind}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
     let _ = reader.get_mut().flush();
 }

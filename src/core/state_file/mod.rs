@@ -13,6 +13,7 @@
 //! attribute of that name (as files written before `attributes` existed have them); other
 //! unknown keys are ignored.
 
+mod calls;
 mod export;
 mod import;
 
@@ -27,6 +28,7 @@ use super::model::{
 use super::phone;
 use super::time::Timestamp;
 
+pub use calls::{CallRecord, call_from_json, call_json};
 pub use export::ExportWriter;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -53,6 +55,11 @@ pub struct AccountState {
     pub caller_ids: Vec<CallerIdState>,
     #[serde(default)]
     pub verifications: Vec<VerificationRecord>,
+    /// The numbers the account owns (its purchased numbers): valid caller IDs for its calls.
+    #[serde(default)]
+    pub owned_numbers: Vec<String>,
+    #[serde(default)]
+    pub calls: Vec<CallRecord>,
 }
 
 /// The account's own part, as the streamed export writes it before its entries.

@@ -5,7 +5,7 @@
 use hyper::StatusCode;
 
 use super::wire::ErrorBody;
-use crate::core::{Core, CoreError, Limit};
+use crate::core::{Core, CoreError};
 use crate::http::{self, Response};
 
 #[derive(Debug)]
@@ -52,8 +52,14 @@ impl PlivoError {
                 }
                 CoreError::LimitReached(limit) => (
                     StatusCode::TOO_MANY_REQUESTS,
-                    format!("too many requests: the emulator's {} cap is reached", limit_text(*limit)),
+                    format!("too many requests: the emulator's {} cap is reached", limit.describe()),
                 ),
+                CoreError::CallerIdNotAllowed => {
+                    (bad, "from is neither a number on this account nor one of its verified caller IDs".into())
+                }
+                // A call that ended is no longer live: Plivo's hang-up answers it not found.
+                CoreError::CallEnded => (StatusCode::NOT_FOUND, "not found".into()),
+                CoreError::CallNotEnded => (bad, "the call is still live".into()),
                 CoreError::NotSaved(cause) => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!("service unavailable: the emulator's state file cannot be written ({cause})"),
@@ -69,9 +75,3 @@ impl PlivoError {
     }
 }
 
-fn limit_text(limit: Limit) -> &'static str {
-    match limit {
-        Limit::StateBytes => "memory (--max-state-bytes)",
-        Limit::Pending => "pending verifications (--max-pending)",
-    }
-}

@@ -6,7 +6,7 @@
 
 use crate::core::phone;
 use crate::core::model::{CallStatus, Verification, VerificationState};
-use crate::delivery::{Policy, Webhook};
+use crate::delivery::{Policy, Subject, Webhook};
 
 pub(crate) fn call_ended(v: &Verification) -> Option<Webhook> {
     let key = &v.key;
@@ -37,7 +37,8 @@ pub(crate) fn call_ended(v: &Verification) -> Option<Webhook> {
     Some(Webhook {
         provider: super::NAME,
         account: key.account.to_string(),
-        verification_id: v.id.clone(),
+        subject: Subject::Verification(v.id.clone()),
+        number: v.phone_number.clone(),
         method: "GET",
         url: format!("{}{sep}{encoded}", callback.url),
         params,

@@ -58,6 +58,9 @@ pub(super) fn core_text(e: &CoreError) -> String {
             "Limit reached: too many validations are pending (--max-pending)".into()
         }
         CoreError::NotSaved(cause) => format!("Service unavailable: the emulator's state file cannot be written ({cause})"),
+        CoreError::CallerIdNotAllowed => "Invalid sender: not a validated caller ID of this account".into(),
+        CoreError::CallEnded => "The call has already ended".into(),
+        CoreError::CallNotEnded => "The call has not ended yet".into(),
     }
 }
 

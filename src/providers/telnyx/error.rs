@@ -7,7 +7,7 @@ use hyper::StatusCode;
 use hyper::header::{HeaderValue, RETRY_AFTER};
 use serde::Serialize;
 
-use crate::core::{CoreError, Limit};
+use crate::core::CoreError;
 use crate::http::{self, Response};
 
 /// Where in the request the error is: a JSON pointer into the body or a query parameter.
@@ -63,6 +63,7 @@ fn title(code: u64) -> &'static str {
         10012 => "Duplicate resource",
         10016 => "Phone number must be in +E.164 format",
         10023 => "Invalid JSON",
+        90018 => "Call has already ended",
         _ => "Bad Request",
     }
 }
@@ -147,9 +148,18 @@ impl TelnyxError {
                 CoreError::LimitReached(limit) => (
                     StatusCode::TOO_MANY_REQUESTS,
                     10011,
-                    format!("You have exceeded the emulator's {} cap.", limit_text(*limit)),
+                    format!("You have exceeded the emulator's {} cap.", limit.describe()),
                     none,
                 ),
+                CoreError::CallerIdNotAllowed => (
+                    unprocessable,
+                    10015,
+                    "The 'from' number is neither a Telnyx number of this account nor one of its verified numbers."
+                        .into(),
+                    Source::Field("from"),
+                ),
+                CoreError::CallEnded => (unprocessable, 90018, "Call has already ended".into(), none),
+                CoreError::CallNotEnded => (unprocessable, 10015, "The call has not ended yet.".into(), none),
                 CoreError::NotSaved(cause) => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     10007,
@@ -184,12 +194,6 @@ impl TelnyxError {
     }
 }
 
-fn limit_text(limit: Limit) -> &'static str {
-    match limit {
-        Limit::StateBytes => "memory (--max-state-bytes)",
-        Limit::Pending => "pending verifications (--max-pending)",
-    }
-}
 
 #[derive(Serialize)]
 struct Body {

@@ -1,6 +1,8 @@
-//! The validation call's `StatusCallback`: the voice-request parameters plus
-//! `VerificationStatus` (and `OutgoingCallerIdSid` on success), sent as a form POST or a GET
-//! query per `StatusCallbackMethod`, signed with `X-Twilio-Signature`, delivered as Twilio
+//! Twilio's webhooks: the validation call's `StatusCallback` (the voice-request parameters
+//! plus `VerificationStatus`, and `OutgoingCallerIdSid` on success), an outbound call's status
+//! callbacks for the `StatusCallbackEvent`s it asked for (`initiated ringing answered
+//! completed`), and the request for an answered call's TwiML (its `Url`). Each is sent as a form
+//! POST or a GET query per its method, signed with `X-Twilio-Signature`, and delivered as Twilio
 //! delivers webhooks: one retry after a failed connection, none after an HTTP error, unless the
 //! URL's fragment overrides it (Twilio's connection overrides: `#ct=`, `#rt=`, `#tt=`, `#rc=`,
 //! `#rp=`). The fragment is never sent, and the signature is over the URL without it.
@@ -8,42 +10,142 @@
 use std::time::Duration;
 
 use crate::core::ids::Ids;
-use crate::core::model::{Verification, VerificationState};
-use crate::delivery::{Policy, RetryOn, Webhook};
+use crate::core::model::{AccountKey, Call, CallState, Verification, VerificationState};
+use crate::delivery::{Document, Policy, RetryOn, Subject, Webhook};
 
+use super::SIGNING_KEY;
 use super::signature::sign;
 
 /// The number the validation call comes from (`From`/`Caller`): Twilio's test number, which is
 /// also the magic number a validation call to answers itself (`docs/control-plane.md`).
 const CALLER: &str = "+15005550006";
 
+/// The call progress events a `StatusCallbackEvent` may name, in the order a call reaches them.
+pub(crate) const EVENTS: [&str; 4] = ["initiated", "ringing", "answered", "completed"];
+
 pub(crate) fn call_ended(v: &Verification, ids: &Ids) -> Option<Webhook> {
-    let key = &v.key;
     let callback = v.callback.as_ref()?;
     let call_status = v.call_status?;
     let success = v.state == VerificationState::Verified;
-    let mut params: Vec<(String, String)> = [
+    let mut params =
+        voice_params(&v.key, &v.id, call_status.as_str(), CALLER, &v.phone_number);
+    params.push(pair("VerificationStatus", if success { "success" } else { "failed" }));
+    if let (true, Some(sid)) = (success, &v.caller_id) {
+        params.push(pair("OutgoingCallerIdSid", sid));
+    }
+    let to = Target { key: &v.key, subject: Subject::Verification(v.id.clone()), number: &v.phone_number };
+    Some(signed(to, &callback.url, callback.method, params, callback.signing_key.as_deref(), ids))
+}
+
+/// The status callbacks of a call's last move, for the events it subscribed to (`completed`
+/// when it named none), numbered in the order they are sent.
+pub(crate) fn call_moved(call: &Call, ids: &Ids) -> Vec<Webhook> {
+    let attrs = &call.attributes;
+    let Some(url) = attrs.get("StatusCallback").filter(|u| !u.is_empty()) else { return Vec::new() };
+    let subscribed: Vec<&str> = match attrs.get("StatusCallbackEvent").filter(|e| !e.is_empty()) {
+        Some(events) => events.split(' ').collect(),
+        None => vec!["completed"],
+    };
+    let Some(((state, at), before)) = call.timeline.split_last() else { return Vec::new() };
+    let sent_before = before.iter().flat_map(|(s, _)| events_of(*s)).filter(|e| subscribed.contains(e)).count();
+    let method = method(attrs.get("StatusCallbackMethod"));
+    let signing_key = attrs.get(SIGNING_KEY);
+    events_of(*state)
+        .iter()
+        .filter(|e| subscribed.contains(e))
+        .enumerate()
+        .map(|(i, event)| {
+            let status = match *event {
+                "initiated" => "initiated",
+                "ringing" => "ringing",
+                "answered" => "in-progress",
+                _ => state.as_str(),
+            };
+            let mut params = voice_params(&call.key, &call.id, status, &call.from, &call.to);
+            params.push(pair("CallbackSource", "call-progress-events"));
+            params.push(pair("SequenceNumber", &(sent_before + i).to_string()));
+            params.push(pair("Timestamp", &at.rfc2822()));
+            if state.is_final() {
+                params.push(pair("CallDuration", &call.talk_time(*at).as_secs().to_string()));
+            }
+            let to = Target { key: &call.key, subject: Subject::Call(call.id.clone()), number: &call.to };
+            signed(to, url, method, params, signing_key, ids)
+        })
+        .collect()
+}
+
+/// How an answered call's TwiML is read: the `Twiml` it was given, or a request to its `Url`.
+pub(crate) fn document(call: &Call, ids: &Ids) -> Option<Document> {
+    let attrs = &call.attributes;
+    if let Some(twiml) = attrs.get("Twiml") {
+        return Some(Document::Inline(twiml.to_owned()));
+    }
+    let url = attrs.get("Url")?;
+    let params = voice_params(&call.key, &call.id, "in-progress", &call.from, &call.to);
+    let to = Target { key: &call.key, subject: Subject::Call(call.id.clone()), number: &call.to };
+    Some(Document::Fetch(Box::new(signed(to, url, method(attrs.get("Method")), params, attrs.get(SIGNING_KEY), ids))))
+}
+
+/// The events a call's move to `state` sends.
+fn events_of(state: CallState) -> &'static [&'static str] {
+    match state {
+        CallState::Queued => &[],
+        CallState::Ringing => &["initiated", "ringing"],
+        CallState::InProgress => &["answered"],
+        _ => &["completed"],
+    }
+}
+
+fn method(given: Option<&str>) -> &'static str {
+    match given.map(str::to_ascii_uppercase).as_deref() {
+        Some("GET") => "GET",
+        _ => "POST",
+    }
+}
+
+fn pair(name: &str, value: &str) -> (String, String) {
+    (name.to_owned(), value.to_owned())
+}
+
+/// The parameters of every voice request Twilio makes about a call.
+fn voice_params(key: &AccountKey, sid: &str, status: &str, from: &str, to: &str) -> Vec<(String, String)> {
+    [
         ("AccountSid", &*key.account),
         ("ApiVersion", "2010-04-01"),
-        ("CallSid", v.id.as_str()),
-        ("CallStatus", call_status.as_str()),
-        ("Called", v.phone_number.as_str()),
-        ("Caller", CALLER),
+        ("CallSid", sid),
+        ("CallStatus", status),
+        ("Called", to),
+        ("Caller", from),
         ("Direction", "outbound-api"),
-        ("From", CALLER),
-        ("To", v.phone_number.as_str()),
-        ("VerificationStatus", if success { "success" } else { "failed" }),
+        ("From", from),
+        ("To", to),
     ]
     .into_iter()
-    .map(|(k, val)| (k.to_owned(), val.to_owned()))
-    .collect();
-    if let (true, Some(sid)) = (success, &v.caller_id) {
-        params.push(("OutgoingCallerIdSid".to_owned(), sid.clone()));
-    }
+    .map(|(k, v)| pair(k, v))
+    .collect()
+}
+
+/// Whose webhook it is.
+struct Target<'a> {
+    key: &'a AccountKey,
+    subject: Subject,
+    number: &'a str,
+}
+
+/// A webhook to `url` (its fragment read as connection overrides, then dropped) with `params`
+/// in the query (GET) or a form body (POST), signed with `signing_key`.
+fn signed(
+    to: Target,
+    url: &str,
+    method: &'static str,
+    mut params: Vec<(String, String)>,
+    signing_key: Option<&str>,
+    ids: &Ids,
+) -> Webhook {
     params.sort();
     let encoded = serde_urlencoded::to_string(&params).expect("pairs of strings encode");
-    let (base, policy) = overrides(&callback.url);
-    let (url, body, signed_params) = match callback.method {
+    let (base, policy) = overrides(url);
+    let (url, body, signed_params) = match method {
         "GET" => {
             let sep = if base.contains('?') { '&' } else { '?' };
             (format!("{base}{sep}{encoded}"), String::new(), Vec::new())
@@ -51,28 +153,29 @@ pub(crate) fn call_ended(v: &Verification, ids: &Ids) -> Option<Webhook> {
         _ => (base.to_owned(), encoded, params.clone()),
     };
     let mut headers = vec![
-        ("User-Agent".to_owned(), "TwilioProxy/1.1".to_owned()),
-        ("Accept".to_owned(), "*/*".to_owned()),
-        ("I-Twilio-Idempotency-Token".to_owned(), ids.uuid_v4()),
+        pair("User-Agent", "TwilioProxy/1.1"),
+        pair("Accept", "*/*"),
+        pair("I-Twilio-Idempotency-Token", &ids.uuid_v4()),
     ];
-    if let Some(token) = &callback.signing_key {
-        headers.push(("X-Twilio-Signature".to_owned(), sign(token, &url, &signed_params)));
+    if let Some(token) = signing_key {
+        headers.push(pair("X-Twilio-Signature", &sign(token, &url, &signed_params)));
     }
-    if callback.method == "POST" {
-        headers.push(("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned()));
+    if method == "POST" {
+        headers.push(pair("Content-Type", "application/x-www-form-urlencoded"));
     }
-    Some(Webhook {
+    Webhook {
         provider: super::NAME,
-        account: key.account.to_string(),
-        verification_id: v.id.clone(),
-        method: callback.method,
+        account: to.key.account.to_string(),
+        subject: to.subject,
+        number: to.number.to_owned(),
+        method,
         url,
         params,
         headers,
         body,
         policy,
         withheld: None,
-    })
+    }
 }
 
 /// The URL without its fragment, and the delivery policy: Twilio's defaults (connect 5 s, read

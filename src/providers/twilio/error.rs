@@ -53,6 +53,19 @@ impl TwilioError {
         TwilioError::new(StatusCode::METHOD_NOT_ALLOWED, 20004, "Method not allowed")
     }
 
+    /// 400 code 21210: the `From` of a call is neither a verified caller ID nor a number the
+    /// account owns.
+    pub fn unverified_from(from: Option<&str>) -> TwilioError {
+        let number = from.map(|f| format!(", {f},")).unwrap_or_default();
+        TwilioError::bad_request(
+            21210,
+            format!(
+                "The source phone number provided{number} is not yet verified for your account. You may only make \
+                 calls from phone numbers that you've verified or purchased from Twilio."
+            ),
+        )
+    }
+
     /// 503 code 20503: the emulator's state file cannot be written.
     pub fn unavailable(cause: &str) -> TwilioError {
         TwilioError::new(
@@ -82,6 +95,11 @@ impl TwilioError {
                 format!("Too Many Requests: the emulator's {} cap is reached", limit.flag()),
             ),
             CoreError::NotSaved(cause) => TwilioError::unavailable(&cause),
+            CoreError::CallerIdNotAllowed => TwilioError::unverified_from(None),
+            CoreError::CallEnded => TwilioError::bad_request(21220, "Call is not in-progress. Cannot redirect."),
+            CoreError::CallNotEnded => {
+                TwilioError::bad_request(20009, "Unable to delete record: the call is still in progress")
+            }
         }
     }
 

@@ -15,9 +15,11 @@
 //! response carries `Twilio-Request-Id: RQ…`.
 
 mod callback;
+mod calls;
 mod error;
 mod routes;
 mod signature;
+mod twiml;
 mod wire;
 
 use hyper::header::HeaderValue;
@@ -26,14 +28,20 @@ use hyper::{Method, StatusCode};
 use super::{Prepared, Provider, Refusal};
 use crate::core::{Auth, Core};
 use crate::core::ids::Ids;
-use crate::core::model::{AccountKey, Verification};
-use crate::delivery::Webhook;
+use crate::core::model::{AccountKey, Call, CallError, Verification};
+use crate::delivery::{Document, Webhook};
 use crate::faults::Target;
 use crate::http::{Pairs, Request, Response};
 use error::TwilioError;
 
 /// The provider's name in the control plane and state files.
 const NAME: &str = "twilio";
+
+/// The API's root, for the URIs of its resources.
+const API: &str = "/2010-04-01";
+
+/// The attribute a call keeps the secret its webhooks are signed with in.
+const SIGNING_KEY: &str = "signing_key";
 
 /// Twilio's flags (none yet).
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -56,6 +64,11 @@ enum Op<'a> {
     Fetch { sid: &'a str },
     Update { sid: &'a str, friendly_name: Result<Option<String>, TwilioError> },
     Delete { sid: &'a str },
+    CreateCall(Result<calls::Create, TwilioError>),
+    ListCalls(Result<calls::Query, TwilioError>),
+    FetchCall { sid: &'a str },
+    UpdateCall { sid: &'a str, update: Result<calls::Update, TwilioError> },
+    DeleteCall { sid: &'a str },
 }
 
 impl Op<'_> {
@@ -66,13 +79,19 @@ impl Op<'_> {
             Op::Fetch { .. } => "fetch",
             Op::Update { .. } => "update",
             Op::Delete { .. } => "delete",
+            Op::CreateCall(_) => "create_call",
+            Op::ListCalls(_) => "list_calls",
+            Op::FetchCall { .. } => "fetch_call",
+            Op::UpdateCall { .. } => "update_call",
+            Op::DeleteCall { .. } => "delete_call",
         }
     }
 
-    /// The number the request names, for fault rules.
+    /// The number the request names, for fault rules (a call's: the one it calls).
     fn number(&self) -> Option<String> {
         match self {
             Op::Create(Ok(create)) => Some(create.number.e164.clone()),
+            Op::CreateCall(Ok(call)) => Some(call.to.e164.clone()),
             _ => None,
         }
     }
@@ -98,7 +117,7 @@ impl Provider for Api {
     }
 
     fn operations(&self) -> &'static [&'static str] {
-        &["create", "list", "fetch", "update", "delete"]
+        &["create", "list", "fetch", "update", "delete", "create_call", "list_calls", "fetch_call", "update_call", "delete_call"]
     }
 
     fn secret_params(&self) -> &'static [&'static str] {
@@ -130,6 +149,11 @@ impl Provider for Api {
                 Op::Fetch { sid } => routes::fetch(core, &key, path, sid),
                 Op::Update { sid, friendly_name } => routes::update(core, &key, path, sid, friendly_name?),
                 Op::Delete { sid } => routes::delete(core, &key, path, sid),
+                Op::CreateCall(create) => calls::create(core, &key, path, create?, password),
+                Op::ListCalls(query) => calls::list(core, &key, &query?),
+                Op::FetchCall { sid } => calls::fetch(core, &key, path, sid),
+                Op::UpdateCall { sid, update } => calls::update(core, &key, path, sid, update?),
+                Op::DeleteCall { sid } => calls::delete(core, &key, path, sid),
             }
         })
     }
@@ -162,6 +186,18 @@ impl Provider for Api {
 
     fn call_ended(&self, v: &Verification, ids: &Ids) -> Option<Webhook> {
         callback::call_ended(v, ids)
+    }
+
+    fn call_moved(&self, call: &Call, ids: &Ids) -> Vec<Webhook> {
+        callback::call_moved(call, ids)
+    }
+
+    fn document(&self, call: &Call, ids: &Ids) -> Option<Document> {
+        callback::document(call, ids)
+    }
+
+    fn run_document(&self, core: &Core, call: &Call, read: Result<&[u8], &str>) -> Option<CallError> {
+        twiml::run(core, call, read)
     }
 }
 
@@ -196,14 +232,31 @@ fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, TwilioError> {
                 Method::GET => Op::List(routes::ListQuery::parse(&req.query_pairs())),
                 _ => return Err(TwilioError::method_not_allowed()),
             },
+            "Calls" | "Calls.xml" | "Calls.csv" => match req.method {
+                Method::POST => Op::CreateCall(calls::Create::parse(&Pairs::form(&req.body))),
+                Method::GET => Op::ListCalls(calls::Query::parse(&req.query_pairs())),
+                _ => return Err(TwilioError::method_not_allowed()),
+            },
             _ => return Err(TwilioError::not_found(&req.path)),
         },
         ["OutgoingCallerIds", sid] => {
             let sid = sid.rsplit_once('.').map_or(*sid, |(sid, _)| sid);
             match req.method {
                 Method::GET => Op::Fetch { sid },
-                Method::POST => Op::Update { sid, friendly_name: routes::friendly_name(&Pairs::form(&req.body)) },
+                // "HTTP POST or PUT: Updates the caller id" (the API's own page).
+                Method::POST | Method::PUT => {
+                    Op::Update { sid, friendly_name: routes::friendly_name(&Pairs::form(&req.body)) }
+                }
                 Method::DELETE => Op::Delete { sid },
+                _ => return Err(TwilioError::method_not_allowed()),
+            }
+        }
+        ["Calls", sid] => {
+            let sid = sid.rsplit_once('.').map_or(*sid, |(sid, _)| sid);
+            match req.method {
+                Method::GET => Op::FetchCall { sid },
+                Method::POST => Op::UpdateCall { sid, update: calls::Update::parse(&Pairs::form(&req.body)) },
+                Method::DELETE => Op::DeleteCall { sid },
                 _ => return Err(TwilioError::method_not_allowed()),
             }
         }
@@ -232,7 +285,13 @@ mod tests {
         assert_eq!(route_of(Method::GET, &["OutgoingCallerIds.json"]), Ok("list"));
         assert_eq!(route_of(Method::GET, &["OutgoingCallerIds", "PN1.json"]), Ok("fetch"));
         assert_eq!(route_of(Method::POST, &["OutgoingCallerIds", "PN1.json"]), Ok("update"));
-        assert!(route_of(Method::PUT, &["OutgoingCallerIds", "PN1.json"]).is_err(), "the spec declares only POST");
+        assert_eq!(route_of(Method::PUT, &["OutgoingCallerIds", "PN1.json"]), Ok("update"), "the seed: POST or PUT");
+        assert!(route_of(Method::PUT, &["OutgoingCallerIds.json"]).is_err(), "PUT on the list stays 405");
+        assert_eq!(route_of(Method::POST, &["Calls.json"]), Ok("create_call"));
+        assert_eq!(route_of(Method::GET, &["Calls.json"]), Ok("list_calls"));
+        assert_eq!(route_of(Method::GET, &["Calls", "CA1.json"]), Ok("fetch_call"));
+        assert_eq!(route_of(Method::POST, &["Calls", "CA1.json"]), Ok("update_call"));
+        assert_eq!(route_of(Method::DELETE, &["Calls", "CA1.json"]), Ok("delete_call"));
         assert_eq!(route_of(Method::DELETE, &["OutgoingCallerIds", "PN1.json"]), Ok("delete"));
     }
 
@@ -241,7 +300,7 @@ mod tests {
         assert_eq!(route_of(Method::GET, &["OutgoingCallerIds.xml"]), Err(TwilioError::NotJson));
         assert_eq!(route_of(Method::GET, &["OutgoingCallerIds"]), Err(TwilioError::NotJson));
         assert_eq!(route_of(Method::GET, &["OutgoingCallerIds", "PN1"]), Err(TwilioError::NotJson));
-        assert!(matches!(route_of(Method::GET, &["Calls.json"]), Err(TwilioError::Api { .. })));
+        assert!(matches!(route_of(Method::GET, &["Messages.json"]), Err(TwilioError::Api { .. })));
         assert!(matches!(route_of(Method::PATCH, &["OutgoingCallerIds.json"]), Err(TwilioError::Api { .. })));
     }
 }

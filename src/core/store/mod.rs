@@ -13,99 +13,43 @@
 //! Memory is counted as it is used ([`Store::bytes`]): every entry knows its approximate size,
 //! so the caps can bound bytes rather than counts.
 
+mod calls;
+mod namespace;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::model::{AccountKey, CallerId, Order, Verification, VerificationState};
+use super::model::{AccountKey, Call, CallerId, Verification, VerificationState};
 use super::time::Timestamp;
 use super::timers::{Event, Timers};
+use namespace::NAMESPACE_BYTES;
+pub use namespace::Namespace;
 
-/// Bytes an account costs beyond its entries.
-const NAMESPACE_BYTES: usize = 256;
-
-/// One account's own state and its indexes.
-#[derive(Debug, Default)]
-pub struct Namespace {
-    /// Declared in fixtures or a state file: a known account for `--strict-auth`, kept by resets.
-    pub declared: bool,
-    /// The token this account authenticates with, when known (fixtures, strict auth).
-    pub auth_token: Option<String>,
-    caller_ids: BTreeMap<Order, CallerId>,
-    caller_by_number: HashMap<String, Order>,
-    caller_by_id: HashMap<String, Order>,
-    /// This account's verifications, by seq.
-    verifications: BTreeSet<u64>,
-    /// The newest verification of each number, by seq.
-    latest: HashMap<String, u64>,
-}
-
-impl Namespace {
-    pub fn caller_count(&self) -> usize {
-        self.caller_ids.len()
-    }
-
-    pub fn caller_by_number(&self, number: &str) -> Option<&CallerId> {
-        self.caller_ids.get(self.caller_by_number.get(number)?)
-    }
-
-    pub fn caller_by_id(&self, id: &str) -> Option<&CallerId> {
-        self.caller_ids.get(self.caller_by_id.get(id)?)
-    }
-
-    pub fn caller_by_number_mut(&mut self, number: &str) -> Option<&mut CallerId> {
-        self.caller_ids.get_mut(self.caller_by_number.get(number)?)
-    }
-
-    /// Caller IDs in listing order, starting after `after` (exclusive) when given.
-    pub fn callers_after(&self, after: Option<Order>) -> impl Iterator<Item = &CallerId> {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let lower = after.map_or(Unbounded, Excluded);
-        self.caller_ids.range((lower, Unbounded)).map(|(_, c)| c)
-    }
-
-    /// Caller IDs in reverse listing order (oldest first), from just before `before`.
-    pub fn callers_before(&self, before: Order) -> impl Iterator<Item = &CallerId> {
-        self.caller_ids.range(..before).rev().map(|(_, c)| c)
-    }
-
-    /// Caller IDs oldest first, after `after` (exclusive, in that direction) when given.
-    pub fn callers_oldest_after(&self, after: Option<Order>) -> impl Iterator<Item = &CallerId> {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let upper = after.map_or(Unbounded, Excluded);
-        self.caller_ids.range((Unbounded, upper)).rev().map(|(_, c)| c)
-    }
-
-    /// The seqs of this account's verifications, oldest first.
-    pub fn verification_seqs(&self) -> &BTreeSet<u64> {
-        &self.verifications
-    }
-
-    /// The seq of the newest verification of `number` in this account.
-    pub fn latest_for(&self, number: &str) -> Option<u64> {
-        self.latest.get(number).copied()
-    }
-
-    fn is_empty(&self) -> bool {
-        !self.declared && self.caller_ids.is_empty() && self.verifications.is_empty()
-    }
-}
-
-/// Every account, every verification, and the indexes across them.
+/// Every account, every verification and call, and the indexes across them.
 #[derive(Debug, Default)]
 pub struct Store {
     namespaces: BTreeMap<AccountKey, Namespace>,
     verifications: BTreeMap<u64, Verification>,
     verification_ids: HashMap<String, u64>,
+    calls: BTreeMap<u64, Call>,
+    call_ids: HashMap<String, u64>,
     /// Every verification of a number, in any account, by seq (sorted: a number has few, and a
     /// vector of them costs a fraction of a tree node).
     by_number: HashMap<String, Vec<u64>>,
-    /// Verifications no longer pending, oldest finish first: what retention sweeps and a full
-    /// store evicts.
+    /// Verifications no longer pending and calls that ended, oldest finish first: what
+    /// retention sweeps and a full store evicts.
     finished: BTreeSet<(Timestamp, u64)>,
-    /// The timer of every pending verification.
+    /// The timer of every pending verification and live call.
     timers: Timers,
     pending: usize,
     next_seq: u64,
     bytes: usize,
+}
+
+/// What [`Store::remove_finished`] removed: a verification or a call, by its id.
+#[derive(Clone, Debug)]
+pub enum Finished {
+    Verification(String),
+    Call(String),
 }
 
 impl Store {
@@ -198,14 +142,7 @@ impl Store {
             self.unindex_state(seq, before.1, before.2);
             self.index_state(seq, after.1, after.2);
         }
-        if before.3 != after.3 {
-            if let Some((at, _)) = before.3 {
-                self.timers.cancel((at, seq));
-            }
-            if let Some((at, event)) = after.3 {
-                self.timers.schedule(at, seq, event);
-            }
-        }
+        self.reschedule(seq, before.3, after.3);
         Some(result)
     }
 
@@ -223,9 +160,17 @@ impl Store {
         self.by_number.get(number).map_or(&[], Vec::as_slice)
     }
 
-    /// The verification that finished longest ago: `(finished_at, seq)`.
+    /// The verification or call that finished longest ago: `(finished_at, seq)`.
     pub fn oldest_finished(&self) -> Option<(Timestamp, u64)> {
         self.finished.first().copied()
+    }
+
+    /// Removes the finished verification or call `seq` (evicted or swept); its id.
+    pub fn remove_finished(&mut self, seq: u64) -> Option<Finished> {
+        if let Some(v) = self.remove_verification(seq) {
+            return Some(Finished::Verification(v.id));
+        }
+        self.remove_call(seq).map(|c| Finished::Call(c.id))
     }
 
     /// Adds a verification (its id must be new) and indexes it.
@@ -283,6 +228,18 @@ impl Store {
         }
         self.drop_if_empty(&v.key);
         Some(v)
+    }
+
+    /// Moves `seq`'s timer from `before` to `after`.
+    fn reschedule(&mut self, seq: u64, before: Option<(Timestamp, Event)>, after: Option<(Timestamp, Event)>) {
+        if before != after {
+            if let Some((at, _)) = before {
+                self.timers.cancel((at, seq));
+            }
+            if let Some((at, event)) = after {
+                self.timers.schedule(at, seq, event);
+            }
+        }
     }
 
     fn index_state(&mut self, seq: u64, state: VerificationState, finished_at: Option<Timestamp>) {
@@ -344,8 +301,8 @@ impl Store {
     }
 
     /// Empties every namespace, or those of one account name (any provider); declared accounts
-    /// keep their credentials (configuration, not state). Returns the namespaces emptied and
-    /// the verifications removed.
+    /// keep their credentials and the numbers they own (configuration, not state). Returns the
+    /// namespaces emptied and the verifications removed.
     pub fn reset(&mut self, account: Option<&str>) -> (usize, Vec<Verification>) {
         let doomed: Vec<AccountKey> =
             self.namespaces.keys().filter(|k| account.is_none_or(|a| &*k.account == a)).cloned().collect();
@@ -353,6 +310,11 @@ impl Store {
         for key in &doomed {
             let seqs: Vec<u64> = self.namespaces[key].verifications.iter().copied().collect();
             removed.extend(seqs.into_iter().filter_map(|seq| self.remove_verification(seq)));
+            let calls: Vec<u64> =
+                self.namespaces.get(key).map(|ns| ns.calls.iter().copied().collect()).unwrap_or_default();
+            for seq in calls {
+                self.remove_call(seq);
+            }
             let numbers: Vec<String> =
                 self.namespaces.get(key).map(|ns| ns.caller_by_number.keys().cloned().collect()).unwrap_or_default();
             for number in numbers {
