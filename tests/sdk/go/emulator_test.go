@@ -84,13 +84,20 @@ type receiver struct {
 	got    []received
 }
 
-func newReceiver(t *testing.T) *receiver {
+func newReceiver(t *testing.T) *receiver { return newAnswering(t, "") }
+
+// newAnswering is a receiver that answers with document (XML) when it is not empty.
+func newAnswering(t *testing.T, document string) *receiver {
 	r := &receiver{}
 	r.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.got = append(r.got, received{req.Method, req.URL.RequestURI(), req.Header, string(body)})
 		r.mu.Unlock()
+		if document != "" {
+			w.Header().Set("Content-Type", "application/xml")
+			_, _ = io.WriteString(w, document)
+		}
 	}))
 	t.Cleanup(r.server.Close)
 	return r

@@ -147,3 +147,69 @@ func TestTwilioErrorsAreTwilioRestErrors(t *testing.T) {
 		equal(t, rest.Status*100000+rest.Code, 400*100000+tc.code, "status and code")
 	}
 }
+
+// restCode is the status and code of a TwilioRestError, or fails the test.
+func restCode(t *testing.T, err error) int {
+	t.Helper()
+	var rest *client.TwilioRestError
+	equal(t, errors.As(err, &rest), true, "a TwilioRestError, not "+str(err))
+	return rest.Status*100000 + rest.Code
+}
+
+func flatForm(t *testing.T, body string) map[string]string {
+	form := ok(url.ParseQuery(body))(t)
+	flat := map[string]string{}
+	for k := range form {
+		flat[k] = form.Get(k)
+	}
+	return flat
+}
+
+func TestTwilioACallIsRefusedUntilVerifiedAndAgainAfterDeletion(t *testing.T) {
+	c := twilioClient(t)
+	const caller, callee = "+14158675309", "+14155550100"
+	twiml := "<Response><Say>Hello</Say></Response>"
+	call := func(from string) (*api.ApiV2010Call, error) {
+		return c.Api.CreateCall((&api.CreateCallParams{}).SetTo(callee).SetFrom(from).SetTwiml(twiml))
+	}
+	_, err := call(caller)
+	equal(t, restCode(t, err), 400*100000+21210, "unverified From")
+
+	pn := twilioVerify(t, c, caller)
+	status := newReceiver(t)
+	app := newAnswering(t, `<Response><Dial callerId="+14158675309">+14155550123</Dial></Response>`)
+	params := (&api.CreateCallParams{}).SetTo(callee).SetFrom(caller).SetUrl(app.url("/voice")).
+		SetStatusCallback(status.url("/status")).SetStatusCallbackEvent([]string{"initiated", "ringing", "answered", "completed"})
+	placed := ok(c.Api.CreateCall(params))(t)
+	equal(t, *placed.Status, "queued", "status")
+	equal(t, *ok(c.Api.FetchCall(*placed.Sid, &api.FetchCallParams{}))(t).Status, "ringing", "status once it rings")
+
+	equal(t, str(answer(t, *placed.Sid, map[string]any{})["state"]), "in-progress", "picked up")
+	doc := app.waitFor(t, 1)[0]
+	validator := client.NewRequestValidator(twilioToken)
+	equal(t, validator.Validate(app.url("/voice"), flatForm(t, doc.Body), doc.Header.Get("X-Twilio-Signature")), true, "the TwiML request's signature")
+
+	control(t, "/_mock/clock", map[string]any{"advance": "60s"})
+	ended := ok(c.Api.FetchCall(*placed.Sid, &api.FetchCallParams{}))(t)
+	equal(t, *ended.Status+" "+*ended.Duration, "completed 60", "status and duration")
+	byStatus := map[string]bool{}
+	for _, r := range status.waitFor(t, 4) {
+		form := flatForm(t, r.Body)
+		equal(t, validator.Validate(status.url("/status"), form, r.Header.Get("X-Twilio-Signature")), true, "a status callback's signature")
+		byStatus[form["CallStatus"]] = true
+	}
+	equal(t, len(byStatus), 4, "initiated, ringing, in-progress, completed")
+	listed := ok(c.Api.ListCall((&api.ListCallParams{}).SetStatus("completed").SetFrom(caller)))(t)
+	equal(t, len(listed) == 1 && *listed[0].Sid == *placed.Sid, true, "listed by Status and From")
+
+	if err := c.Api.DeleteOutgoingCallerId(pn, &api.DeleteOutgoingCallerIdParams{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = call(caller)
+	equal(t, restCode(t, err), 400*100000+21210, "refused again after deletion")
+
+	control(t, "/_mock/numbers", map[string]any{"provider": "twilio", "account": twilioSid, "number": "+14155550199"})
+	owned := ok(call("+14155550199"))(t)
+	canceled := ok(c.Api.UpdateCall(*owned.Sid, (&api.UpdateCallParams{}).SetStatus("canceled")))(t)
+	equal(t, *canceled.Status, "canceled", "an owned number calls; cancel")
+}

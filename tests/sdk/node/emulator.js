@@ -13,15 +13,17 @@ async function control(path, body) {
   return res.json();
 }
 
-// A local webhook receiver: records every request and answers 200.
-async function receiver(path = '/status') {
+// A local webhook receiver: records every request and answers 200, with `body` (an answer
+// document, as XML) when one is given.
+async function receiver(path = '/status', body = '') {
   const requests = [];
   const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => { body += chunk; });
+    let got = '';
+    req.on('data', (chunk) => { got += chunk; });
     req.on('end', () => {
-      requests.push({ method: req.method, path: req.url, headers: req.headers, body });
-      res.end();
+      requests.push({ method: req.method, path: req.url, headers: req.headers, body: got });
+      if (body) res.setHeader('Content-Type', 'application/xml');
+      res.end(body);
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

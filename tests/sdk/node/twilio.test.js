@@ -102,3 +102,65 @@ test('errors surface as RestException', async () => {
   });
   await assert.rejects(client.validationRequests.create({ phoneNumber: '+1234' }), (e) => e.code === 21401);
 });
+
+const CALLER = '+14158675309';
+const CALLEE = '+14155550100';
+const TWIML = '<Response><Say>Hello</Say></Response>';
+
+test('a call is refused until the caller ID is verified, and again after it is deleted', async () => {
+  await assert.rejects(client.calls.create({ to: CALLEE, from: CALLER, twiml: TWIML }), (e) => {
+    assert.equal(e.status, 400);
+    assert.equal(e.code, 21210);
+    return true;
+  });
+  const pn = await verify(CALLER);
+  const status = await receiver();
+  const app = await receiver('/voice', '<Response><Dial callerId="+14158675309">+14155550123</Dial></Response>');
+  try {
+    const call = await client.calls.create({
+      to: CALLEE, from: CALLER, url: app.url, statusCallback: status.url,
+      statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+    });
+    assert.match(call.sid, /^CA[0-9a-f]{32}$/);
+    assert.equal(call.status, 'queued');
+    assert.equal((await client.calls(call.sid).fetch()).status, 'ringing');
+
+    assert.equal((await answer(call.sid, {})).state, 'in-progress');
+    const [doc] = await app.waitFor(1);
+    const docParams = Object.fromEntries(new URLSearchParams(doc.body));
+    assert.equal(docParams.CallStatus, 'in-progress');
+    assert.ok(twilio.validateRequest(AUTH_TOKEN, doc.headers['x-twilio-signature'], app.url, docParams));
+
+    await control('/_mock/clock', { advance: '60s' });
+    const ended = await client.calls(call.sid).fetch();
+    assert.deepEqual([ended.status, ended.duration], ['completed', '60']);
+    const events = (await status.waitFor(4)).map((r) => ({ params: Object.fromEntries(new URLSearchParams(r.body)), r }))
+      .sort((a, b) => Number(a.params.SequenceNumber) - Number(b.params.SequenceNumber));
+    assert.deepEqual(events.map((e) => e.params.CallStatus), ['initiated', 'ringing', 'in-progress', 'completed']);
+    for (const { params, r } of events) {
+      assert.ok(twilio.validateRequest(AUTH_TOKEN, r.headers['x-twilio-signature'], status.url, params));
+    }
+    const listed = await client.calls.list({ status: 'completed', from: CALLER });
+    assert.deepEqual(listed.map((c) => c.sid), [call.sid]);
+  } finally {
+    status.close();
+    app.close();
+  }
+  await client.outgoingCallerIds(pn).remove();
+  await assert.rejects(client.calls.create({ to: CALLEE, from: CALLER, twiml: TWIML }), (e) => e.code === 21210);
+});
+
+test('an owned number calls; a <Dial callerId> neither verified nor owned ends the call with 13214', async () => {
+  await control('/_mock/numbers', { provider: 'twilio', account: ACCOUNT_SID, number: '+14155550199' });
+  const call = await client.calls.create({
+    to: CALLEE, from: '+14155550199', twiml: '<Response><Dial callerId="+14155550177">+14155550123</Dial></Response>',
+  });
+  await answer(call.sid, {});
+  assert.equal((await client.calls(call.sid).fetch()).status, 'completed');
+  const [seen] = (await control(`/_mock/calls?provider=twilio&account=${ACCOUNT_SID}&limit=1`)).calls;
+  assert.equal(seen.id, call.sid);
+  assert.equal(seen.error.code, '13214');
+  const res = await fetch(`${BASE}/_mock/numbers?provider=twilio&account=${ACCOUNT_SID}&number=%2B14155550199`, { method: 'DELETE' });
+  assert.equal(res.status, 200);
+  await assert.rejects(client.calls.create({ to: CALLEE, from: '+14155550199', twiml: TWIML }), (e) => e.code === 21210);
+});

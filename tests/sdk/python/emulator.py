@@ -20,9 +20,11 @@ def control(path, body=None):
 
 
 class Receiver:
-    """A local webhook receiver: records every request and answers 200."""
+    """A local webhook receiver: records every request and answers 200, with `body` (an answer
+    document, as XML) when one is given."""
 
-    def __init__(self, path="/status"):
+    def __init__(self, path="/status", body=""):
+        answer = body.encode()
         self.requests = []
         received = self.requests
 
@@ -33,8 +35,11 @@ class Receiver:
                 received.append({"method": self.command, "path": self.path,
                                  "headers": dict(self.headers), "body": body})
                 self.send_response(200)
-                self.send_header("Content-Length", "0")
+                if answer:
+                    self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             do_GET = do_POST = _record
 

@@ -5,6 +5,7 @@ Run by tests/sdk/run.sh, which starts the binary and exports CALLERID_MOCK_URL.
 
 import os
 import urllib.parse
+import urllib.request
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
@@ -122,3 +123,73 @@ def test_errors_surface_as_twilio_rest_exceptions(client):
     with pytest.raises(TwilioRestException) as err:
         client.outgoing_caller_ids("PN" + "0" * 32).update(friendly_name="x" * 65)
     assert (err.value.status, err.value.code) == (400, 20002)
+
+
+CALLER, CALLEE = "+14158675309", "+14155550100"
+TWIML = "<Response><Say>Hello</Say></Response>"
+
+
+def status_callbacks(receiver, n):
+    """The first `n` status callbacks, in the order Twilio numbered them."""
+    got = [dict(urllib.parse.parse_qsl(r["body"])) | {"_signature": r["headers"]["X-Twilio-Signature"]}
+           for r in receiver.wait_for(n)]
+    return sorted(got, key=lambda p: int(p["SequenceNumber"]))
+
+
+def test_a_call_is_refused_until_the_caller_id_is_verified_and_again_after_it_is_deleted(client, receiver):
+    with pytest.raises(TwilioRestException) as err:
+        client.calls.create(to=CALLEE, from_=CALLER, twiml=TWIML)
+    assert (err.value.status, err.value.code) == (400, 21210)
+    assert "is not yet verified for your account" in err.value.msg
+
+    pn = verify(client, CALLER)
+    app = Receiver("/voice", body='<Response><Dial callerId="+14158675309">+14155550123</Dial></Response>')
+    try:
+        call = client.calls.create(to=CALLEE, from_=CALLER, url=app.url, status_callback=receiver.url,
+                                   status_callback_event=["initiated", "ringing", "answered", "completed"])
+        assert call.sid.startswith("CA") and call.status == "queued" and call._from == CALLER
+        assert client.calls(call.sid).fetch().status == "ringing"
+
+        assert answer(call.sid)["state"] == "in-progress"
+        document = app.wait_for(1)[0]
+        params = dict(urllib.parse.parse_qsl(document["body"]))
+        assert params["CallSid"] == call.sid and params["CallStatus"] == "in-progress"
+        assert RequestValidator(AUTH_TOKEN).validate(app.url, params, document["headers"]["X-Twilio-Signature"])
+
+        control("/_mock/clock", {"advance": "60s"})
+        ended = client.calls(call.sid).fetch()
+        assert (ended.status, ended.duration) == ("completed", "60")
+        events = status_callbacks(receiver, 4)
+        assert [e["CallStatus"] for e in events] == ["initiated", "ringing", "in-progress", "completed"]
+        for e in events:
+            signature = e.pop("_signature")
+            assert RequestValidator(AUTH_TOKEN).validate(receiver.url, e, signature)
+        assert [c.sid for c in client.calls.list(status="completed", from_=CALLER)] == [call.sid]
+    finally:
+        app.close()
+
+    client.outgoing_caller_ids(pn).delete()
+    with pytest.raises(TwilioRestException) as err:
+        client.calls.create(to=CALLEE, from_=CALLER, twiml=TWIML)
+    assert err.value.code == 21210
+
+
+def test_an_owned_number_calls_and_a_dial_caller_id_is_held_to_the_same_rule(client):
+    owned = {"provider": "twilio", "account": ACCOUNT_SID, "number": "+14155550199"}
+    control("/_mock/numbers", owned)
+    call = client.calls.create(to=CALLEE, from_="+14155550199",
+                               twiml='<Response><Dial callerId="+14155550177">+14155550123</Dial></Response>')
+    answer(call.sid)
+    assert client.calls(call.sid).fetch().status == "completed"
+    seen = control(f"/_mock/calls?provider=twilio&account={ACCOUNT_SID}&limit=1")["calls"][0]
+    assert seen["id"] == call.sid and seen["error"]["code"] == "13214"
+
+    ringing = client.calls.create(to=CALLEE, from_="+14155550199", twiml=TWIML)
+    assert client.calls(ringing.sid).update(status="canceled").status == "canceled"
+    assert client.calls(ringing.sid).delete() is True
+    req = urllib.request.Request(f"{BASE}/_mock/numbers?provider=twilio&account={ACCOUNT_SID}&number=%2B14155550199",
+                                 method="DELETE")
+    urllib.request.urlopen(req).close()
+    with pytest.raises(TwilioRestException) as err:
+        client.calls.create(to=CALLEE, from_="+14155550199", twiml=TWIML)
+    assert err.value.code == 21210

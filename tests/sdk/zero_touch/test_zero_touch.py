@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import plivo
+import pytest
 import telnyx
 from sms77api.Sms77api import Sms77api
+from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client as Twilio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
@@ -26,9 +28,14 @@ def test_twilio():
     sid = "AC7777777777777777777777777777777a"
     control(f"/_mock/reset?account={sid}", {})
     client = Twilio(sid, "zerotouch")
+    with pytest.raises(TwilioRestException) as err:
+        client.calls.create(to="+14155550100", from_="+14158675309", twiml="<Response/>")
+    assert err.value.code == 21210
     vr = client.validation_requests.create(phone_number="+14158675309", friendly_name="Zero")
     control(f"/_mock/calls/{vr.call_sid}/answer", {"digits": vr.validation_code})
     assert [c.friendly_name for c in client.outgoing_caller_ids.list()] == ["Zero"]
+    call = client.calls.create(to="+14155550100", from_="+14158675309", twiml="<Response/>")
+    assert client.calls(call.sid).fetch().status == "ringing"
 
 
 def test_plivo():

@@ -23,9 +23,13 @@ test('twilio', async () => {
   const sid = 'AC9999999999999999999999999999999a';
   await control(`/_mock/reset?account=${sid}`, {});
   const client = twilio(sid, 'zerotouch');
+  const call = { to: '+14155550100', from: '+14158675309', twiml: '<Response/>' };
+  await assert.rejects(client.calls.create(call), (e) => e.code === 21210);
   const vr = await client.validationRequests.create({ phoneNumber: '+14158675309', friendlyName: 'Zero' });
   await control(`/_mock/calls/${vr.callSid}/answer`, { digits: vr.validationCode });
   assert.deepEqual((await client.outgoingCallerIds.list()).map((c) => c.friendlyName), ['Zero']);
+  const placed = await client.calls.create(call);
+  assert.equal((await client.calls(placed.sid).fetch()).status, 'ringing');
 });
 
 test('plivo', async () => {

@@ -62,6 +62,12 @@ final class Emulator {
         private final List<Received> got = new ArrayList<>();
 
         Receiver() throws IOException {
+            this("");
+        }
+
+        /** A receiver that answers with {@code document} (XML) when it is not empty. */
+        Receiver(String document) throws IOException {
+            byte[] answer = document.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             server = HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
             server.createContext("/", exchange -> {
                 String body = new String(exchange.getRequestBody().readAllBytes());
@@ -69,7 +75,13 @@ final class Emulator {
                     got.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
                             exchange.getRequestHeaders(), body));
                 }
-                exchange.sendResponseHeaders(200, -1);
+                if (answer.length == 0) {
+                    exchange.sendResponseHeaders(200, -1);
+                } else {
+                    exchange.getResponseHeaders().set("Content-Type", "application/xml");
+                    exchange.sendResponseHeaders(200, answer.length);
+                    exchange.getResponseBody().write(answer);
+                }
                 exchange.close();
             });
             server.start();

@@ -20,10 +20,12 @@ import com.twilio.base.Page;
 import com.twilio.exception.ApiException;
 import com.twilio.http.NetworkHttpClient;
 import com.twilio.http.TwilioRestClient;
+import com.twilio.rest.api.v2010.account.Call;
 import com.twilio.rest.api.v2010.account.OutgoingCallerId;
 import com.twilio.rest.api.v2010.account.ValidationRequest;
 import com.twilio.security.RequestValidator;
 import com.twilio.type.PhoneNumber;
+import com.twilio.type.Twiml;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.HttpRoute;
 import org.apache.hc.core5.http.HttpHost;
@@ -157,6 +159,55 @@ class TwilioTest {
             assertEquals(400, e.getStatusCode());
             assertEquals(code, e.getCode());
         });
+    }
+
+    @Test
+    void aCallIsRefusedUntilTheCallerIdIsVerifiedAndAgainAfterItIsDeleted() throws Exception {
+        PhoneNumber caller = new PhoneNumber("+14158675309");
+        PhoneNumber callee = new PhoneNumber("+14155550100");
+        Twiml twiml = new Twiml("<Response><Say>Hello</Say></Response>");
+        ApiException refused = assertThrows(ApiException.class, () -> Call.creator(callee, caller, twiml).create(client));
+        assertEquals(400, refused.getStatusCode());
+        assertEquals(21210, refused.getCode());
+
+        String pn = verify("+14158675309");
+        try (Emulator.Receiver status = new Emulator.Receiver();
+                Emulator.Receiver app = new Emulator.Receiver(
+                        "<Response><Dial callerId=\"+14158675309\">+14155550123</Dial></Response>")) {
+            Call call = Call.creator(callee, caller, URI.create(app.url("/voice")))
+                    .setStatusCallback(URI.create(status.url("/status")))
+                    .setStatusCallbackEvent(List.of("initiated", "ringing", "answered", "completed")).create(client);
+            assertEquals(Call.Status.QUEUED, call.getStatus());
+            assertEquals(Call.Status.RINGING, Call.fetcher(call.getSid()).fetch(client).getStatus());
+
+            assertEquals("in-progress", answer(call.getSid(), Map.of()).get("state").asText());
+            Emulator.Received doc = app.waitFor(1).get(0);
+            RequestValidator validator = new RequestValidator(TOKEN);
+            assertTrue(validator.validate(app.url("/voice"), form(doc.body()), doc.header("X-Twilio-Signature")));
+
+            Emulator.control("/_mock/clock", Map.of("advance", "60s"));
+            Call ended = Call.fetcher(call.getSid()).fetch(client);
+            assertEquals(Call.Status.COMPLETED, ended.getStatus());
+            assertEquals("60", ended.getDuration());
+            Set<String> statuses = new HashSet<>();
+            for (Emulator.Received r : status.waitFor(4)) {
+                Map<String, String> params = form(r.body());
+                assertTrue(validator.validate(status.url("/status"), params, r.header("X-Twilio-Signature")));
+                statuses.add(params.get("CallStatus"));
+            }
+            assertEquals(Set.of("initiated", "ringing", "in-progress", "completed"), statuses);
+            List<String> listed = new ArrayList<>();
+            Call.reader().setStatus(Call.Status.COMPLETED).setFrom(caller).read(client).forEach(c -> listed.add(c.getSid()));
+            assertEquals(List.of(call.getSid()), listed);
+        }
+
+        assertTrue(OutgoingCallerId.deleter(pn).delete(client));
+        ApiException again = assertThrows(ApiException.class, () -> Call.creator(callee, caller, twiml).create(client));
+        assertEquals(21210, again.getCode());
+
+        Emulator.control("/_mock/numbers", Map.of("provider", "twilio", "account", SID, "number", "+14155550199"));
+        Call owned = Call.creator(callee, new PhoneNumber("+14155550199"), twiml).create(client);
+        assertEquals(Call.Status.CANCELED, Call.updater(owned.getSid()).setStatus(Call.UpdateStatus.CANCELED).update(client).getStatus());
     }
 
     interface ValidationRequestCall {
