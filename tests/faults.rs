@@ -110,8 +110,8 @@ fn a_rule_for_an_operation_that_does_not_exist_is_refused_naming_the_valid_ones(
     assert_eq!(res.status, 400);
     assert_eq!(
         res.json()["error"],
-        "operation \"initate\" is not one of plivo's: delete, get, initiate, list, update, verify, callback \
-         (a fault rule for it would never fire)"
+        "operation \"initate\" is not one of plivo's: cancel_call, create_call, delete, get, get_call, hangup_call, \
+         initiate, list, list_calls, transfer_call, update, verify, callback (a fault rule for it would never fire)"
     );
     let res = add_fault(&s, json!({ "operation": "nope", "action": "reset" }));
     assert!(res.json()["error"].as_str().unwrap().starts_with("operation \"nope\" is not one of any provider's: "));

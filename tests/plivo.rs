@@ -260,7 +260,7 @@ fn authentication_follows_plivo() {
 fn wrong_routes_and_methods_get_plivo_errors() {
     let s = TestServer::start();
     assert_snapshot!("method_not_allowed", s.plivo("PUT", "VerifiedCallerId/", "{}").raw());
-    assert_snapshot!("unknown_resource", s.plivo("GET", "Call/", "").raw());
+    assert_snapshot!("unknown_resource", s.plivo("GET", "Recording/", "").raw());
     assert_eq!(s.plivo("GET", "VerifiedCallerId/Verification/abc/", "").status, 405);
     assert_eq!(s.plivo("GET", "VerifiedCallerId/not-a-number/", "").status, 404);
     assert_eq!(s.request("GET", "/v1/", &[("Authorization", BASIC)], "").status, 404);

@@ -352,6 +352,8 @@ pub(super) struct CallView {
     pub created_at: String,
     pub answered_at: Option<String>,
     pub ended_at: Option<String>,
+    /// Who or what ended it.
+    pub ended_by: Option<&'static str>,
     /// Seconds since it was answered (until it ended).
     pub duration_s: u64,
     /// Why the provider ended it, if it did.
@@ -391,6 +393,7 @@ impl CallView {
             created_at: ts(c.created_at),
             answered_at: c.answered_at.map(ts),
             ended_at: c.ended_at.map(ts),
+            ended_by: c.ended_by.map(|b| b.as_str()),
             duration_s: c.talk_time(app.core().clock().now()).as_secs(),
             error: c.error.as_ref().map(CallErrorView::new),
             timeline: c.timeline.iter().map(|(state, at)| MoveView { state: state.as_str(), at: ts(*at) }).collect(),

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use super::magic::{self, Magic};
-use super::model::{AccountKey, Attributes, Call, CallError, CallState};
+use super::model::{AccountKey, Attributes, Call, CallError, CallState, EndedBy};
 use super::phone::Number;
 use super::timers::Event;
 use super::{Change, Core, CoreError, Notice, Tx};
@@ -53,8 +53,20 @@ pub struct CallPage {
     pub total: usize,
 }
 
+/// Which of an account's calls a listing walks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CallScope {
+    #[default]
+    All,
+    /// Queued, ringing or in progress: walked on their own index.
+    Live,
+    /// Ended: walked on every call, skipping the live ones.
+    Ended,
+}
+
 /// Which calls a listing wants, and where its page starts.
 pub struct CallQuery<'a> {
+    pub scope: CallScope,
     /// After the call with this id (newest first), or from the newest.
     pub after: Option<&'a str>,
     /// Matches to skip first.
@@ -128,8 +140,12 @@ impl Core {
             let seq = tx.call_of(key, id).ok_or(CoreError::NotFound)?.seq;
             let state = tx.store().call(seq).map(|c| c.state).ok_or(CoreError::NotFound)?;
             match (how, state) {
-                (_, CallState::Queued | CallState::Ringing) => tx.move_call(seq, CallState::Canceled),
-                (HangUp::Complete, CallState::InProgress) => tx.move_call(seq, CallState::Completed),
+                (_, CallState::Queued | CallState::Ringing) => {
+                    tx.end_call_by(seq, CallState::Canceled, EndedBy::Application)
+                }
+                (HangUp::Complete, CallState::InProgress) => {
+                    tx.end_call_by(seq, CallState::Completed, EndedBy::Application)
+                }
                 _ => {}
             }
             Ok(tx.store().call(seq).cloned().expect("still stored"))
@@ -184,7 +200,7 @@ impl Core {
             }
             tracing::info!(id = ?id, code = %error.code, "the call's document could not be run: the call ends");
             tx.state.store.update_call(seq, |c| c.error = Some(error));
-            tx.move_call(seq, CallState::Completed);
+            tx.end_call_by(seq, CallState::Completed, EndedBy::Provider);
         });
     }
 
@@ -263,9 +279,17 @@ fn calls_page(tx: &Tx, key: &AccountKey, q: &CallQuery) -> (Option<CallPage>, us
             None => return (None, 0),
         },
     };
+    let in_scope = |seq: &u64| match q.scope {
+        CallScope::Ended => !ns.live_call_seqs().contains(seq),
+        _ => true,
+    };
     let keep = |c: &Call| q.keep.is_none_or(|f| f(c));
+    let walked = match q.scope {
+        CallScope::Live => ns.live_call_seqs(),
+        _ => ns.call_seqs(),
+    };
     let (mut page, mut visited, mut skip) = (CallPage::default(), 0, q.skip);
-    for seq in ns.call_seqs().range(..below).rev() {
+    for seq in walked.range(..below).rev().filter(|seq| in_scope(seq)) {
         visited += 1;
         let Some(c) = store.call(*seq).filter(|c| keep(c)) else { continue };
         if skip > 0 {
@@ -279,11 +303,16 @@ fn calls_page(tx: &Tx, key: &AccountKey, q: &CallQuery) -> (Option<CallPage>, us
         page.items.push(c.clone());
     }
     if q.count {
+        let live = ns.live_call_seqs().len();
         page.total = match q.keep {
-            None => ns.call_seqs().len(),
+            None => match q.scope {
+                CallScope::All => walked.len(),
+                CallScope::Live => live,
+                CallScope::Ended => walked.len() - live,
+            },
             Some(f) => {
-                visited += ns.call_seqs().len();
-                ns.call_seqs().iter().filter_map(|seq| store.call(*seq)).filter(|c| f(c)).count()
+                visited += walked.len();
+                walked.iter().filter(|seq| in_scope(seq)).filter_map(|seq| store.call(*seq)).filter(|c| f(c)).count()
             }
         };
     }
@@ -315,6 +344,7 @@ impl Tx<'_> {
             time_limit: new.time_limit,
             ends_at: None,
             ended_at: None,
+            ended_by: None,
             attributes: new.attributes,
             error: None,
             timeline: vec![(CallState::Queued, self.now)],
@@ -337,8 +367,16 @@ impl Tx<'_> {
         match event {
             Event::CallRings => self.call_rings(seq),
             Event::CallAnswered => self.answer_call(seq),
-            Event::CallRangOut => self.move_call(seq, CallState::NoAnswer),
-            Event::CallEnds => self.move_call(seq, CallState::Completed),
+            Event::CallRangOut => self.end_call_by(seq, CallState::NoAnswer, EndedBy::RingTimeout),
+            Event::CallEnds => {
+                // The time limit, unless the person hangs up (`--call-duration`) no later.
+                let limited = self.store().call(seq).and_then(|c| c.time_limit);
+                let by = match limited {
+                    Some(limit) if limit <= self.core.options.call_duration => EndedBy::TimeLimit,
+                    _ => EndedBy::Callee,
+                };
+                self.end_call_by(seq, CallState::Completed, by)
+            }
             Event::Ring | Event::Expire => {}
         }
     }
@@ -351,8 +389,8 @@ impl Tx<'_> {
         let (magic, ring_timeout) = (magic::lookup(&c.to), c.ring_timeout);
         self.move_call(seq, CallState::Ringing);
         match magic {
-            Some(Magic::Busy) => return self.move_call(seq, CallState::Busy),
-            Some(Magic::CallFails) => return self.move_call(seq, CallState::Failed),
+            Some(Magic::Busy) => return self.end_call_by(seq, CallState::Busy, EndedBy::Callee),
+            Some(Magic::CallFails) => return self.end_call_by(seq, CallState::Failed, EndedBy::Callee),
             Some(Magic::NoAnswer) => return,
             _ => {}
         }
@@ -379,6 +417,16 @@ impl Tx<'_> {
         self.move_call(seq, CallState::InProgress);
         let call = self.store().call(seq).cloned().expect("still stored");
         self.notices.push(Notice::CallDocument(call));
+    }
+
+    /// Ends a live call in the final `state`, ended by `by`.
+    pub(super) fn end_call_by(&mut self, seq: u64, state: CallState, by: EndedBy) {
+        self.state.store.update_call(seq, |c| {
+            if !c.state.is_final() {
+                c.ended_by = Some(by);
+            }
+        });
+        self.move_call(seq, state);
     }
 
     /// Moves a live call to `state` (a final one: it ends now), logs it and tells the world.

@@ -39,7 +39,7 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Notify, broadcast};
 
 pub use caller_ids::{CallerLookup, CallerQuery, Start};
-pub use calls::{CallQuery, HangUp, NewCall};
+pub use calls::{CallQuery, CallScope, HangUp, NewCall};
 pub use changes::{Change, Doorbell, Logged};
 pub use codes::{CodeFilter, WaitGuard};
 use codes::{WaitKey, Waiters};

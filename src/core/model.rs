@@ -258,6 +258,39 @@ impl CallState {
     }
 }
 
+/// Who or what ended a call: the providers report it each their own way (Plivo's hangup
+/// source and cause, Telnyx's `hangup_source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndedBy {
+    /// The application, through the provider's API (hang up, cancel).
+    Application,
+    /// The person called: hung up, rejected the call, was busy, or never picked up.
+    Callee,
+    /// Nobody picked up before the ring timeout.
+    RingTimeout,
+    /// The provider's limit on an answered call (the request's time limit).
+    TimeLimit,
+    /// The provider, on an error (a document it could not run: the call's `error`).
+    Provider,
+}
+
+impl EndedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndedBy::Application => "application",
+            EndedBy::Callee => "callee",
+            EndedBy::RingTimeout => "ring-timeout",
+            EndedBy::TimeLimit => "time-limit",
+            EndedBy::Provider => "provider",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EndedBy> {
+        use EndedBy::*;
+        [Application, Callee, RingTimeout, TimeLimit, Provider].into_iter().find(|e| e.as_str() == s)
+    }
+}
+
 /// Why the provider ended a call (a document it could not run): its code and message, in the
 /// provider's words (Twilio's `13214`, Plivo's text…).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -291,6 +324,8 @@ pub struct Call {
     /// When an answered call ends by itself (its time limit, or the person hangs up).
     pub ends_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
+    /// Who or what ended it, once it ended.
+    pub ended_by: Option<EndedBy>,
     /// What the provider keeps of the request (its answer URL, its callbacks…).
     pub attributes: Attributes,
     /// Why the provider ended it, if it did.

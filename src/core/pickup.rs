@@ -2,7 +2,7 @@
 //! answering an outbound call), lets it ring out or be busy, or hangs up an answered call. The
 //! control plane (`/_mock/calls/{id}/answer`, `/hangup`) plays them.
 
-use super::model::{Call, CallState, CallStatus, EnteredBy, Verification, VerificationState};
+use super::model::{Call, CallState, CallStatus, EndedBy, EnteredBy, Verification, VerificationState};
 use super::time::Timestamp;
 use super::{Core, CoreError, Tx};
 
@@ -92,7 +92,7 @@ impl Core {
             if state != CallState::InProgress {
                 return Err(PickupError::NotAnswered(state.as_str()));
             }
-            tx.move_call(seq, CallState::Completed);
+            tx.end_call_by(seq, CallState::Completed, EndedBy::Callee);
             Ok(tx.store().call(seq).cloned().expect("still stored"))
         })
     }
@@ -110,14 +110,14 @@ impl Tx<'_> {
         }
         match pickup {
             Pickup::Answer | Pickup::Digits(_) => self.answer_call(seq),
-            Pickup::Unanswered(status) => self.move_call(
-                seq,
-                match status {
+            Pickup::Unanswered(status) => {
+                let state = match status {
                     CallStatus::Busy => CallState::Busy,
                     CallStatus::NoAnswer => CallState::NoAnswer,
                     _ => CallState::Failed,
-                },
-            ),
+                };
+                self.end_call_by(seq, state, EndedBy::Callee)
+            }
         }
         Ok(self.store().call(seq).cloned().expect("still stored"))
     }

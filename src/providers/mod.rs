@@ -5,6 +5,8 @@
 //! Adding a provider: a folder here with a `Provider` and an `Options`, and its name in the
 //! [`registry!`] line at the bottom of this file. Nothing outside the folder names it.
 
+pub(crate) mod voice_xml;
+
 use crate::core::ids::Ids;
 use crate::core::model::{Call, CallError, Verification};
 use crate::core::{Core, ProviderFacts};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{attribute_map, number, time};
-use crate::core::model::{AccountKey, Attributes, Call, CallError, CallState};
+use crate::core::model::{AccountKey, Attributes, Call, CallError, CallState, EndedBy};
 use crate::core::time::Timestamp;
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -35,6 +35,9 @@ pub struct CallRecord {
     pub ends_at: Option<String>,
     #[serde(default)]
     pub ended_at: Option<String>,
+    /// Who or what ended it: `application`, `callee`, `ring-timeout`, `time-limit`, `provider`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
     #[serde(default)]
@@ -84,6 +87,7 @@ pub(super) fn call_record(c: &Call) -> CallRecord {
         time_limit_s: c.time_limit.map(|d| d.as_secs()),
         ends_at: c.ends_at.map(ts),
         ended_at: c.ended_at.map(ts),
+        ended_by: c.ended_by.map(|b| b.as_str().to_owned()),
         attributes: attribute_map(&c.attributes),
         error: c.error.as_ref().map(|e| ErrorRecord { code: e.code.clone(), message: e.message.clone() }),
         timeline: c.timeline.iter().map(|(s, at)| MoveRecord { state: s.as_str().to_owned(), at: ts(*at) }).collect(),
@@ -121,6 +125,10 @@ pub(super) fn call_from(key: &AccountKey, c: CallRecord, now: Timestamp) -> Resu
         time_limit: c.time_limit_s.map(Duration::from_secs),
         ends_at: time(&c.ends_at, "ends_at")?,
         ended_at: ended_at.or(state.is_final().then_some(now)),
+        ended_by: c
+            .ended_by
+            .map(|b| EndedBy::parse(&b).ok_or_else(|| format!("call ended_by {b:?} is unknown")))
+            .transpose()?,
         attributes,
         error: c.error.map(|e| CallError { code: e.code, message: e.message }),
         timeline,

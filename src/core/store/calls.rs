@@ -30,7 +30,11 @@ impl Store {
     pub fn insert_call(&mut self, c: Call) {
         let seq = c.seq;
         self.bytes += c.bytes();
-        self.namespace_mut(&c.key).calls.insert(seq);
+        let ns = self.namespace_mut(&c.key);
+        ns.calls.insert(seq);
+        if !c.state.is_final() {
+            ns.live_calls.insert(seq);
+        }
         self.call_ids.insert(c.id.clone(), seq);
         if let Some(at) = c.finished_at() {
             self.finished.insert((at, seq));
@@ -56,6 +60,12 @@ impl Store {
                 self.finished.insert((at, seq));
             }
         }
+        if before.1.is_none() && after.1.is_some() {
+            let key = c.key.clone();
+            if let Some(ns) = self.namespaces.get_mut(&key) {
+                ns.live_calls.remove(&seq);
+            }
+        }
         self.reschedule(seq, before.2, after.2);
         Some(result)
     }
@@ -71,6 +81,7 @@ impl Store {
         self.call_ids.remove(&c.id);
         if let Some(ns) = self.namespaces.get_mut(&c.key) {
             ns.calls.remove(&seq);
+            ns.live_calls.remove(&seq);
         }
         self.drop_if_empty(&c.key);
         Some(c)

@@ -25,6 +25,8 @@ pub struct Namespace {
     pub(super) latest: HashMap<String, u64>,
     /// This account's outbound calls, by seq.
     pub(super) calls: BTreeSet<u64>,
+    /// Those of them still live (queued, ringing, in progress), by seq.
+    pub(super) live_calls: BTreeSet<u64>,
     /// The numbers the account owns (its purchased numbers): valid caller IDs without a
     /// verification. Configuration, like the token: a reset keeps them.
     pub(super) owned: BTreeSet<String>,
@@ -79,6 +81,11 @@ impl Namespace {
     /// The seqs of this account's outbound calls, oldest first.
     pub fn call_seqs(&self) -> &BTreeSet<u64> {
         &self.calls
+    }
+
+    /// The seqs of this account's live calls (queued, ringing, in progress), oldest first.
+    pub fn live_call_seqs(&self) -> &BTreeSet<u64> {
+        &self.live_calls
     }
 
     /// The numbers the account owns, in order.

@@ -8,23 +8,34 @@
 //! | list | `GET /v1/Account/{auth_id}/VerifiedCallerId/?limit&offset&country&subaccount&alias` |
 //! | update | `POST /v1/Account/{auth_id}/VerifiedCallerId/{phone_number}/` `{alias?, subaccount?}` |
 //! | delete | `DELETE /v1/Account/{auth_id}/VerifiedCallerId/{phone_number}/` |
+//! | create_call | `POST /v1/Account/{auth_id}/Call/` `{from, to, answer_url, …}` |
+//! | list_calls | `GET /v1/Account/{auth_id}/Call/?status=live&limit&offset&…` |
+//! | get_call | `GET /v1/Account/{auth_id}/Call/{call_uuid}/?status=live` |
+//! | transfer_call | `POST /v1/Account/{auth_id}/Call/{call_uuid}/` `{legs, aleg_url, aleg_method}` |
+//! | hangup_call | `DELETE /v1/Account/{auth_id}/Call/{call_uuid}/` |
+//! | cancel_call | `DELETE /v1/Account/{auth_id}/Request/{request_uuid}/` |
 //!
 //! Trailing slashes are optional, the number may be `+digits`, `digits` or `%2Bdigits`, and
 //! `Verification/…` is matched before `{phone_number}`. Authentication is HTTP Basic with the
 //! path's `auth_id` as the user name. The account (`auth_id`) is the state namespace.
 
+mod call_wire;
+mod callback;
+mod calls;
 mod error;
 mod params;
 mod routes;
+mod signature;
 mod wire;
 
 use hyper::{Method, StatusCode};
 
 use super::{Prepared, Provider, Refusal};
 use crate::core::ids::Ids;
-use crate::core::model::AccountKey;
+use crate::core::model::{AccountKey, Call, CallError};
 use crate::core::phone;
-use crate::core::{Auth, Core, CoreError};
+use crate::core::{Auth, Core, CoreError, HangUp};
+use crate::delivery::{Document, Webhook};
 use crate::faults::Target;
 use crate::http::{Request, Response};
 use error::PlivoError;
@@ -45,6 +56,9 @@ const SUBACCOUNT: &str = "subaccount";
 /// The attribute a verification keeps the channel its initiate request named in (the verify
 /// answer repeats it, and says `""` when the request named none).
 const REQUESTED_CHANNEL: &str = "requested_channel";
+
+/// The attribute a call keeps the token its webhooks are signed with in.
+const SIGNING_KEY: &str = "signing_key";
 
 /// Plivo's flags.
 #[derive(clap::Args, Clone, Debug)]
@@ -82,6 +96,13 @@ enum Op {
     Get { number: Option<String> },
     Update { number: Option<String>, changes: Result<routes::Update, PlivoError> },
     Delete { number: Option<String> },
+    CreateCall(Result<calls::Create, PlivoError>),
+    ListCalls(Result<calls::ListQuery, PlivoError>),
+    /// A call's record, or with `status` (`live`) the live call.
+    GetCall { uuid: String, status: Option<String> },
+    TransferCall { uuid: String, transfer: Result<calls::Transfer, PlivoError> },
+    HangUpCall { uuid: String },
+    CancelCall { uuid: String },
 }
 
 impl Op {
@@ -93,6 +114,12 @@ impl Op {
             Op::Get { .. } => "get",
             Op::Update { .. } => "update",
             Op::Delete { .. } => "delete",
+            Op::CreateCall(_) => "create_call",
+            Op::ListCalls(_) => "list_calls",
+            Op::GetCall { .. } => "get_call",
+            Op::TransferCall { .. } => "transfer_call",
+            Op::HangUpCall { .. } => "hangup_call",
+            Op::CancelCall { .. } => "cancel_call",
         }
     }
 
@@ -100,6 +127,7 @@ impl Op {
     fn number(&self) -> Option<String> {
         match self {
             Op::Initiate(Ok(i)) => Some(i.number.e164.clone()),
+            Op::CreateCall(Ok(c)) => Some(c.to.e164.clone()),
             Op::Get { number } | Op::Update { number, .. } | Op::Delete { number } => number.clone(),
             _ => None,
         }
@@ -125,7 +153,20 @@ impl Provider for Api {
     }
 
     fn operations(&self) -> &'static [&'static str] {
-        &["initiate", "verify", "get", "list", "update", "delete"]
+        &[
+            "initiate",
+            "verify",
+            "get",
+            "list",
+            "update",
+            "delete",
+            "create_call",
+            "list_calls",
+            "get_call",
+            "transfer_call",
+            "hangup_call",
+            "cancel_call",
+        ]
     }
 
     fn secret_params(&self) -> &'static [&'static str] {
@@ -147,7 +188,7 @@ impl Provider for Api {
         prepared(Some(auth_id), operation, number, move || {
             let key = AccountKey::new(NAME, auth_id);
             let result = match auth {
-                Auth::Ok => self.run(core, &key, op),
+                Auth::Ok => self.run(core, &key, op, token),
                 Auth::Unauthorized => Err(PlivoError::Unauthorized),
                 Auth::Forbidden => Err(PlivoError::Forbidden),
             };
@@ -162,10 +203,24 @@ impl Provider for Api {
     fn caller_id_id(&self, ids: &Ids) -> String {
         ids.uuid_v4()
     }
+
+    fn call_moved(&self, call: &Call, ids: &Ids) -> Vec<Webhook> {
+        callback::call_moved(call, ids)
+    }
+
+    fn document(&self, call: &Call, ids: &Ids) -> Option<Document> {
+        callback::document(call, ids)
+    }
+
+    fn run_document(&self, core: &Core, call: &Call, read: Result<&[u8], &str>) -> Option<CallError> {
+        callback::run_document(core, call, read)
+    }
 }
 
 impl Api {
-    fn run(&self, core: &Core, key: &AccountKey, op: Op) -> routes::Result {
+    /// Applies `op` for `key`'s account; `token` is the password the request authenticated
+    /// with (a call's webhooks are signed with it unless the account declares its own).
+    fn run(&self, core: &Core, key: &AccountKey, op: Op, token: String) -> routes::Result {
         match op {
             Op::Initiate(initiate) => routes::initiate(core, key, initiate?, self.otp_length),
             Op::List(query) => routes::list(core, key, &query?),
@@ -173,6 +228,12 @@ impl Api {
             Op::Get { number } => routes::get(core, key, &number.ok_or(PlivoError::NotFound)?),
             Op::Update { number, changes } => routes::update(core, key, &number.ok_or(PlivoError::NotFound)?, changes?),
             Op::Delete { number } => routes::delete(core, key, &number.ok_or(PlivoError::NotFound)?),
+            Op::CreateCall(create) => calls::create(core, key, create?, token),
+            Op::ListCalls(query) => calls::list(core, key, &query?),
+            Op::GetCall { uuid, status } => calls::get(core, key, &uuid, status.as_deref()),
+            Op::TransferCall { uuid, transfer } => calls::transfer(core, key, &uuid, transfer?),
+            Op::HangUpCall { uuid } => calls::hang_up(core, key, &uuid, HangUp::Complete),
+            Op::CancelCall { uuid } => calls::hang_up(core, key, &uuid, HangUp::Cancel),
         }
     }
 }
@@ -212,6 +273,24 @@ fn route(req: &Request, rest: &[&str]) -> Result<Op, PlivoError> {
                 _ => Err(PlivoError::MethodNotAllowed),
             }
         }
+        ["Call"] => match *m {
+            Method::POST => Ok(Op::CreateCall(Params::from_body(req).and_then(calls::Create::parse))),
+            Method::GET => Ok(Op::ListCalls(calls::ListQuery::parse(&Params::from_query(req)))),
+            _ => Err(PlivoError::MethodNotAllowed),
+        },
+        ["Call", uuid] => {
+            let uuid = (*uuid).to_owned();
+            match *m {
+                Method::GET => Ok(Op::GetCall { uuid, status: Params::from_query(req).text("status") }),
+                Method::POST => Ok(Op::TransferCall { uuid, transfer: Params::from_body(req).and_then(calls::Transfer::parse) }),
+                Method::DELETE => Ok(Op::HangUpCall { uuid }),
+                _ => Err(PlivoError::MethodNotAllowed),
+            }
+        }
+        ["Request", uuid] => match *m {
+            Method::DELETE => Ok(Op::CancelCall { uuid: (*uuid).to_owned() }),
+            _ => Err(PlivoError::MethodNotAllowed),
+        },
         _ => Err(PlivoError::NotFound),
     }
 }
@@ -259,7 +338,8 @@ mod tests {
             route(&req(Method::GET, ""), &["VerifiedCallerId", "Verification", "x"]),
             Err(PlivoError::MethodNotAllowed)
         ));
-        assert!(matches!(route(&req(Method::GET, ""), &["Call"]), Err(PlivoError::NotFound)));
+        assert!(matches!(route(&req(Method::GET, ""), &["Recording"]), Err(PlivoError::NotFound)));
+        assert!(matches!(route(&req(Method::PUT, ""), &["Call"]), Err(PlivoError::MethodNotAllowed)));
         assert!(matches!(route(&req(Method::GET, ""), &["VerifiedCallerId", "a", "b", "c"]), Err(PlivoError::NotFound)));
     }
 

@@ -44,6 +44,23 @@ impl Params {
         }
     }
 
+    /// A parameter that may be a list (plivo-java sends a call's `to` as a JSON array): its
+    /// items joined with `sep`, or the text as given.
+    pub fn joined(&self, key: &str, sep: &str) -> Option<String> {
+        match self.0.get(key)? {
+            Value::Array(items) => {
+                let texts: Vec<String> = items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+                (!texts.is_empty()).then(|| texts.join(sep))
+            }
+            _ => self.text(key),
+        }
+    }
+
+    /// Every parameter given, as text (absent, `null`, `""`, arrays and objects left out).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, String)> {
+        self.0.keys().filter_map(|k| Some((k.as_str(), self.text(k)?)))
+    }
+
     /// `subaccount`, or `sub_account` as the Node SDK spells it.
     pub fn subaccount(&self) -> Option<String> {
         self.text("subaccount").or_else(|| self.text("sub_account"))
@@ -90,6 +107,13 @@ mod tests {
             assert_eq!(body(b).unwrap().text("x"), None, "{b:?}");
         }
         assert!(body("{nope").is_err());
+    }
+
+    #[test]
+    fn joins_a_list() {
+        let p = body(r#"{"to":["1","2"],"one":"3","none":[]}"#).unwrap();
+        assert_eq!((p.joined("to", "<").as_deref(), p.joined("one", "<").as_deref()), (Some("1<2"), Some("3")));
+        assert_eq!(p.joined("none", "<"), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::{API, SIGNING_KEY};
 use crate::core::model::{AccountKey, Attributes, Call, CallState};
 use crate::core::phone::{self, Number};
 use crate::core::time::Timestamp;
-use crate::core::{CallQuery, Core, CoreError, HangUp, NewCall};
+use crate::core::{CallQuery, CallScope, Core, CoreError, HangUp, NewCall};
 use crate::http::{self, Pairs, Response};
 
 type Result<T = Response> = std::result::Result<T, TwilioError>;
@@ -303,6 +303,7 @@ pub(super) fn list(core: &Core, key: &AccountKey, q: &Query) -> Result {
     let (page, page_size) = (q.page, q.page_size);
     let keep = |c: &Call| q.keeps(c);
     let query = CallQuery {
+        scope: CallScope::All,
         after: q.after.as_deref(),
         skip: if q.after.is_some() { 0 } else { page.saturating_mul(page_size) },
         limit: page_size,

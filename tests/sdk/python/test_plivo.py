@@ -3,12 +3,16 @@
 Run by tests/sdk/run.sh, which starts the binary and exports CALLERID_MOCK_URL.
 """
 
+import urllib.parse
+import urllib.request
+
 import plivo
 import plivo.rest.client as plivo_client
 import pytest
 from plivo import exceptions
+from plivo.utils import validate_signature, validate_v3_signature
 
-from emulator import BASE, control
+from emulator import BASE, Receiver, control
 
 AUTH_ID = "MAPYTHONXXXXXXXXXXXX"
 
@@ -94,3 +98,60 @@ def test_invalid_numbers_and_unknown_uuids_raise(client):
     assert str(err.value) == "The number +1234 is not a valid number"
     with pytest.raises(exceptions.ResourceNotFoundError):
         api.verify_caller_id("2e68eb73-4d54-4391-bc98-71cd380911a4", otp="123456")
+
+
+def test_a_call_is_refused_until_the_caller_id_is_verified_and_again_after_it_is_deleted(client):
+    hooks = Receiver("/hangup")
+    app = Receiver("/answer", body="<Response><Dial callerId=\"+12025551234\"><Number>14155550123</Number></Dial></Response>")
+    try:
+        def call():
+            return client.calls.create(from_="+12025551234", to_="14155550100", answer_url=app.url,
+                                       hangup_url=hooks.url, caller_name="Support")
+
+        with pytest.raises(exceptions.ValidationError) as err:
+            call()
+        assert "from is neither" in str(err.value)
+
+        verify(client, "+12025551234")
+        fired = call()
+        assert fired.message == "call fired" and len(fired.request_uuid) == 36
+        live = client.live_calls.get(fired.request_uuid)
+        assert (live.call_status, live.to, live.caller_name) == ("ringing", "14155550100", "Support")
+        assert client.live_calls.list_ids().calls == [fired.request_uuid]
+
+        control(f"/_mock/calls/{fired.request_uuid}/answer", {})
+        asked = app.wait_for(1)[0]
+        params = dict(urllib.parse.parse_qsl(asked["body"]))
+        assert params["Event"] == "StartApp" and params["CallUUID"] == fired.request_uuid
+        headers = asked["headers"]
+        assert validate_v3_signature("POST", app.url, headers["X-Plivo-Signature-V3-Nonce"], "token123",
+                                     headers["X-Plivo-Signature-V3"], params)
+        assert not validate_v3_signature("POST", app.url, headers["X-Plivo-Signature-V3-Nonce"], "wrong",
+                                         headers["X-Plivo-Signature-V3"], params)
+        assert validate_signature(app.url, headers["X-Plivo-Signature-V2-Nonce"], headers["X-Plivo-Signature-V2"],
+                                  "token123")
+
+        control("/_mock/clock", {"advance": "30s"})
+        client.calls.delete(fired.request_uuid)
+        ended = hooks.wait_for(1)[0]
+        params = dict(urllib.parse.parse_qsl(ended["body"]))
+        assert (params["HangupCauseCode"], params["HangupSource"], params["Duration"]) == ("4000", "API Request", "30")
+        assert validate_v3_signature("POST", hooks.url, ended["headers"]["X-Plivo-Signature-V3-Nonce"], "token123",
+                                     ended["headers"]["X-Plivo-Signature-V3"], params)
+        record = client.calls.get(fired.request_uuid)
+        assert (record.call_duration, record.hangup_cause_name, record.to_number) == (30, "Normal Hangup", "14155550100")
+        assert [c.call_uuid for c in client.calls.list(limit=5)] == [fired.request_uuid]
+        with pytest.raises(exceptions.ResourceNotFoundError):
+            client.calls.delete(fired.request_uuid)
+
+        client.verify_callerids.delete_verified_caller_id("+12025551234")
+        with pytest.raises(exceptions.ValidationError):
+            call()
+        control("/_mock/numbers", {"provider": "plivo", "account": AUTH_ID, "number": "+12025551234"})
+        assert call().message == "call fired", "an owned number calls"
+        owned = urllib.request.Request(f"{BASE}/_mock/numbers?provider=plivo&account={AUTH_ID}&number=%2B12025551234",
+                                       method="DELETE")
+        urllib.request.urlopen(owned).close()
+    finally:
+        hooks.close()
+        app.close()

@@ -46,6 +46,8 @@ def test_plivo():
     code = control("/_mock/codes/latest?number=%2B12025551234&account=" + auth_id)["code"]
     assert client.verify_callerids.verify_caller_id(uuid, otp=code).phone_number == "+12025551234"
     assert client.verify_callerids.get_verified_caller_id("+12025551234").alias == ""
+    fired = client.calls.create(from_="+12025551234", to_="14155550100", answer_url="https://app.test/answer")
+    assert client.live_calls.get(fired.request_uuid).call_status == "ringing"
 
 
 def test_seven():

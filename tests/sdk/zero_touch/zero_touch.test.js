@@ -36,9 +36,18 @@ test('plivo', async () => {
   const authId = 'MAZEROTOUCHNODEXXXXX';
   await control(`/_mock/reset?account=${authId}`, {});
   const client = new plivo.Client(authId, 'token');
+  // The Node SDK sends calls to https://api.plivo.com whatever its `url` option says: the proxy
+  // is the one way it reaches the emulator.
+  const call = () => client.calls.create('+12025551234', '14155550100', 'https://app.test/answer');
+  await assert.rejects(call(), (e) => e.status === 400 && /from is neither/.test(e.message));
   const started = await client.verify.initiate('+12025551234');
   const { code } = await control(`/_mock/codes/latest?number=%2B12025551234&account=${authId}`);
   assert.equal((await client.verify.verify(started.verificationUuid, code)).phoneNumber, '+12025551234');
+  const fired = await call();
+  assert.equal(fired.message, 'call fired');
+  assert.equal((await client.calls.getLiveCall(fired.requestUuid)).callStatus, 'ringing');
+  await client.calls.hangup(fired.requestUuid);
+  assert.equal((await client.calls.get(fired.requestUuid)).hangupCauseCode, 1000);
 });
 
 test('seven', async () => {

@@ -6,12 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.plivo.api.PlivoClient;
 import com.plivo.api.exceptions.InvalidRequestException;
 import com.plivo.api.exceptions.ResourceNotFoundException;
+import com.plivo.api.models.call.Call;
+import com.plivo.api.models.call.CallCreateResponse;
+import com.plivo.api.models.call.CallStatus;
+import com.plivo.api.models.call.LiveCall;
 import com.plivo.api.models.verify.GetVerifiedCallerIdResponse;
 import com.plivo.api.models.verify.InitiateVerifyResponse;
 import com.plivo.api.models.verify.ListVerifiedCallerIdResponse;
@@ -129,5 +134,36 @@ class PlivoTest {
         assertTrue(e.getMessage().contains("The number +1234 is not a valid number"), e.getMessage());
         assertThrows(ResourceNotFoundException.class,
                 () -> Verify.verifyCallerId("2e68eb73-4d54-4391-bc98-71cd380911a4").otp("123456").client(client).create());
+    }
+
+    @Test
+    void aCallIsRefusedUntilTheCallerIdIsVerifiedAndAgainAfterItIsDeleted() throws Exception {
+        String caller = "+12025551234";
+        InvalidRequestException refused = assertThrows(InvalidRequestException.class,
+                () -> Call.creator(caller, List.of("14155550100"), "https://app.test/answer").client(client).create());
+        assertTrue(refused.getMessage().contains("from is neither"), refused.getMessage());
+
+        verify(caller, "Office", null);
+        CallCreateResponse fired;
+        try (Emulator.Receiver app = new Emulator.Receiver("<Response><Speak>Hello</Speak></Response>")) {
+            fired = Call.creator(caller, List.of("14155550100"), app.url("/answer")).client(client).create();
+            Emulator.control("/_mock/calls/" + fired.getRequestUuid() + "/answer", Map.of());
+            assertEquals("StartApp", TwilioTest.form(app.waitFor(1).get(0).body()).get("Event"), "the answer URL is read");
+        }
+        assertEquals("call fired", fired.getMessage());
+        LiveCall live = LiveCall.getter(fired.getRequestUuid()).client(client).get();
+        assertEquals(CallStatus.IN_PROGRESS, live.getCallStatus());
+        assertEquals("14155550100", live.getTo());
+
+        Emulator.control("/_mock/clock", Map.of("advance", "20s"));
+        Call.deleter(fired.getRequestUuid()).client(client).delete();
+        Call record = Call.getter(fired.getRequestUuid()).client(client).get();
+        assertEquals(20L, record.getCallDuration());
+        assertEquals(4000, record.getHangupCauseCode());
+        assertEquals("API Request", record.getHangupSource());
+
+        Verify.deleteVerifiedCallerID(caller).client(client).delete();
+        assertThrows(InvalidRequestException.class,
+                () -> Call.creator(caller, List.of("14155550100"), "https://app.test/answer").client(client).create());
     }
 }
