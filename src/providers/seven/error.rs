@@ -31,7 +31,7 @@ impl SevenError {
             SevenError::InvalidNumber(sender) => failed(sender, INVALID_NUMBER.to_owned()),
             SevenError::MethodNotAllowed => plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
             SevenError::NotFound => {
-                plain(StatusCode::NOT_FOUND, "callerid-mock emulates only /api/validate_for_voice of seven.io")
+                plain(StatusCode::NOT_FOUND, "callerid-mock emulates only /api/validate_for_voice, /api/voice and /api/journal/voice of seven.io")
             }
             SevenError::Status { status, code: Some(code), .. } if *status == StatusCode::OK => {
                 http::json_bytes(StatusCode::OK, code.to_string().into_bytes())

@@ -7,12 +7,16 @@
 //! `callback` URL is called with GET. The API key is the state namespace (and a secret: it is
 //! shown masked); a missing or malformed key gets HTTP 200 with the body `900`, as the gateway
 //! answers.
+//!
+//! The Voice API it validates for ([`voice`]): `POST /api/voice`, `POST /api/voice/{id}/hangup`,
+//! `GET /api/journal/voice`.
 
 mod auth;
 mod callback;
 mod error;
 mod params;
 mod routes;
+mod voice;
 mod wire;
 
 use hyper::{Method, StatusCode};
@@ -77,7 +81,7 @@ impl Provider for Api {
     }
 
     fn operations(&self) -> &'static [&'static str] {
-        &["validate_for_voice"]
+        &["validate_for_voice", "voice", "voice_hangup", "journal_voice"]
     }
 
     fn secret_params(&self) -> &'static [&'static str] {
@@ -90,6 +94,15 @@ impl Provider for Api {
 
     fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
         let target = |operation, account, number| Target { provider: NAME, operation, account, number };
+        if let Some((op, key)) = voice::Op::route(req, rest, self.region) {
+            let target = target(op.name(), key.clone(), op.number());
+            let run = move || {
+                let key = key.filter(|key| core.check_auth(NAME, key, key, None) == Auth::Ok);
+                let Some(key) = key else { return SevenError::BadKey.render() };
+                op.run(core, &key)
+            };
+            return Prepared { target, run: Box::new(run) };
+        }
         let v = match route(req, rest, self.region) {
             Ok(v) => v,
             Err(e) => return Prepared { target: target("", None, None), run: Box::new(move || e.render()) },

@@ -41,7 +41,7 @@ impl Validate {
 
 /// "The format is almost arbitrary": national forms in the configured region, `00` and `+`
 /// prefixes, and international digits without a prefix.
-fn parse_number(raw: &str, region: phonenumber::country::Id) -> Option<Number> {
+pub(super) fn parse_number(raw: &str, region: phonenumber::country::Id) -> Option<Number> {
     phone::parse_in_region(raw, region).or_else(|| {
         let digits_only = raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
         digits_only.then(|| phone::parse_international(raw)).flatten()

@@ -4,7 +4,7 @@
 
 const { test, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
-const { Client, ValidateResource } = require('@seven.io/client');
+const { Client, JournalResource, ValidateResource, VoiceResource } = require('@seven.io/client');
 const { BASE, control, receiver } = require('./emulator');
 
 const API_KEY = 'NODESEVENKEY';
@@ -49,4 +49,29 @@ test('invalid, then a code, the DTMF entry, the callback and "already saved"', a
 test('a bad API key is refused with 900', async () => {
   const bad = new ValidateResource(new Client({ apiKey: 'bad key!' }));
   await assert.rejects(bad.start({ number: '491632429751' }), /^Error: 900: InvalidApiKey$/);
+});
+
+test('a voice call from a sender is refused until it is validated', async () => {
+  const client = new Client({ apiKey: API_KEY });
+  const voice = new VoiceResource(client);
+  const journal = new JournalResource(client);
+  const call = () => voice.dispatch({ to: '4915112345678', text: 'Hallo Welt', from: '491632429751' });
+  await assert.rejects(call(), /^Error: 306: InvalidSender$/);
+
+  const issued = await validate.start({ number: '491632429751' });
+  const pending = await control(`/_mock/codes/latest?provider=seven&account=${API_KEY}`);
+  await control(`/_mock/calls/${pending.id}/answer`, { digits: issued.code });
+
+  const sent = await call();
+  assert.equal(sent.success, '100');
+  const [message] = sent.messages;
+  assert.deepEqual([message.success, message.sender, message.recipient], [true, '491632429751', '4915112345678']);
+  assert.equal((await journal.voice({ id: message.id }))[0].status, 'ringing');
+  await control(`/_mock/calls/${message.id}/answer`, {});
+  await control('/_mock/clock', { advance: '2m' });
+  const [done] = await journal.voice({ id: message.id });
+  assert.deepEqual([done.status, done.duration], ['completed', '60']);
+
+  await control(`/_mock/reset?account=${API_KEY}`, {});
+  await assert.rejects(call(), /306: InvalidSender/, 'refused again once the account\'s senders are gone');
 });

@@ -7,6 +7,7 @@ import urllib.parse
 
 import pytest
 from sms77api.Sms77api import Sms77api
+from sms77api.classes.Journal import JournalType
 
 from emulator import BASE, Receiver, control
 
@@ -53,3 +54,26 @@ def test_a_bad_api_key_answers_900():
     bad = Sms77api("bad key!")
     bad.baseUrl = BASE + "/api"
     assert bad.validate_for_voice("491632429751") == 900
+
+
+def test_a_voice_call_from_a_sender_is_refused_until_it_is_validated(client):
+    def call():
+        return client.voice("4915112345678", "Hallo Welt", {"from": "491632429751", "json": 1})
+
+    assert call() == 306, "the gateway's InvalidSender"
+    issued = client.validate_for_voice("491632429751")
+    pending = control(f"/_mock/codes/latest?provider=seven&account={API_KEY}")
+    control(f"/_mock/calls/{pending['id']}/answer", {"digits": issued["code"]})
+
+    sent = call()
+    assert sent["success"] == "100"
+    message = sent["messages"][0]
+    assert (message["success"], message["sender"], message["recipient"]) == (True, "491632429751", "4915112345678")
+    journal = client.journal(JournalType.VOICE, {"id": message["id"]})
+    assert journal[0]["status"] == "ringing"
+    control(f"/_mock/calls/{message['id']}/answer", {})
+    control("/_mock/clock", {"advance": "2m"})
+    assert client.journal(JournalType.VOICE, {"id": message["id"]})[0]["status"] == "completed"
+
+    control(f"/_mock/reset?account={API_KEY}", {})
+    assert call() == 306, "refused again once the account's senders are gone"

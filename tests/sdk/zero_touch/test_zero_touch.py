@@ -58,6 +58,8 @@ def test_seven():
     pending = control(f"/_mock/codes/latest?provider=seven&account={key}")
     control(f"/_mock/calls/{pending['id']}/answer", {"digits": issued["code"]})
     assert client.validate_for_voice("491632429751")["voice"] is True
+    sent = client.voice("4915112345678", "Hallo", {"from": "491632429751", "json": 1})
+    assert sent["success"] == "100"
 
 
 def test_telnyx():

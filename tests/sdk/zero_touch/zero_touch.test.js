@@ -9,7 +9,7 @@ const path = require('node:path');
 const twilio = require('twilio');
 const plivo = require('plivo');
 const Telnyx = require('telnyx');
-const { Client, ValidateResource } = require('@seven.io/client');
+const { Client, ValidateResource, VoiceResource } = require('@seven.io/client');
 
 const { control } = require(path.join(__dirname, '..', 'node', 'emulator.js'));
 
@@ -58,6 +58,8 @@ test('seven', async () => {
   const pending = await control(`/_mock/codes/latest?provider=seven&account=${key}`);
   await control(`/_mock/calls/${pending.id}/answer`, { digits: issued.code });
   assert.equal((await validate.start({ number: '491632429751' })).voice, true);
+  const voice = new VoiceResource(new Client({ apiKey: key }));
+  assert.equal((await voice.dispatch({ to: '4915112345678', text: 'Hallo', from: '491632429751' })).success, '100');
 });
 
 test('telnyx', async () => {
