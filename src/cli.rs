@@ -38,7 +38,25 @@ pub fn env(url: &str, dir: Option<PathBuf>) -> Result<String, String> {
     }
     let registry = Registry::new(&Default::default());
     let hosts: Vec<&str> = registry.all().flat_map(|p| p.hosts()).copied().collect();
-    crate::zero_touch::env_lines(url, &dir, &pem, &hosts)
+    // The keys webhooks are signed with, for the SDKs that read one from the environment.
+    let keys = match get(url, "/_mock/keys")? {
+        (200, body) => key_exports(&body),
+        _ => Vec::new(),
+    };
+    crate::zero_touch::env_lines(url, &dir, &pem, &hosts, &keys)
+}
+
+/// `(TELNYX_PUBLIC_KEY, key)` for each key of `GET /_mock/keys` an SDK reads from a variable.
+fn key_exports(body: &str) -> Vec<(String, String)> {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(body) else { return Vec::new() };
+    let keys = json["keys"].as_array().cloned().unwrap_or_default();
+    keys.iter()
+        .filter_map(|k| Some((k["env"].as_str()?.to_owned(), k["key"].as_str()?.to_owned())))
+        .filter(|(name, key)| {
+            let safe = |s: &str, extra: &[u8]| s.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
+            safe(name, b"_") && safe(key, b"+/=")
+        })
+        .collect()
 }
 
 /// A dependency-free HTTP/1.1 GET of a control route below `url`: the status and the body.

@@ -3,7 +3,7 @@
 use hyper::StatusCode;
 use serde_json::Value;
 
-use super::wire::{ClockView, Health, Reset, Stats};
+use super::wire::{ClockView, Health, KeyView, Keys, Reset, Stats};
 use super::{Result, bad};
 use crate::app::App;
 use crate::core::time::{Timestamp, parse_duration};
@@ -20,6 +20,25 @@ pub(super) fn ca_cert(app: &App) -> Result {
         .tls()
         .map_err(|e| super::ControlError { status: StatusCode::SERVICE_UNAVAILABLE, message: e.to_owned() })?;
     Ok(http::bytes(StatusCode::OK, "application/x-pem-file", tls.ca.pem().to_owned()))
+}
+
+/// `GET /_mock/keys`: the public keys applications verify the providers' webhooks with.
+pub(super) fn keys(app: &App) -> Response {
+    let ids = app.core().ids();
+    let keys = app
+        .providers()
+        .all()
+        .flat_map(|p| {
+            p.public_keys(ids).into_iter().map(move |k| KeyView {
+                provider: p.name(),
+                algorithm: k.algorithm,
+                purpose: k.purpose,
+                key: k.key,
+                env: k.env,
+            })
+        })
+        .collect();
+    http::json(StatusCode::OK, &Keys { keys })
 }
 
 /// `200 ok`, or `503` naming why the server cannot keep its promises (the state file cannot be

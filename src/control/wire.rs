@@ -425,3 +425,21 @@ impl OwnedNumber {
         }
     }
 }
+
+/// `GET /_mock/keys`
+#[derive(Serialize)]
+pub(super) struct Keys {
+    pub keys: Vec<KeyView>,
+}
+
+/// A provider's public key for its webhooks.
+#[derive(Serialize)]
+pub(super) struct KeyView {
+    pub provider: &'static str,
+    pub algorithm: &'static str,
+    pub purpose: &'static str,
+    /// Base64, as the provider's console shows it.
+    pub key: String,
+    /// The environment variable the provider's SDKs read it from.
+    pub env: Option<&'static str>,
+}

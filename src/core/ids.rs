@@ -12,6 +12,10 @@ use rand::{RngExt, SeedableRng};
 #[derive(Debug)]
 pub struct Ids {
     rng: Mutex<ChaCha12Rng>,
+    /// The server's own secret, from the seed's second stream (from the OS without one): keys
+    /// derived from it sign webhooks, the same every run under `--seed`, without drawing from
+    /// the id stream.
+    secret: [u8; 32],
 }
 
 impl Ids {
@@ -21,7 +25,18 @@ impl Ids {
             Some(seed) => ChaCha12Rng::seed_from_u64(seed),
             None => rand::make_rng::<ChaCha12Rng>(),
         };
-        Ids { rng: Mutex::new(rng) }
+        let mut second = ChaCha12Rng::from_seed(rng.get_seed());
+        second.set_stream(1);
+        Ids { secret: second.random(), rng: Mutex::new(rng) }
+    }
+
+    /// A 32-byte secret for `purpose` (a signing key's seed): SHA-256 of the server's secret
+    /// and `purpose`.
+    pub fn secret(&self, purpose: &str) -> [u8; 32] {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(&self.secret);
+        ctx.update(purpose.as_bytes());
+        ctx.finish().as_ref().try_into().expect("SHA-256 is 32 bytes")
     }
 
     /// How far the generator has run (in 32-bit words).
@@ -76,6 +91,17 @@ mod tests {
             assert_eq!(a.digits(6), b.digits(6));
             assert_eq!(a.sid("CA"), b.sid("CA"));
         }
+    }
+
+    #[test]
+    fn secrets_follow_the_seed_and_leave_the_stream_alone() {
+        let (a, b, c) = (Ids::new(Some(7)), Ids::new(Some(7)), Ids::new(Some(8)));
+        assert_eq!(a.secret("x"), b.secret("x"));
+        assert_ne!(a.secret("x"), a.secret("y"));
+        assert_ne!(a.secret("x"), c.secret("x"));
+        a.secret("x");
+        assert_eq!(a.uuid_v4(), b.uuid_v4(), "deriving a secret draws nothing from the ids");
+        assert_ne!(Ids::new(None).secret("x"), Ids::new(None).secret("x"));
     }
 
     #[test]

@@ -63,6 +63,23 @@ pub(crate) trait Provider: Send + Sync {
     fn run_document(&self, _core: &Core, _call: &Call, _read: Result<&[u8], &str>) -> Option<CallError> {
         None
     }
+    /// The public keys its webhooks are verified with (`GET /_mock/keys`), derived from the
+    /// server's secret ([`Ids::secret`]).
+    fn public_keys(&self, _ids: &Ids) -> Vec<PublicKey> {
+        Vec::new()
+    }
+}
+
+/// A public key an application verifies the provider's webhooks with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PublicKey {
+    pub algorithm: &'static str,
+    /// What it verifies (`webhooks`).
+    pub purpose: &'static str,
+    /// The key as the provider's console shows it (base64).
+    pub key: String,
+    /// The environment variable the provider's SDKs read it from, if they read one.
+    pub env: Option<&'static str>,
 }
 
 /// A request parsed by its provider.

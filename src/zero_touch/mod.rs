@@ -20,7 +20,13 @@ const SYSTEM_BUNDLES: &[&str] = &[
 /// Keeps the server's CA `pem` (and a bundle of it with the system's roots) and the shims in
 /// `dir`, and returns the lines that route HTTP clients through the server at `url`, whose
 /// providers' SDKs call `hosts` (`*` stands for one label).
-pub fn env_lines(url: &str, dir: &Path, pem: &str, hosts: &[&str]) -> Result<String, String> {
+pub fn env_lines(
+    url: &str,
+    dir: &Path,
+    pem: &str,
+    hosts: &[&str],
+    keys: &[(String, String)],
+) -> Result<String, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (ca, bundle) = (dir.join("ca.pem"), dir.join("bundle.pem"));
     let system = SYSTEM_BUNDLES.iter().find_map(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
@@ -57,6 +63,10 @@ pub fn env_lines(url: &str, dir: &Path, pem: &str, hosts: &[&str]) -> Result<Str
     out.push_str(&format!("export PYTHONPATH={python}\"${{PYTHONPATH:+:$PYTHONPATH}}\"\n"));
     let node = quote(&format!("--require \"{}\"", node.to_string_lossy()));
     out.push_str(&format!("export NODE_OPTIONS={node}\"${{NODE_OPTIONS:+ $NODE_OPTIONS}}\"\n"));
+    // The public keys the providers' webhooks verify with (Telnyx's SDKs read TELNYX_PUBLIC_KEY).
+    for (name, key) in keys {
+        out.push_str(&format!("export {name}={}\n", quote(key)));
+    }
     Ok(out)
 }
 

@@ -35,8 +35,8 @@ pub(crate) enum TelnyxError {
     Missing(&'static str),
     /// A number without its `+` (10016).
     NotE164(&'static str),
-    /// Not a valid number (10002).
-    InvalidNumber,
+    /// Not a valid number (10002), in this field.
+    InvalidNumber(&'static str),
     /// A parameter with a value Telnyx refuses (10015), and why.
     Invalid(Source, String),
     /// Any status and code, with a detail (fault rules, the server's refusals).
@@ -54,6 +54,7 @@ impl From<CoreError> for TelnyxError {
 fn title(code: u64) -> &'static str {
     match code {
         10002 => "Invalid phone number",
+        10003 => "Invalid URL",
         10004 => "Missing required parameter",
         10005 => "Resource not found",
         10007 => "Unexpected error",
@@ -83,7 +84,9 @@ impl TelnyxError {
             TelnyxError::NoRoute => (
                 StatusCode::NOT_FOUND,
                 10005,
-                "The requested resource or URL could not be found (callerid-mock emulates /v2/verified_numbers).".into(),
+                "The requested resource or URL could not be found (callerid-mock emulates /v2/verified_numbers and \
+                 /v2/calls)."
+                    .into(),
                 none,
             ),
             TelnyxError::MethodNotAllowed => {
@@ -102,12 +105,9 @@ impl TelnyxError {
                 "The specified phone number parameter must be in +E.164 format.".into(),
                 Source::Field(field),
             ),
-            TelnyxError::InvalidNumber => (
-                unprocessable,
-                10002,
-                "The phone number is invalid.".into(),
-                Source::Field("phone_number"),
-            ),
+            TelnyxError::InvalidNumber(field) => {
+                (unprocessable, 10002, "The phone number is invalid.".into(), Source::Field(field))
+            }
             TelnyxError::Invalid(source, detail) => (unprocessable, 10015, detail.clone(), source.clone()),
             TelnyxError::Status { status, code, detail } => (*status, *code, detail.clone(), none),
             TelnyxError::Core(e) => match e {

@@ -8,23 +8,29 @@
 //! | get | `GET /v2/verified_numbers/{phone_number}` |
 //! | list | `GET /v2/verified_numbers?page[number]&page[size]` |
 //! | delete | `DELETE /v2/verified_numbers/{phone_number}` |
+//! | dial | `POST /v2/calls` `{connection_id, to, from, webhook_url?, timeout_secs?, time_limit_secs?, client_state?}` |
+//! | call_status | `GET /v2/calls/{call_control_id}` |
+//! | hangup | `POST /v2/calls/{call_control_id}/actions/hangup` |
 //!
 //! The number in a path may be `+digits`, `%2Bdigits` or `digits`. Authentication is
 //! `Authorization: Bearer {API key}`, and the key is the state namespace (a secret: shown
 //! masked). The code is submitted by the application, for the newest verification of the
 //! number; a code sent by a call is read out when the call is answered, at once.
 
+mod callback;
+mod calls;
 mod error;
 mod routes;
 mod wire;
 
 use hyper::{Method, StatusCode};
 
-use super::{Prepared, Provider, Refusal};
+use super::{Prepared, Provider, PublicKey, Refusal};
 use crate::core::{Auth, Core, CoreError};
 use crate::core::ids::Ids;
 use crate::core::phone;
-use crate::core::model::AccountKey;
+use crate::core::model::{AccountKey, Call};
+use crate::delivery::Webhook;
 use crate::faults::Target;
 use crate::http::{Request, Response};
 use error::TelnyxError;
@@ -65,6 +71,9 @@ enum Op {
     Verify { number: Option<String>, code: routes::Result<String> },
     Get { number: Option<String> },
     Delete { number: Option<String> },
+    Dial(routes::Result<calls::Dial>),
+    CallStatus { id: String },
+    HangUp { id: String },
 }
 
 impl Op {
@@ -75,6 +84,9 @@ impl Op {
             Op::Verify { .. } => "verify",
             Op::Get { .. } => "get",
             Op::Delete { .. } => "delete",
+            Op::Dial(_) => "dial",
+            Op::CallStatus { .. } => "call_status",
+            Op::HangUp { .. } => "hangup",
         }
     }
 
@@ -82,6 +94,7 @@ impl Op {
     fn number(&self) -> Option<String> {
         match self {
             Op::Create(Ok(c)) => Some(c.number.e164.clone()),
+            Op::Dial(Ok(d)) => Some(d.to.e164.clone()),
             Op::Verify { number, .. } | Op::Get { number } | Op::Delete { number } => number.clone(),
             _ => None,
         }
@@ -106,7 +119,7 @@ impl Provider for Api {
     }
 
     fn operations(&self) -> &'static [&'static str] {
-        &["create", "verify", "get", "list", "delete"]
+        &["create", "verify", "get", "list", "delete", "dial", "call_status", "hangup"]
     }
 
     fn account_is_secret(&self) -> bool {
@@ -156,6 +169,14 @@ impl Provider for Api {
     fn caller_id_id(&self, ids: &Ids) -> String {
         ids.uuid_v4()
     }
+
+    fn call_moved(&self, call: &Call, ids: &Ids) -> Vec<Webhook> {
+        callback::call_moved(call, ids)
+    }
+
+    fn public_keys(&self, ids: &Ids) -> Vec<PublicKey> {
+        vec![callback::public_key(ids)]
+    }
 }
 
 /// The API key of `Authorization: Bearer KEY`.
@@ -186,6 +207,18 @@ fn route(req: &Request, rest: &[&str]) -> Result<Op, TelnyxError> {
             Method::DELETE => Ok(Op::Delete { number: phone::path_key(number) }),
             _ => Err(TelnyxError::MethodNotAllowed),
         },
+        ["calls"] => match *m {
+            Method::POST => Ok(Op::Dial(routes::body(req).and_then(calls::Dial::parse))),
+            _ => Err(TelnyxError::MethodNotAllowed),
+        },
+        ["calls", id] => match *m {
+            Method::GET => Ok(Op::CallStatus { id: (*id).to_owned() }),
+            _ => Err(TelnyxError::MethodNotAllowed),
+        },
+        ["calls", id, "actions", "hangup"] => match *m {
+            Method::POST => Ok(Op::HangUp { id: (*id).to_owned() }),
+            _ => Err(TelnyxError::MethodNotAllowed),
+        },
         _ => Err(TelnyxError::NoRoute),
     }
 }
@@ -200,6 +233,9 @@ fn run(core: &Core, key: &AccountKey, op: Op) -> routes::Result {
         }
         Op::Get { number } => routes::get(core, key, &number.ok_or(TelnyxError::NotFound)?),
         Op::Delete { number } => routes::delete(core, key, &number.ok_or(TelnyxError::NotFound)?),
+        Op::Dial(dial) => calls::dial(core, key, dial?),
+        Op::CallStatus { id } => calls::status(core, key, &id),
+        Op::HangUp { id } => calls::hang_up(core, key, &id),
     }
 }
 

@@ -56,7 +56,7 @@ impl Create {
         if !raw.starts_with('+') {
             return Err(TelnyxError::NotE164("phone_number"));
         }
-        let number = phone::parse_international(raw).ok_or(TelnyxError::InvalidNumber)?;
+        let number = phone::parse_international(raw).ok_or(TelnyxError::InvalidNumber("phone_number"))?;
         let channel = match text(&body, "verification_method")? {
             None | Some("") => return Err(TelnyxError::Missing("verification_method")),
             Some("sms") => Channel::Sms,

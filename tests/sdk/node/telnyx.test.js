@@ -6,7 +6,7 @@
 const { test, beforeEach } = require('node:test');
 const assert = require('node:assert/strict');
 const Telnyx = require('telnyx');
-const { BASE, control } = require('./emulator');
+const { BASE, control, receiver } = require('./emulator');
 
 const API_KEY = 'KEYNODE0123456789ABC';
 const client = new Telnyx({ apiKey: API_KEY, baseURL: `${BASE}/v2` });
@@ -76,4 +76,37 @@ test('a call with an extension, and a number without its plus', async () => {
     client.verifiedNumbers.create({ phone_number: '12025551237', verification_method: 'sms' }),
     (e) => e instanceof Telnyx.UnprocessableEntityError && e.error.errors[0].code === '10016',
   );
+});
+
+test('a dial is refused until the number is verified, and its events verify', async () => {
+  const { keys } = await control('/_mock/keys');
+  const signed = new Telnyx({ apiKey: API_KEY, baseURL: `${BASE}/v2`, publicKey: keys.find((k) => k.provider === 'telnyx').key });
+  const hooks = await receiver('/telnyx');
+  try {
+    const dial = () => client.calls.dial({
+      connection_id: '1494404757140276705', from: '+12025551234', to: '+14155550100', webhook_url: hooks.url,
+    });
+    await assert.rejects(dial(), (e) => e.status === 422 && e.error.errors[0].code === '10015');
+
+    await verify('+12025551234');
+    const { data: call } = await dial();
+    assert.match(call.call_control_id, /^v3:/);
+    assert.equal((await client.calls.retrieveStatus(call.call_control_id)).data.is_alive, true);
+    await control(`/_mock/calls/${encodeURIComponent(call.call_control_id)}/answer`, {});
+    await control('/_mock/clock', { advance: '20s' });
+    assert.equal((await client.calls.actions.hangup(call.call_control_id)).data.result, 'ok');
+    const { data: ended } = await client.calls.retrieveStatus(call.call_control_id);
+    assert.deepEqual([ended.is_alive, ended.call_duration], [false, 20]);
+
+    const events = [];
+    for (const r of await hooks.waitFor(3)) events.push(await signed.webhooks.unwrap(r.body, { headers: r.headers }));
+    assert.deepEqual(events.map((e) => e.data.event_type).sort(), ['call.answered', 'call.hangup', 'call.initiated']);
+    const [first] = hooks.requests;
+    await assert.rejects(signed.webhooks.unwrap(first.body.replace('call.', 'call_'), { headers: first.headers }));
+
+    await client.verifiedNumbers.delete('+12025551234');
+    await assert.rejects(dial(), (e) => e.status === 422);
+  } finally {
+    hooks.close();
+  }
 });

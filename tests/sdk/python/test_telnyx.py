@@ -9,7 +9,7 @@ import re
 import pytest
 import telnyx
 
-from emulator import BASE, control
+from emulator import BASE, Receiver, control
 
 API_KEY = "KEYPYTHON0123456789"
 
@@ -78,3 +78,41 @@ def test_a_call_with_an_extension_and_the_sdks_validation_errors(client):
 
     with pytest.raises(telnyx.NotFoundError):
         client.verified_numbers.actions.submit_verification_code("+12025559999", verification_code="123456")
+
+
+def test_a_dial_is_refused_until_the_number_is_verified_and_its_events_verify(client):
+    key = next(k["key"] for k in control("/_mock/keys")["keys"] if k["provider"] == "telnyx")
+    signed = telnyx.Telnyx(api_key=API_KEY, base_url=BASE + "/v2", public_key=key)
+    hooks = Receiver("/telnyx")
+    try:
+        def dial():
+            return client.calls.dial(connection_id="1494404757140276705", from_="+12025551234", to="+14155550100",
+                                     webhook_url=hooks.url, client_state="aGk=")
+
+        with pytest.raises(telnyx.UnprocessableEntityError) as err:
+            dial()
+        assert err.value.status_code == 422 and err.value.body["errors"][0]["code"] == "10015"
+
+        verify(client, "+12025551234")
+        call = dial().data
+        assert call.call_control_id.startswith("v3:") and call.record_type == "call" and call.is_alive is False
+        assert client.calls.retrieve_status(call.call_control_id).data.is_alive is True
+
+        control(f"/_mock/calls/{call.call_control_id}/answer", {})
+        control("/_mock/clock", {"advance": "20s"})
+        assert client.calls.actions.hangup(call.call_control_id).data.result == "ok"
+        status = client.calls.retrieve_status(call.call_control_id).data
+        assert (status.is_alive, status.call_duration) == (False, 20)
+
+        events = [signed.webhooks.unwrap(r["body"], headers=r["headers"]) for r in hooks.wait_for(3)]
+        assert sorted(e.data.event_type for e in events) == ["call.answered", "call.hangup", "call.initiated"]
+        hangup = next(e for e in events if e.data.event_type == "call.hangup")
+        assert (hangup.data.payload.hangup_cause, hangup.data.payload.hangup_source) == ("normal_clearing", "caller")
+        with pytest.raises(ValueError):
+            signed.webhooks.unwrap(hooks.requests[0]["body"].replace("call.", "call_"), headers=hooks.requests[0]["headers"])
+
+        client.verified_numbers.delete("+12025551234")
+        with pytest.raises(telnyx.UnprocessableEntityError):
+            dial()
+    finally:
+        hooks.close()

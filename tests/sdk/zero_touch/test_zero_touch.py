@@ -15,7 +15,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client as Twilio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
-from emulator import control  # noqa: E402  (the control plane is on 127.0.0.1: NO_PROXY)
+from emulator import Receiver, control  # noqa: E402  (the control plane is on 127.0.0.1: NO_PROXY)
 
 
 def test_the_environment_is_all_there_is():
@@ -70,3 +70,12 @@ def test_telnyx():
     code = control(f"/_mock/codes/latest?provider=telnyx&account={key}")["code"]
     client.verified_numbers.actions.submit_verification_code("+12025551234", verification_code=code)
     assert client.verified_numbers.retrieve("+12025551234").data.phone_number == "+12025551234"
+    hooks = Receiver("/telnyx")
+    try:
+        call = client.calls.dial(connection_id="1", from_="+12025551234", to="+14155550100", webhook_url=hooks.url).data
+        initiated = hooks.wait_for(1)[0]
+        # TELNYX_PUBLIC_KEY, from `callerid-mock env`, is the key the client verifies with.
+        event = client.webhooks.unwrap(initiated["body"], headers=initiated["headers"])
+        assert (event.data.event_type, event.data.payload.call_control_id) == ("call.initiated", call.call_control_id)
+    finally:
+        hooks.close()

@@ -11,7 +11,7 @@ const plivo = require('plivo');
 const Telnyx = require('telnyx');
 const { Client, ValidateResource, VoiceResource } = require('@seven.io/client');
 
-const { control } = require(path.join(__dirname, '..', 'node', 'emulator.js'));
+const { control, receiver } = require(path.join(__dirname, '..', 'node', 'emulator.js'));
 
 test('the environment is all there is', () => {
   assert.match(process.env.HTTPS_PROXY, /^http:\/\/127\.0\.0\.1:/);
@@ -70,4 +70,14 @@ test('telnyx', async () => {
   const { code } = await control(`/_mock/codes/latest?provider=telnyx&account=${key}`);
   await client.verifiedNumbers.actions.submitVerificationCode('+12025551234', { verification_code: code });
   assert.equal((await client.verifiedNumbers.retrieve('+12025551234')).data.phone_number, '+12025551234');
+  const hooks = await receiver('/telnyx');
+  try {
+    const { data: call } = await client.calls.dial({ connection_id: '1', from: '+12025551234', to: '+14155550100', webhook_url: hooks.url });
+    const [initiated] = await hooks.waitFor(1);
+    // TELNYX_PUBLIC_KEY, from `callerid-mock env`, is the key the client verifies with.
+    const event = await client.webhooks.unwrap(initiated.body, { headers: initiated.headers });
+    assert.deepEqual([event.data.event_type, event.data.payload.call_control_id], ['call.initiated', call.call_control_id]);
+  } finally {
+    hooks.close();
+  }
 });
