@@ -317,3 +317,30 @@ fn the_list_filters_and_pages_like_the_caller_id_list() {
     assert_eq!(s.twilio("GET", "Calls.json?Status=rang", "").status, 400);
     assert_eq!(s.twilio("GET", "Calls.json?PageToken=PAnope", "").status, 400);
 }
+
+#[test]
+fn auto_answer_picks_up_after_the_ring_time_and_a_callback_fault_fails_a_status_callback() {
+    let s = TestServer::with(callerid_mock::Config {
+        auto_answer: true,
+        ring_time: std::time::Duration::from_secs(3),
+        ..common::config()
+    });
+    let own = json!({ "provider": "twilio", "account": ACCOUNT_SID, "number": CALLER });
+    assert_eq!(s.post_json("/_mock/numbers", own).status, 201);
+    let status = Receiver::start(200);
+    let fault = json!({ "operation": "callback", "provider": "twilio", "action": "error", "status": 503, "times": 1 });
+    assert_eq!(s.post_json("/_mock/faults", fault).status, 201);
+    let sid = placed(&s, CALLER, &[("StatusCallback", &status.url("/status"))]);
+    s.advance("2s");
+    assert_eq!(fetch(&s, &sid)["status"], "ringing");
+    s.advance("1s");
+    assert_eq!(fetch(&s, &sid)["status"], "in-progress", "--auto-answer picks up after --ring-time");
+    s.advance("60s");
+    let journal = s.settled_callbacks();
+    let completed = journal["callbacks"].as_array().unwrap().iter().find(|c| c["call_id"] == sid.as_str()).unwrap();
+    assert_eq!(
+        (completed["state"].as_str(), completed["params"]["CallStatus"].as_str()),
+        (Some("failed"), Some("completed"))
+    );
+    assert!(status.received().is_empty(), "the fault failed it without reaching the receiver");
+}

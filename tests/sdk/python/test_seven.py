@@ -4,6 +4,7 @@ Run by tests/sdk/run.sh, which starts the binary and exports CALLERID_MOCK_URL.
 """
 
 import urllib.parse
+import urllib.request
 
 import pytest
 from sms77api.Sms77api import Sms77api
@@ -77,3 +78,7 @@ def test_a_voice_call_from_a_sender_is_refused_until_it_is_validated(client):
 
     control(f"/_mock/reset?account={API_KEY}", {})
     assert call() == 306, "refused again once the account's senders are gone"
+    control("/_mock/numbers", {"provider": "seven", "account": API_KEY, "number": "+491632429751"})
+    assert call()["success"] == "100", "a number the account owns is a sender too"
+    owned = f"{BASE}/_mock/numbers?provider=seven&account={API_KEY}&number=%2B491632429751"
+    urllib.request.urlopen(urllib.request.Request(owned, method="DELETE")).close()

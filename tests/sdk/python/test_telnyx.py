@@ -5,6 +5,7 @@ the base URL as `base_url=` (or TELNYX_BASE_URL); the API key is the emulator's 
 """
 
 import re
+import urllib.request
 
 import pytest
 import telnyx
@@ -114,5 +115,9 @@ def test_a_dial_is_refused_until_the_number_is_verified_and_its_events_verify(cl
         client.verified_numbers.delete("+12025551234")
         with pytest.raises(telnyx.UnprocessableEntityError):
             dial()
+        control("/_mock/numbers", {"provider": "telnyx", "account": API_KEY, "number": "+12025551234"})
+        assert dial().data.call_control_id.startswith("v3:"), "a number the account owns dials too"
+        owned = f"{BASE}/_mock/numbers?provider=telnyx&account={API_KEY}&number=%2B12025551234"
+        urllib.request.urlopen(urllib.request.Request(owned, method="DELETE")).close()
     finally:
         hooks.close()

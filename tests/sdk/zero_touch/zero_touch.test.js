@@ -43,11 +43,24 @@ test('plivo', async () => {
   const started = await client.verify.initiate('+12025551234');
   const { code } = await control(`/_mock/codes/latest?number=%2B12025551234&account=${authId}`);
   assert.equal((await client.verify.verify(started.verificationUuid, code)).phoneNumber, '+12025551234');
-  const fired = await call();
-  assert.equal(fired.message, 'call fired');
-  assert.equal((await client.calls.getLiveCall(fired.requestUuid)).callStatus, 'ringing');
-  await client.calls.hangup(fired.requestUuid);
-  assert.equal((await client.calls.get(fired.requestUuid)).hangupCauseCode, 1000);
+  const hooks = await receiver('/hangup');
+  try {
+    const fired = await client.calls.create('+12025551234', '14155550100', 'https://app.test/answer', { hangupUrl: hooks.url });
+    assert.equal(fired.message, 'call fired');
+    assert.equal((await client.calls.getLiveCall(fired.requestUuid)).callStatus, 'ringing');
+    await client.calls.hangup(fired.requestUuid);
+    assert.equal((await client.calls.get(fired.requestUuid)).hangupCauseCode, 1000);
+    // The hangup_url request, checked with the SDK's own V3 validator.
+    const [hangup] = await hooks.waitFor(1);
+    const params = Object.fromEntries(new URLSearchParams(hangup.body));
+    assert.equal(params.HangupCauseName, 'Canceled');
+    const valid = (token) => plivo.validateV3Signature('POST', hooks.url, hangup.headers['x-plivo-signature-v3-nonce'],
+      token, hangup.headers['x-plivo-signature-v3'], params);
+    assert.ok(valid('token'));
+    assert.ok(!valid('wrong'));
+  } finally {
+    hooks.close();
+  }
 });
 
 test('seven', async () => {
