@@ -77,5 +77,7 @@ def test_telnyx():
         # TELNYX_PUBLIC_KEY, from `callerid-mock env`, is the key the client verifies with.
         event = client.webhooks.unwrap(initiated["body"], headers=initiated["headers"])
         assert (event.data.event_type, event.data.payload.call_control_id) == ("call.initiated", call.call_control_id)
+        client.calls.actions.hangup(call.call_control_id)
+        hooks.wait_for(2)
     finally:
         hooks.close()

@@ -90,6 +90,9 @@ test('telnyx', async () => {
     // TELNYX_PUBLIC_KEY, from `callerid-mock env`, is the key the client verifies with.
     const event = await client.webhooks.unwrap(initiated.body, { headers: initiated.headers });
     assert.deepEqual([event.data.event_type, event.data.payload.call_control_id], ['call.initiated', call.call_control_id]);
+    // Hang it up while the receiver listens: a ringing call would call back another test later.
+    await client.calls.actions.hangup(call.call_control_id);
+    await hooks.waitFor(2);
   } finally {
     hooks.close();
   }
