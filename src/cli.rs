@@ -22,10 +22,12 @@ pub fn healthcheck(url: &str) -> Result<(), String> {
 }
 
 /// The emulator's CA as a server with this `--ca-dir` (or the default) uses it, made now if
-/// there is none: where `ca.pem` is kept (if it could be), and the PEM.
-pub fn ca(ca_dir: Option<&Path>) -> Result<(Option<PathBuf>, String), String> {
-    let ca = Ca::for_dir(ca_dir, &Registry::new(&Default::default()).domains())?;
-    Ok((ca.path.clone(), ca.pem().to_owned()))
+/// there is none, or made anew with `renew`: where `ca.pem` is kept (if it could be), the PEM,
+/// and the providers' domains it does not permit (a CA kept from before they were added).
+pub fn ca(ca_dir: Option<&Path>, renew: bool) -> Result<(Option<PathBuf>, String, Vec<String>), String> {
+    let domains = Registry::new(&Default::default()).domains();
+    let ca = if renew { Ca::renew(ca_dir, &domains)? } else { Ca::for_dir(ca_dir, &domains)? };
+    Ok((ca.path.clone(), ca.pem().to_owned(), ca.missing.clone()))
 }
 
 /// The lines of `callerid-mock env` for the server at `url`, its files kept in `dir` (default

@@ -38,6 +38,10 @@ enum Command {
         /// Where the CA is kept [default: $XDG_CACHE_HOME/callerid-mock, else ~/.cache/callerid-mock].
         #[arg(long, value_name = "DIR", env = "CALLERID_MOCK_CA_DIR")]
         ca_dir: Option<std::path::PathBuf>,
+        /// Make a new CA for every provider's domain in place of the kept one (which stays
+        /// trusted nowhere it is not trusted already: trust the new one).
+        #[arg(long)]
+        renew: bool,
     },
     /// Print the shell lines that route unmodified SDKs to a running server through its proxy:
     /// `eval "$(callerid-mock env)"`.
@@ -65,7 +69,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Healthcheck { url }) => healthcheck(&url.unwrap_or_else(default_health_url)),
-        Some(Command::Ca { ca_dir }) => print_ca(ca_dir.as_deref()),
+        Some(Command::Ca { ca_dir, renew }) => print_ca(ca_dir.as_deref(), renew),
         Some(Command::Env { url, dir }) => print_env(&url.unwrap_or_else(default_health_url), dir),
         Some(Command::Serve(args)) => serve(*args),
         None => serve(cli.serve),
@@ -147,12 +151,19 @@ fn default_health_url() -> String {
     }
 }
 
-fn print_ca(ca_dir: Option<&std::path::Path>) -> ExitCode {
-    match callerid_mock::cli::ca(ca_dir) {
-        Ok((path, pem)) => {
+fn print_ca(ca_dir: Option<&std::path::Path>, renew: bool) -> ExitCode {
+    match callerid_mock::cli::ca(ca_dir, renew) {
+        Ok((path, pem, missing)) => {
             match path {
                 Some(path) => println!("# {}", path.display()),
                 None => println!("# not kept: no --ca-dir and no cache directory"),
+            }
+            if !missing.is_empty() {
+                eprintln!(
+                    "callerid-mock ca: this CA predates {}: their hosts get no certificate until it is renewed \
+                     (callerid-mock ca --renew, then trust the new ca.pem)",
+                    missing.join(", ")
+                );
             }
             print!("{pem}");
             ExitCode::SUCCESS

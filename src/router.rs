@@ -92,7 +92,8 @@ async fn respond(app: &App, req: hyper::Request<Incoming>) -> Result<Response, A
         return Ok(control::import_streamed(app, body).await);
     }
     let body = read_body(app, body).await;
-    let res = match (segs.split_first(), app.providers().by_path(&segs)) {
+    let host = request_host(&parts);
+    let res = match (segs.split_first(), app.providers().route(host.as_deref(), &segs)) {
         (Some((&"_mock", rest)), _) => match body {
             Ok(body) => {
                 let req = Request::new(parts.method, &path_and_query, parts.headers, body);
@@ -112,6 +113,20 @@ async fn respond(app: &App, req: hyper::Request<Incoming>) -> Result<Response, A
     tracing::debug!(%method, path = ?path_and_query, status = res.status().as_u16(),
         micros = started.elapsed().as_micros() as u64, "request");
     Ok(res)
+}
+
+/// The host a request names (its absolute-form URI's, else its `Host` header), lowercase and
+/// without the port: through the proxy or `--tls-bind` a provider's host, which picks the
+/// provider among those whose paths could match.
+fn request_host(parts: &hyper::http::request::Parts) -> Option<String> {
+    let raw = match parts.uri.host() {
+        Some(host) => host.to_owned(),
+        None => {
+            let header = parts.headers.get(hyper::header::HOST)?.to_str().ok()?;
+            header.parse::<hyper::http::uri::Authority>().ok()?.host().to_owned()
+        }
+    };
+    Some(raw.trim_end_matches('.').to_ascii_lowercase())
 }
 
 async fn provider_request(

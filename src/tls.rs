@@ -5,8 +5,12 @@
 //! survives restarts: `ca.pem`, `ca-key.pem` (mode 0600) and `ca-domains` (the domains its name
 //! constraints permit). It is a P-256 key whose certificate carries **name constraints** that
 //! permit only the providers' domains (`twilio.com`, `plivo.com`, …): a client that trusts it
-//! still refuses any certificate it might sign for another site. When the providers' domains
-//! change (a new provider), a new CA is made and the log says so.
+//! still refuses any certificate it might sign for another site.
+//!
+//! A CA users trust is never replaced behind their back. When a new provider brings a domain
+//! the kept CA does not permit, the kept CA stays: its hosts go on working, the new domain's
+//! hosts get no certificate, and the start-up log, `callerid-mock ca` and the handshake's log
+//! line say so and how to renew (`callerid-mock ca --renew`, then trust the new `ca.pem`).
 //!
 //! A certificate for a provider host is minted on the first handshake that names it (SNI), at
 //! most [`MAX_MINTED`] are kept; any other name gets no certificate and the handshake fails.
@@ -40,6 +44,9 @@ pub struct Ca {
     issuer: Issuer<'static, KeyPair>,
     /// Where `ca.pem` is kept, if it could be written.
     pub path: Option<PathBuf>,
+    /// The providers' domains this CA does not permit (it was kept from before they were
+    /// added): their hosts get no certificate until the CA is renewed.
+    pub missing: Vec<String>,
 }
 
 impl fmt::Debug for Ca {
@@ -65,19 +72,37 @@ impl Ca {
         Ca::load_or_create(dir.as_deref(), domains)
     }
 
-    /// The CA kept in `dir` for these `domains`, or a new one, kept there if `dir` can be
-    /// written (otherwise it lives as long as the process, and the log says so).
+    /// A new CA for these `domains` in place of the one kept in `dir` (or the default
+    /// directory): what `callerid-mock ca --renew` does, and the only way a kept CA is replaced.
+    pub fn renew(dir: Option<&Path>, domains: &[String]) -> Result<Ca, String> {
+        let dir = dir.map(Path::to_path_buf).or_else(default_dir);
+        Ca::create(dir.as_deref(), domains)
+    }
+
+    /// The CA kept in `dir` (whatever domains it permits: see [`Ca::missing`]), or a new one
+    /// for these `domains`, kept there if `dir` can be written (otherwise it lives as long as
+    /// the process, and the log says so).
     pub fn load_or_create(dir: Option<&Path>, domains: &[String]) -> Result<Ca, String> {
-        let wanted = domains.join("\n");
         if let Some(dir) = dir
-            && let Some(ca) = Ca::load(dir, &wanted)?
+            && let Some(ca) = Ca::load(dir, domains)?
         {
             return Ok(ca);
         }
+        Ca::create(dir, domains)
+    }
+
+    fn create(dir: Option<&Path>, domains: &[String]) -> Result<Ca, String> {
+        let wanted = domains.join("\n");
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| format!("cannot make a CA key: {e}"))?;
         let params = ca_params(&key, domains);
         let cert = params.self_signed(&key).map_err(|e| format!("cannot make the CA certificate: {e}"))?;
-        let mut ca = Ca { pem: cert.pem(), der: cert.der().clone(), issuer: Issuer::new(params, key), path: None };
+        let mut ca = Ca {
+            pem: cert.pem(),
+            der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+            path: None,
+            missing: Vec::new(),
+        };
         match dir.map(|dir| ca.keep(dir, &wanted).map(|()| dir.join(CERT_FILE))) {
             Some(Ok(path)) => {
                 tracing::info!(path = %path.display(), "made a new CA for the providers' hosts: trust this certificate");
@@ -91,22 +116,30 @@ impl Ca {
         Ok(ca)
     }
 
-    /// The CA in `dir`, if one is there for exactly these domains.
-    fn load(dir: &Path, wanted: &str) -> Result<Option<Ca>, String> {
+    /// The CA kept in `dir`, if there is one, with the domains of `wanted` it does not permit.
+    fn load(dir: &Path, wanted: &[String]) -> Result<Option<Ca>, String> {
         let read = |name: &str| std::fs::read_to_string(dir.join(name));
         let (Ok(pem), Ok(key), Ok(domains)) = (read(CERT_FILE), read(KEY_FILE), read(DOMAINS_FILE)) else {
             return Ok(None);
         };
-        if domains.trim_end() != wanted {
-            tracing::warn!(dir = %dir.display(), "the providers' domains changed: making a new CA (trust it again)");
-            return Ok(None);
+        let permitted: Vec<String> =
+            domains.lines().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned).collect();
+        let missing: Vec<String> = wanted.iter().filter(|d| !permitted.contains(d)).cloned().collect();
+        if !missing.is_empty() {
+            tracing::warn!(
+                dir = %dir.display(),
+                missing = ?missing,
+                "the kept CA predates these providers' domains and cannot sign for them: their hosts get no \
+                 certificate until it is renewed (`callerid-mock ca --renew`, then trust the new ca.pem); the \
+                 other providers' hosts go on working"
+            );
         }
         let key =
             KeyPair::from_pem(&key).map_err(|e| format!("{}: not a CA key ({e})", dir.join(KEY_FILE).display()))?;
         let der = rustls::pki_types::pem::PemObject::from_pem_slice(pem.as_bytes())
             .map_err(|e| format!("{}: not a certificate ({e:?})", dir.join(CERT_FILE).display()))?;
-        let params = ca_params(&key, &wanted.lines().map(str::to_owned).collect::<Vec<_>>());
-        Ok(Some(Ca { pem, der, issuer: Issuer::new(params, key), path: Some(dir.join(CERT_FILE)) }))
+        let params = ca_params(&key, &permitted);
+        Ok(Some(Ca { pem, der, issuer: Issuer::new(params, key), path: Some(dir.join(CERT_FILE)), missing }))
     }
 
     /// Writes the CA into `dir`: the key readable by its owner only.
@@ -126,8 +159,14 @@ impl Ca {
         &self.pem
     }
 
-    /// A certificate for `host` signed by the CA, with its key, for rustls.
+    /// A certificate for `host` signed by the CA, with its key, for rustls; refused for a host
+    /// of a domain the CA does not permit ([`Ca::missing`]).
     pub fn mint(&self, host: &str) -> Result<CertifiedKey, String> {
+        if let Some(domain) = self.missing.iter().find(|d| host == d.as_str() || host.ends_with(&format!(".{d}"))) {
+            return Err(format!(
+                "the kept CA predates {domain}: renew it with `callerid-mock ca --renew` and trust the new ca.pem"
+            ));
+        }
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
         let mut params = CertificateParams::new(vec![host.to_owned()]).map_err(|e| e.to_string())?;
         params.distinguished_name = DistinguishedName::new();
@@ -255,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn the_ca_is_kept_and_read_back_and_made_anew_when_the_domains_change() {
+    fn the_ca_is_kept_and_read_back_and_only_renewed_when_asked() {
         let dir = std::env::temp_dir().join(format!("callerid-mock-ca-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let domains = vec!["twilio.com".to_owned()];
@@ -270,8 +309,24 @@ mod tests {
             Ok(()),
             "the kept key signs"
         );
-        let wider = Ca::load_or_create(Some(&dir), &["twilio.com".to_owned(), "telnyx.com".to_owned()]).unwrap();
-        assert_ne!(first.pem(), wider.pem());
+        // A new provider's domain does not replace the CA users trust: it is kept, and says
+        // what it cannot sign for.
+        let wider = vec!["telnyx.com".to_owned(), "twilio.com".to_owned()];
+        let kept = Ca::load_or_create(Some(&dir), &wider).unwrap();
+        assert_eq!((kept.pem(), kept.missing.clone()), (first.pem(), vec!["telnyx.com".to_owned()]));
+        assert_eq!(verify(&first, &kept.mint("api.twilio.com").unwrap(), "api.twilio.com"), Ok(()));
+        let refused = kept.mint("api.telnyx.com").err().unwrap();
+        assert!(refused.contains("callerid-mock ca --renew"), "{refused}");
+        // Renewing is explicit, and then it is kept in turn.
+        let renewed = Ca::renew(Some(&dir), &wider).unwrap();
+        assert_ne!(renewed.pem(), first.pem());
+        assert!(renewed.missing.is_empty());
+        let again = Ca::load_or_create(Some(&dir), &wider).unwrap();
+        assert_eq!((again.pem(), again.missing.len()), (renewed.pem(), 0));
+        assert_eq!(verify(&again, &again.mint("api.telnyx.com").unwrap(), "api.telnyx.com"), Ok(()));
+        // Fewer domains than it permits: the same CA, nothing missing.
+        let narrower = Ca::load_or_create(Some(&dir), &["twilio.com".to_owned()]).unwrap();
+        assert_eq!((narrower.pem(), narrower.missing.len()), (renewed.pem(), 0));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

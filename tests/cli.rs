@@ -105,6 +105,27 @@ fn ca_prints_where_the_ca_is_kept_and_the_certificate_and_keeps_it() {
 }
 
 #[test]
+fn a_new_providers_domain_never_silently_replaces_the_kept_ca() {
+    let dir = common::process::TempDir::new("cli-ca-renew");
+    let ca_dir = dir.path("ca");
+    let run = |extra: &[&str]| Command::new(BIN).args(["ca", "--ca-dir"]).arg(&ca_dir).args(extra).output().unwrap();
+    let first = run(&[]);
+    // As if the CA had been made before the last provider was added: its domains file lacks one.
+    let domains = std::fs::read_to_string(ca_dir.join("ca-domains")).unwrap();
+    let (kept, dropped) = domains.trim_end().rsplit_once('\n').unwrap();
+    std::fs::write(ca_dir.join("ca-domains"), format!("{kept}\n")).unwrap();
+    let after = run(&[]);
+    assert_eq!(after.stdout, first.stdout, "the same CA: nothing trusted is replaced");
+    let warning = String::from_utf8_lossy(&after.stderr);
+    assert!(warning.contains(dropped) && warning.contains("callerid-mock ca --renew"), "{warning}");
+    let renewed = run(&["--renew"]);
+    assert!(renewed.status.success() && renewed.stderr.is_empty(), "{}", String::from_utf8_lossy(&renewed.stderr));
+    assert_ne!(renewed.stdout, first.stdout, "a new CA when asked");
+    assert_eq!(std::fs::read_to_string(ca_dir.join("ca-domains")).unwrap(), domains);
+    assert_eq!(run(&[]).stdout, renewed.stdout, "and it is kept in turn");
+}
+
+#[test]
 fn env_prints_the_lines_that_route_sdks_through_the_running_server() {
     let dir = common::process::TempDir::new("cli-env");
     let ca_dir = dir.path("ca");

@@ -18,8 +18,12 @@ use crate::http::{Request, Response};
 pub(crate) trait Provider: Send + Sync {
     /// The name in the control plane, fault rules and state files.
     fn name(&self) -> &'static str;
-    /// The path segments its API starts with (`["v1"]`, `["2010-04-01"]`, …).
-    fn prefix(&self) -> &'static [&'static str];
+    /// The path prefixes its API lives under (`&[&["v1"]]`; several for an API with several
+    /// roots). A request goes to the provider with the longest prefix its path starts with
+    /// (among those serving its host, through the proxy), so a nested prefix is never shadowed
+    /// by a shorter one (`["api", "relay", "rest"]` beside `["api"]`). `prepare` gets the path
+    /// after the prefix; the request's full path tells a provider with several which one.
+    fn prefixes(&self) -> &'static [&'static [&'static str]];
     /// The base URL an SDK should be pointed at, given the server's origin (for the banner).
     fn base_url(&self, origin: &str) -> String;
     /// The hosts its SDKs call (`*` stands for one label, as in `api.*.twilio.com`): the
@@ -116,9 +120,30 @@ impl Registry {
         self.all().find(|p| p.name() == name)
     }
 
-    /// The provider whose prefix starts `segs`, and the segments after it.
-    pub fn by_path<'s, 'a>(&'s self, segs: &'a [&'a str]) -> Option<(&'s dyn Provider, &'a [&'a str])> {
-        self.all().find_map(|p| segs.strip_prefix(p.prefix()).map(|rest| (p, rest)))
+    /// The provider a request for `host` (lowercase, no port; `None` when it named none of the
+    /// providers' hosts) with path `segs` goes to, and the segments after its prefix: the
+    /// longest prefix `segs` starts with, among the providers that serve `host` if any do. A
+    /// path no prefix of those matches goes whole to the first of them, which answers its own
+    /// 404; without a host, to nobody.
+    pub fn route<'s, 'a>(
+        &'s self,
+        host: Option<&str>,
+        segs: &'a [&'a str],
+    ) -> Option<(&'s dyn Provider, &'a [&'a str])> {
+        let serving: Vec<&dyn Provider> = match host {
+            Some(host) => self.all().filter(|p| p.hosts().iter().any(|pattern| host_matches(pattern, host))).collect(),
+            None => Vec::new(),
+        };
+        let candidates: Vec<&dyn Provider> = if serving.is_empty() { self.all().collect() } else { serving.clone() };
+        let best = candidates
+            .iter()
+            .flat_map(|p| p.prefixes().iter().map(move |prefix| (*p, *prefix)))
+            .filter(|(_, prefix)| segs.starts_with(prefix))
+            .max_by_key(|(_, prefix)| prefix.len());
+        match best {
+            Some((p, prefix)) => Some((p, &segs[prefix.len()..])),
+            None => serving.first().map(|p| (*p, segs)),
+        }
     }
 
     pub fn names(&self) -> Vec<&'static str> {
@@ -218,16 +243,63 @@ mod tests {
     #[test]
     fn hosts_match_by_label_and_give_the_ca_its_domains() {
         let registry = Registry::new(&ProviderOptions::default());
-        for host in
-            ["api.twilio.com", "api.au1.twilio.com", "api.sydney.au1.twilio.com", "api.plivo.com", "gateway.seven.io"]
-        {
-            assert!(registry.serves_host(host), "{host}");
+        let mut domains = Vec::new();
+        for pattern in registry.all().flat_map(|p| p.hosts()) {
+            // Each pattern's own host, `*` standing for a label: served, and nothing around it.
+            let host = pattern.replace('*', "any-label");
+            assert!(registry.serves_host(&host), "{host}");
+            let labels: Vec<&str> = host.split('.').collect();
+            for refused in
+                [labels[1..].join("."), format!("evil.{host}"), format!("{host}.evil.net"), host.replacen('.', "..", 1)]
+            {
+                assert!(!registry.serves_host(&refused), "{refused}");
+            }
+            domains.push(labels[labels.len() - 2..].join("."));
         }
-        for host in
-            ["twilio.com", "api..twilio.com", "www.twilio.com", "api.a.b.c.twilio.com", "api.plivo.com.evil.net", ""]
-        {
-            assert!(!registry.serves_host(host), "{host}");
+        assert!(!registry.serves_host(""));
+        domains.sort();
+        domains.dedup();
+        assert_eq!(registry.domains(), domains, "the CA's domains are the hosts' last two labels");
+    }
+
+    #[test]
+    fn no_provider_shadows_another() {
+        let registry = Registry::new(&ProviderOptions::default());
+        let mut seen = Vec::new();
+        for p in registry.all() {
+            assert!(!p.prefixes().is_empty(), "{} has a prefix", p.name());
+            for prefix in p.prefixes() {
+                assert!(!seen.contains(prefix), "{} repeats the prefix {prefix:?}", p.name());
+                seen.push(*prefix);
+                // Any path under the prefix reaches this provider, with or without its host.
+                let mut segs: Vec<&str> = prefix.to_vec();
+                segs.push("anything");
+                let hosts: Vec<Option<String>> =
+                    std::iter::once(None).chain(p.hosts().iter().map(|h| Some(h.replace('*', "any-label")))).collect();
+                for host in &hosts {
+                    let (got, rest) = registry.route(host.as_deref(), &segs).expect("routed");
+                    assert_eq!((got.name(), rest), (p.name(), &["anything"][..]), "{segs:?} for {host:?}");
+                }
+            }
         }
-        assert_eq!(registry.domains(), ["plivo.com", "seven.io", "sms77.io", "telnyx.com", "twilio.com"]);
+    }
+
+    #[test]
+    fn a_providers_host_keeps_its_requests() {
+        let registry = Registry::new(&ProviderOptions::default());
+        for p in registry.all() {
+            for host in p.hosts() {
+                let host = host.replace('*', "any-label");
+                // Another provider's path, sent to this provider's host: this provider answers.
+                for other in registry.all().filter(|o| o.name() != p.name()) {
+                    let segs: Vec<&str> = other.prefixes()[0].iter().copied().chain(["x"]).collect();
+                    if p.prefixes().iter().any(|prefix| segs.starts_with(prefix)) {
+                        continue;
+                    }
+                    let (got, _) = registry.route(Some(&host), &segs).expect("routed");
+                    assert_eq!(got.name(), p.name(), "{segs:?} at {host}");
+                }
+            }
+        }
     }
 }

@@ -144,8 +144,8 @@ impl Provider for Api {
         &["api.plivo.com"]
     }
 
-    fn prefix(&self) -> &'static [&'static str] {
-        &["v1"]
+    fn prefixes(&self) -> &'static [&'static [&'static str]] {
+        &[&["v1"]]
     }
 
     fn base_url(&self, origin: &str) -> String {

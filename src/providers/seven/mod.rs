@@ -72,8 +72,8 @@ impl Provider for Api {
         &["gateway.seven.io", "gateway.sms77.io"]
     }
 
-    fn prefix(&self) -> &'static [&'static str] {
-        &["api"]
+    fn prefixes(&self) -> &'static [&'static [&'static str]] {
+        &[&["api"]]
     }
 
     fn base_url(&self, origin: &str) -> String {

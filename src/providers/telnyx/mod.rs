@@ -110,8 +110,8 @@ impl Provider for Api {
         &["api.telnyx.com"]
     }
 
-    fn prefix(&self) -> &'static [&'static str] {
-        &["v2"]
+    fn prefixes(&self) -> &'static [&'static [&'static str]] {
+        &[&["v2"]]
     }
 
     fn base_url(&self, origin: &str) -> String {

@@ -108,8 +108,8 @@ impl Provider for Api {
         &["api.twilio.com", "api.*.twilio.com", "api.*.*.twilio.com"]
     }
 
-    fn prefix(&self) -> &'static [&'static str] {
-        &["2010-04-01"]
+    fn prefixes(&self) -> &'static [&'static [&'static str]] {
+        &[&["2010-04-01"]]
     }
 
     fn base_url(&self, origin: &str) -> String {
