@@ -85,13 +85,21 @@ pub(crate) fn connect(
             Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, format!("no CA for the tunnel: {e}")),
         };
         tokio::spawn(tunnel(req, host, tls, app.config().header_timeout, slot, serve));
-        return http::empty(StatusCode::OK, None);
+        return established();
     }
     let Some(authority) = req.uri().authority().map(|a| a.to_string()) else {
         return error(StatusCode::BAD_REQUEST, "CONNECT needs a host:port target".to_owned());
     };
     tokio::spawn(relay(req, authority, slot));
-    http::empty(StatusCode::OK, None)
+    established()
+}
+
+/// A tunnel's answer exactly as proxies send it, `HTTP/1.1 200 Connection established` and no
+/// header: twilio-php skips a proxy's answer only when it reads so.
+fn established() -> Response {
+    let mut res = http::empty(StatusCode::OK, None);
+    res.extensions_mut().insert(hyper::ext::ReasonPhrase::from_static(b"Connection established"));
+    res
 }
 
 /// 403 for a host no provider serves.

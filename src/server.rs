@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use hyper::Method;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::header::DATE;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -29,7 +30,7 @@ use tokio::time::Instant;
 
 use crate::app::App;
 use crate::shutdown::Shutdown;
-use crate::{proxy, router};
+use crate::{http, proxy, router};
 
 /// File descriptors kept free of connections (the state file, webhooks, the 503 itself).
 const RESERVED_FDS: u64 = 100;
@@ -84,9 +85,12 @@ pub(crate) async fn serve(
     let (idle_timeout, header_timeout) = (config.idle_timeout, config.header_timeout);
     let max_connections = config.max_connections.unwrap_or_else(default_max_connections);
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    // Every routed answer carries a `Date` from the server clock (`router::handle`), and a
+    // tunnel's answer carries no header at all (`proxy::established`): hyper adds none.
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout).auto_date_header(false);
     builder
         .http2()
+        .auto_date_header(false)
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(idle_timeout))
         .keep_alive_timeout(header_timeout)
@@ -188,7 +192,11 @@ where
             let res = if req.method() == Method::CONNECT {
                 let tunnels = transport.clone();
                 let serve: proxy::Serve = Box::new(move |tunnel, slot| serve_tunnel(tunnels, tunnel, slot));
-                Ok(proxy::connect(&transport.app, req, transport.slot(), serve))
+                let mut res = proxy::connect(&transport.app, req, transport.slot(), serve);
+                if !res.status().is_success() {
+                    res.headers_mut().insert(DATE, http::date(transport.app.core().clock().now()));
+                }
+                Ok(res)
             } else {
                 router::handle(&transport.app, req).await
             };

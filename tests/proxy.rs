@@ -81,6 +81,22 @@ fn a_tunnel_to_a_provider_host_is_served_over_tls_from_the_emulators_ca() {
 }
 
 #[test]
+fn a_tunnel_opens_with_exactly_the_line_proxies_send_and_no_header() {
+    // twilio-php skips a proxy's answer only when it reads `HTTP/1.x 200 Connection established`
+    // followed by the blank line: no `date`, no `content-length`.
+    let dir = TempDir::new("connect-line");
+    let s = server(&dir);
+    let (head, _tunnel) = connect(s.addr, "api.twilio.com:443");
+    assert_eq!(head, "HTTP/1.1 200 Connection established\r\n");
+    // A refusal is an ordinary answer, with its Date.
+    let (head, _) = connect(s.addr, "www.example.com:443");
+    assert!(
+        head.starts_with("HTTP/1.1 403 Forbidden\r\n") && head.to_ascii_lowercase().contains("\r\ndate: "),
+        "{head}"
+    );
+}
+
+#[test]
 fn a_tunnel_to_another_host_is_refused_naming_it_and_the_flag() {
     let dir = TempDir::new("proxy-refused");
     let s = server(&dir);
