@@ -130,10 +130,14 @@ fn the_call_events_are_signed_with_the_published_key() {
     s.telnyx("POST", &format!("calls/{}/actions/hangup", common::encode(&id)), Some(json!({})));
     let (limited, _) = cause(json!({ "time_limit_secs": 30 }), "+15005550006");
     s.advance("1m");
-    for (hooks, want) in
-        [(busy, "user_busy"), (rings_out, "timeout"), (canceled, "originator_cancel"), (limited, "time_limit")]
-    {
-        let got = hooks.wait_for(2);
+    // Each call's events end with its hangup: initiated (and answered, for the answered one).
+    for (hooks, events, want) in [
+        (busy, 2, "user_busy"),
+        (rings_out, 2, "timeout"),
+        (canceled, 2, "originator_cancel"),
+        (limited, 3, "time_limit"),
+    ] {
+        let got = hooks.wait_for(events);
         let last: Value = got
             .iter()
             .map(|r| serde_json::from_str::<Value>(&r.body).unwrap())
