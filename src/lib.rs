@@ -282,15 +282,15 @@ pub fn banner(server: &Server, config: &Config) -> String {
     let origin = format!("http://{}", server.addr());
     let mut out = format!("callerid-mock {} listening on {origin}\n", env!("CARGO_PKG_VERSION"));
     for p in Registry::new(&config.providers).all() {
-        out.push_str(&format!("  {:<8} {}\n", p.name(), p.base_url(&origin)));
+        out.push_str(&format!("  {:<10} {}\n", p.name(), p.base_url(&origin)));
     }
-    out.push_str(&format!("  {:<8} {origin}/_mock/\n", "control"));
+    out.push_str(&format!("  {:<10} {origin}/_mock/\n", "control"));
     out.push_str(&format!(
-        "  {:<8} HTTPS_PROXY={origin} (eval \"$(callerid-mock env)\"; the CA: {origin}/_mock/ca.pem)\n",
+        "  {:<10} HTTPS_PROXY={origin} (eval \"$(callerid-mock env)\"; the CA: {origin}/_mock/ca.pem)\n",
         "proxy"
     ));
     if let Some(tls) = server.tls_addr() {
-        out.push_str(&format!("  {:<8} https://{tls} for the providers' hosts, by SNI\n", "tls"));
+        out.push_str(&format!("  {:<10} https://{tls} for the providers' hosts, by SNI\n", "tls"));
     }
     out
 }

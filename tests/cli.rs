@@ -43,10 +43,11 @@ fn banner_names_each_provider_base_url_and_healthcheck_passes() {
     server.term();
     let status = server.wait(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
-    assert!(banner.contains(&format!("plivo    {url}/v1/Account/{{auth_id}}/")), "{banner}");
-    assert!(banner.contains(&format!("twilio   {url}\n")), "{banner}");
-    assert!(banner.contains(&format!("seven    {url}/api\n")), "{banner}");
-    assert!(banner.contains(&format!("control  {url}/_mock/")), "{banner}");
+    assert!(banner.contains(&format!("plivo      {url}/v1/Account/{{auth_id}}/")), "{banner}");
+    assert!(banner.contains(&format!("twilio     {url}\n")), "{banner}");
+    assert!(banner.contains(&format!("seven      {url}/api\n")), "{banner}");
+    assert!(banner.contains(&format!("signalwire {url}/api/relay/rest\n")), "{banner}");
+    assert!(banner.contains(&format!("control    {url}/_mock/")), "{banner}");
 }
 
 #[test]

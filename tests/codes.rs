@@ -77,7 +77,7 @@ fn a_missing_code_says_what_was_looked_for_and_where_the_newest_codes_went() {
 #[test]
 fn every_route_that_filters_by_provider_refuses_an_unknown_one_alike() {
     let s = TestServer::start();
-    let expected = r#"unknown provider "plivoo"; one of ["plivo", "twilio", "seven", "telnyx"]"#;
+    let expected = r#"unknown provider "plivoo"; one of ["plivo", "twilio", "seven", "telnyx", "signalwire"]"#;
     for path in ["/_mock/codes", "/_mock/codes/latest", "/_mock/caller-ids", "/_mock/requests", "/_mock/callbacks"] {
         let res = s.get(&format!("{path}?provider=plivoo"));
         assert_eq!((res.status, res.json()["error"].as_str()), (400, Some(expected)), "{path}");

@@ -159,6 +159,16 @@ fn the_openapi_state_schema_names_exactly_what_an_export_holds() {
     // Arrange: a state with every kind of entry, each field of them in use.
     let s = TestServer::start();
     populate(&s);
+    // A caller ID awaiting its verification, and one verified after it was asked for.
+    for number in ["+12025557001", "+12025557002"] {
+        let res = s.signalwire("POST", "verified_caller_ids", Some(json!({ "number": number })));
+        assert_eq!(res.status, 201, "{}", res.body);
+    }
+    s.advance("1m");
+    let id = s.signalwire("GET", "verified_caller_ids", None).json()["data"][0]["id"].as_str().unwrap().to_owned();
+    let (_, code) = s.latest_code("+12025557002");
+    let verified = json!({ "verification_code": code });
+    assert_eq!(s.signalwire("PUT", &format!("verified_caller_ids/{id}/verification"), Some(verified)).status, 200);
     s.advance("20m"); // a verification that expired has its finished_at
     let export = s.get("/_mock/state").json();
     let doc = s.get("/_mock/openapi.json").json();

@@ -60,7 +60,7 @@ pub(super) struct CallerIds {
     pub next: Option<String>,
 }
 
-/// One verified caller ID, with its account.
+/// One caller ID, with its account; `verified: false` only on one awaiting its verification.
 #[derive(Serialize)]
 pub(super) struct CallerIdView {
     pub provider: &'static str,
@@ -71,6 +71,8 @@ pub(super) struct CallerIdView {
     pub country: String,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(skip_serializing_if = "is_true")]
+    pub verified: bool,
 }
 
 impl CallerIdView {
@@ -84,6 +86,7 @@ impl CallerIdView {
             country: c.country.clone(),
             created_at: c.created_at.rfc3339_nanos(),
             updated_at: c.updated_at.rfc3339_nanos(),
+            verified: c.verified(),
         }
     }
 }
@@ -442,4 +445,8 @@ pub(super) struct KeyView {
     pub key: String,
     /// The environment variable the provider's SDKs read it from.
     pub env: Option<&'static str>,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }

@@ -1,12 +1,14 @@
-//! Verified caller IDs: read one, list a page, change or delete one.
+//! Caller IDs: record one awaiting verification, read one, list a page, change or delete one.
 //!
 //! A page costs O(log n + page) from the start or from a cursor (a caller ID's id), and
 //! O(offset + page) from an offset; a filter that no index serves (a label, an attribute)
 //! visits every caller ID of the account, and so does counting what it matches.
 
-use super::model::{AccountKey, CallerId};
+use super::magic::{self, Magic};
+use super::model::{AccountKey, Attributes, CallerId};
+use super::phone::Number;
 use super::store::Namespace;
-use super::{Change, Core, CoreError};
+use super::{Change, Core, CoreError, NewVerification};
 
 /// How a request names a caller ID.
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +66,46 @@ impl Core {
         });
         self.visited(visited);
         page
+    }
+
+    /// Records a caller ID that awaits its verification (SignalWire keeps the record from the
+    /// moment it is asked for) and sends its first code, both or neither: listed and found like
+    /// any other, it is never presented on a call until a code checked by [`Core::check_code`]
+    /// verifies it. A number that already has a record in the account is
+    /// [`CoreError::AlreadyVerified`].
+    pub fn register_caller_id(
+        &self,
+        key: &AccountKey,
+        id: String,
+        number: &Number,
+        label: &str,
+        attributes: &Attributes,
+        first_code: NewVerification,
+    ) -> Result<CallerId, CoreError> {
+        self.transact(|tx| {
+            tx.writable()?;
+            if tx.caller_of(key, &number.e164).is_some() {
+                return Err(CoreError::AlreadyVerified);
+            }
+            let magic = magic::lookup(&number.e164) == Some(Magic::AlreadyVerified);
+            let caller = CallerId::new(id, &number.e164, &number.country, label, attributes, tx.now);
+            tx.make_room(caller.bytes())?;
+            let verified_at = magic.then_some(tx.now);
+            let caller = CallerId { seq: tx.state.store.next_seq(), verified_at, ..caller };
+            if magic {
+                // Verified in every account on first use, as the other providers do it.
+                tx.put_caller(key, caller);
+                return Err(CoreError::AlreadyVerified);
+            }
+            tx.put_caller(key, caller.clone());
+            if let Err(e) = tx.start_verification(first_code) {
+                // No code could be sent (a cap): the record goes too, so nothing is half made.
+                tx.state.store.remove_caller_id(key, &number.e164);
+                tx.log_caller(key, &number.e164);
+                return Err(e);
+            }
+            Ok(caller)
+        })
     }
 
     /// Changes a caller ID's label and attributes (`None` leaves one as it is); `updated_at` moves.

@@ -376,7 +376,8 @@ impl Call {
     }
 }
 
-/// A verified caller ID.
+/// A caller ID: verified, or (for a provider that keeps the record from the moment it is asked
+/// for, SignalWire) awaiting its verification.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallerId {
     pub seq: u64,
@@ -387,6 +388,9 @@ pub struct CallerId {
     pub attributes: Attributes,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When it was verified; `None` while it awaits verification (it may not be presented on
+    /// a call until then).
+    pub verified_at: Option<Timestamp>,
 }
 
 impl CallerId {
@@ -408,7 +412,13 @@ impl CallerId {
             attributes: attributes.clone(),
             created_at: now,
             updated_at: now,
+            verified_at: Some(now),
         }
+    }
+
+    /// Whether it has been verified (and so may be presented on a call).
+    pub fn verified(&self) -> bool {
+        self.verified_at.is_some()
     }
 
     /// Where it sits in its account's listing.

@@ -131,7 +131,7 @@ impl Core {
 }
 
 impl Tx<'_> {
-    fn start_verification(&mut self, new: NewVerification) -> Result<Verification, CoreError> {
+    pub(super) fn start_verification(&mut self, new: NewVerification) -> Result<Verification, CoreError> {
         self.writable()?;
         let magic = magic::lookup(&new.phone_number);
         let key = new.key.clone();
@@ -142,7 +142,7 @@ impl Tx<'_> {
             let caller = CallerId { seq: self.state.store.next_seq(), ..caller };
             self.put_caller(&key, caller);
         }
-        if self.caller_of(&key, &new.phone_number).is_some() {
+        if self.caller_of(&key, &new.phone_number).is_some_and(CallerId::verified) {
             return Err(CoreError::AlreadyVerified);
         }
         let superseded = self
@@ -233,12 +233,17 @@ impl Tx<'_> {
             self.log_verification(seq);
             return Err(CoreError::WrongCode { remaining });
         }
-        if self.caller_of(key, &v.phone_number).is_some() {
-            return Err(CoreError::AlreadyVerified);
-        }
-        let caller = CallerId::new(v.id.clone(), &v.phone_number, &v.country, &v.label, &v.attributes, self.now);
-        self.make_room(caller.bytes())?;
-        let caller = CallerId { seq: self.state.store.next_seq(), ..caller };
+        let caller = match self.caller_of(key, &v.phone_number) {
+            Some(c) if c.verified() => return Err(CoreError::AlreadyVerified),
+            // A record awaiting this verification (SignalWire's) becomes the caller ID.
+            Some(awaiting) => CallerId { verified_at: Some(self.now), updated_at: self.now, ..awaiting.clone() },
+            None => {
+                let caller =
+                    CallerId::new(v.id.clone(), &v.phone_number, &v.country, &v.label, &v.attributes, self.now);
+                self.make_room(caller.bytes())?;
+                CallerId { seq: self.state.store.next_seq(), ..caller }
+            }
+        };
         let caller_id = caller.id.clone();
         self.state.store.update_verification(seq, |v| {
             v.attempts += 1;

@@ -234,7 +234,7 @@ macro_rules! registry {
     };
 }
 
-registry!(plivo, twilio, seven, telnyx);
+registry!(plivo, twilio, seven, telnyx, signalwire);
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,10 @@ pub const SEVEN_KEY: &str = "TESTKEY";
 /// The Telnyx API key of most tests.
 pub const TELNYX_KEY: &str = "KEY0123456789ABCDEF";
 
+/// The SignalWire project id and API token of most tests.
+pub const SIGNALWIRE_PROJECT: &str = "b3877c40-da60-4a47-8bd6-05a3d7a22b8c";
+pub const SIGNALWIRE_TOKEN: &str = "PTtoken";
+
 /// `Authorization: Basic` for `user` and `password`.
 pub fn basic(user: &str, password: &str) -> String {
     use base64::Engine as _;
@@ -158,6 +162,15 @@ impl TestServer {
         let auth = format!("Bearer {TELNYX_KEY}");
         let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
         self.request(method, &format!("/v2/{path}"), &headers, &body)
+    }
+
+    /// A SignalWire request with [`SIGNALWIRE_PROJECT`]'s Basic auth; `path` is below
+    /// `/api/relay/rest/`.
+    pub fn signalwire(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let auth = basic(SIGNALWIRE_PROJECT, SIGNALWIRE_TOKEN);
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+        self.request(method, &format!("/api/relay/rest/{path}"), &headers, &body)
     }
 
     /// Plays the person on the phone: `{"digits": …}` or `{"outcome": …}` for call `id`.

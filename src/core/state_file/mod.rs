@@ -94,6 +94,12 @@ pub struct CallerIdState {
     pub created_at: Option<String>,
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// RFC 3339, when it was verified; `created_at` when absent (written only when they differ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    /// Still awaiting verification (SignalWire's records exist from the moment they are asked for).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -197,6 +203,7 @@ fn number(raw: &str) -> Result<phone::Number, String> {
 fn caller_from(c: CallerIdState, id: String, now: Timestamp) -> Result<CallerId, String> {
     let number = number(&c.phone_number)?;
     let created_at = time(&c.created_at, "created_at")?.unwrap_or(now);
+    let verified_at = time(&c.verified_at, "verified_at")?.unwrap_or(created_at);
     Ok(CallerId {
         seq: c.seq.unwrap_or(u64::MAX),
         id,
@@ -206,6 +213,7 @@ fn caller_from(c: CallerIdState, id: String, now: Timestamp) -> Result<CallerId,
         attributes: attributes(c.attributes, c.more),
         created_at,
         updated_at: time(&c.updated_at, "updated_at")?.unwrap_or(created_at),
+        verified_at: (!c.awaiting).then_some(verified_at),
     })
 }
 
@@ -273,6 +281,8 @@ fn caller_state(c: &CallerId) -> CallerIdState {
         more: BTreeMap::new(),
         created_at: Some(ts(c.created_at)),
         updated_at: Some(ts(c.updated_at)),
+        verified_at: c.verified_at.filter(|at| *at != c.created_at).map(ts),
+        awaiting: !c.verified(),
     }
 }
 

@@ -405,4 +405,15 @@ mod tests {
         assert!(store.namespace(&key("B")).is_some());
         assert_eq!(store.seqs_of_number("+2").len(), 1);
     }
+
+    #[test]
+    fn a_caller_id_awaiting_verification_is_listed_but_not_presented() {
+        let mut store = Store::default();
+        store.put_caller_id(&key("A"), CallerId { verified_at: None, ..caller(1, "+1", 10) });
+        store.put_caller_id(&key("A"), caller(2, "+2", 20));
+        let ns = store.namespace(&key("A")).unwrap();
+        assert_eq!(ns.callers_after(None).count(), 2);
+        assert!(!ns.may_present("+1"), "awaiting its verification");
+        assert!(ns.may_present("+2"));
+    }
 }

@@ -96,7 +96,7 @@ impl Namespace {
     /// Whether the account may present `number` as its caller ID: a verified caller ID of it,
     /// or a number it owns.
     pub fn may_present(&self, number: &str) -> bool {
-        self.caller_by_number.contains_key(number) || self.owned.contains(number)
+        self.caller_by_number(number).is_some_and(CallerId::verified) || self.owned.contains(number)
     }
 
     pub(super) fn is_empty(&self) -> bool {

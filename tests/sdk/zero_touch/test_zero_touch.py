@@ -10,6 +10,7 @@ from pathlib import Path
 import plivo
 import pytest
 import telnyx
+from signalwire.rest import RestClient as SignalWire
 from sms77api.Sms77api import Sms77api
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client as Twilio
@@ -81,3 +82,14 @@ def test_telnyx():
         hooks.wait_for(2)
     finally:
         hooks.close()
+
+
+def test_signalwire():
+    project = "5e1d0000-0000-4000-8000-0000000zero"
+    control(f"/_mock/reset?account={project}", {})
+    # A Space as production names it: the SDK speaks HTTPS to it, through the proxy.
+    callers = SignalWire(project=project, token="PTzero", host="example.signalwire.com").verified_callers
+    id = callers.create(number="+12025551234", name="Zero")["id"]
+    code = control(f"/_mock/codes/latest?number=%2B12025551234&account={project}")["code"]
+    assert callers.submit_verification(id, verification_code=code)["status"] == "Verified"
+    assert [c["name"] for c in callers.list()["data"]] == ["Zero"]
