@@ -1,6 +1,9 @@
 //! `callerid-mock env`: the shell lines that route unmodified SDKs to a running server through
 //! its proxy, and the files they point at (the server's CA, a bundle of it with the system's
-//! roots, two shims for clients that read no proxy variable).
+//! roots, the same as a Java trust store, a PHP ini file naming it, two shims for clients that
+//! read no proxy variable).
+
+mod jks;
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +39,14 @@ pub fn env_lines(
     let shim = FETCH_SHIM.replace("__EMULATOR__", url.trim_end_matches('/')).replace("__HOSTS__", &json_array(hosts));
     write(&python.join("sitecustomize.py"), SITECUSTOMIZE)?;
     write(&node, &shim)?;
+    // The JVM and PHP read no CA variable: a trust store, and an ini file PHP scans.
+    let (store, php) = (dir.join("java").join("truststore.jks"), dir.join("php"));
+    write_bytes(&store, &jks::trust_store(&format!("{system}\n{pem}")))?;
+    let bundle_path = bundle.to_string_lossy().into_owned();
+    write(
+        &php.join("callerid-mock.ini"),
+        &format!("curl.cainfo=\"{bundle_path}\"\nopenssl.cafile=\"{bundle_path}\"\n"),
+    )?;
     let (proxy, ca, bundle) =
         (quote(url.trim_end_matches('/')), quote(&ca.to_string_lossy()), quote(&bundle.to_string_lossy()));
     let direct = quote(&no_proxy(url));
@@ -63,11 +74,30 @@ pub fn env_lines(
     out.push_str(&format!("export PYTHONPATH={python}\"${{PYTHONPATH:+:$PYTHONPATH}}\"\n"));
     let node = quote(&format!("--require \"{}\"", node.to_string_lossy()));
     out.push_str(&format!("export NODE_OPTIONS={node}\"${{NODE_OPTIONS:+ $NODE_OPTIONS}}\"\n"));
+    // PHP scans its own ini directory (the leading empty entry) and then this one.
+    let php = quote(&php.to_string_lossy());
+    out.push_str(&format!("export PHP_INI_SCAN_DIR=\"${{PHP_INI_SCAN_DIR:-}}\":{php}\n"));
+    let java = quote(&java_options(url, &store.to_string_lossy()));
+    out.push_str(&format!("export JAVA_TOOL_OPTIONS={java}\"${{JAVA_TOOL_OPTIONS:+ $JAVA_TOOL_OPTIONS}}\"\n"));
     // The public keys the providers' webhooks verify with (Telnyx's SDKs read TELNYX_PUBLIC_KEY).
     for (name, key) in keys {
         out.push_str(&format!("export {name}={}\n", quote(key)));
     }
     Ok(out)
+}
+
+/// The JVM's proxy and trust store, as system properties: the JVM reads no proxy variable.
+fn java_options(url: &str, store: &str) -> String {
+    let (host, port) = host_and_port(url);
+    let direct: Vec<String> =
+        no_proxy(url).split(',').map(|h| if h.contains(':') { format!("[{h}]") } else { h.to_owned() }).collect();
+    format!(
+        "-Dhttps.proxyHost={host} -Dhttps.proxyPort={port} -Dhttp.proxyHost={host} -Dhttp.proxyPort={port} \
+         -Dhttp.nonProxyHosts={} -Djavax.net.ssl.trustStore={store} -Djavax.net.ssl.trustStorePassword={} \
+         -Djavax.net.ssl.trustStoreType=JKS",
+        direct.join("|"),
+        jks::PASSWORD
+    )
 }
 
 /// Where `env` keeps its files without `--dir`: the CA directory's `env/`.
@@ -79,6 +109,12 @@ pub fn default_dir() -> Option<PathBuf> {
 fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::create_dir_all(path.parent().expect("a file in a directory"))
         .and_then(|()| std::fs::write(path, text))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::create_dir_all(path.parent().expect("a file in a directory"))
+        .and_then(|()| std::fs::write(path, bytes))
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -98,20 +134,26 @@ fn json_array(items: &[&str]) -> String {
 /// network), so that control-plane calls to it are never sent to it as a proxy.
 fn no_proxy(url: &str) -> String {
     let mut hosts = vec!["localhost", "127.0.0.1", "::1"];
-    let authority = url.split("://").nth(1).unwrap_or(url).split('/').next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(host, _)| host),
-    };
+    let (host, _) = host_and_port(url);
     if !host.is_empty() && !hosts.contains(&host) {
         hosts.push(host);
     }
     hosts.join(",")
 }
 
+/// The host (without brackets) and port of `url` (80 when it names none).
+fn host_and_port(url: &str) -> (&str, u16) {
+    let authority = url.split("://").nth(1).unwrap_or(url).split('/').next().unwrap_or_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or((v6, ""), |(host, rest)| (host, rest.trim_start_matches(':'))),
+        None => authority.rsplit_once(':').unwrap_or((authority, "")),
+    };
+    (host, port.parse().unwrap_or(80))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::no_proxy;
+    use super::{env_lines, java_options, no_proxy};
 
     #[test]
     fn no_proxy_names_loopback_and_the_servers_own_host() {
@@ -119,5 +161,32 @@ mod tests {
         assert_eq!(no_proxy("http://callerid-mock:8484"), "localhost,127.0.0.1,::1,callerid-mock");
         assert_eq!(no_proxy("http://[fd00::1]:8484/"), "localhost,127.0.0.1,::1,fd00::1");
         assert_eq!(no_proxy("http://mock.test"), "localhost,127.0.0.1,::1,mock.test");
+    }
+
+    #[test]
+    fn the_jvm_gets_the_proxy_the_direct_hosts_and_the_trust_store_as_properties() {
+        assert_eq!(
+            java_options("http://callerid-mock:8484", "/t/truststore.jks"),
+            "-Dhttps.proxyHost=callerid-mock -Dhttps.proxyPort=8484 -Dhttp.proxyHost=callerid-mock \
+             -Dhttp.proxyPort=8484 -Dhttp.nonProxyHosts=localhost|127.0.0.1|[::1]|callerid-mock \
+             -Djavax.net.ssl.trustStore=/t/truststore.jks -Djavax.net.ssl.trustStorePassword=changeit \
+             -Djavax.net.ssl.trustStoreType=JKS"
+        );
+        assert!(java_options("http://[fd00::1]:9/", "s").contains("-Dhttps.proxyHost=fd00::1 -Dhttps.proxyPort=9 "));
+    }
+
+    #[test]
+    fn php_and_the_jvm_keep_what_the_user_set_and_read_the_files_written() {
+        let dir = std::env::temp_dir().join(format!("callerid-mock-env-{}", std::process::id()));
+        let lines = env_lines("http://127.0.0.1:8484", &dir, "", &["api.twilio.com"], &[]).unwrap();
+        let php = dir.join("php");
+        assert!(lines.contains(&format!("export PHP_INI_SCAN_DIR=\"${{PHP_INI_SCAN_DIR:-}}\":'{}'\n", php.display())));
+        assert!(lines.contains("\"${JAVA_TOOL_OPTIONS:+ $JAVA_TOOL_OPTIONS}\"\n"), "{lines}");
+        let ini = std::fs::read_to_string(php.join("callerid-mock.ini")).unwrap();
+        let bundle = dir.join("bundle.pem");
+        assert_eq!(ini, format!("curl.cainfo=\"{0}\"\nopenssl.cafile=\"{0}\"\n", bundle.display()));
+        let store = std::fs::read(dir.join("java").join("truststore.jks")).unwrap();
+        assert_eq!(&store[..4], &[0xFE, 0xED, 0xFE, 0xED]);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -124,11 +124,33 @@ proxy_curl() {
   return $ok
 }
 
+# PHP with curl, for the PHP zero-touch check: Debian's php-cli and php-curl, installed with
+# apt-get when missing and we are root (Packagist, and so PHP's SDKs, is not reachable here).
+php_ready() {
+  php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "sdk: installing Debian's php-cli and php-curl"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli php-curl) \
+      >"$sdk/apt-php.log" 2>&1 || tail -5 "$sdk/apt-php.log" >&2
+  fi
+  php -r 'exit(function_exists("curl_init") ? 0 : 1);' 2>/dev/null && return 0
+  needs php-with-curl
+}
+
+# twilio-java and plivo-java at production settings; JAVA_TOOL_OPTIONS from `env` reaches the
+# test JVM (and Maven's own, offline: the Java step downloaded everything).
+java_zero_touch() {
+  (cd "$here/java" && mvn -B -o -Dmaven.repo.local="$sdk/m2" -Dstyle.color=never test -Dtest=ZeroTouchTest 2>&1 |
+    grep -E 'Tests run|FAIL|ERROR|BUILD|expected|Exception' | grep -v '^\[INFO\] *$' | grep -v '^Picked up JAVA_TOOL_OPTIONS')
+}
+
 zero_touch_all() {
   local ok=0
   zero_touch "$sdk/venv/bin/python" -m pytest -q -p no:cacheprovider "$here/zero_touch" || ok=1
   zero_touch env NODE_PATH="$sdk/node/node_modules" node --test --test-timeout=60000 "$here/zero_touch/zero_touch.test.js" || ok=1
   zero_touch proxy_curl || ok=1
+  if command -v mvn >/dev/null; then zero_touch java_zero_touch || ok=1; fi
+  if php_ready; then zero_touch php "$here/zero_touch/zero_touch.php" || ok=1; fi
   return $ok
 }
 
