@@ -162,6 +162,18 @@ pub(crate) fn empty(status: StatusCode, content_type: Option<&'static str>) -> R
     res
 }
 
+/// A JSON body's fields, as the JSON APIs read them: an empty (or blank) body has none; `None`
+/// when the body is not a JSON object.
+pub fn json_object(body: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Some(serde_json::Map::new());
+    }
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(map)) => Some(map),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,15 +207,6 @@ fn requests_are_refused_in_signalwires_shapes() {
 }
 
 #[test]
-fn seven_keeps_api_and_signalwire_its_nested_prefix() {
-    let s = TestServer::start();
-    // seven's /api routes answer as before, beside SignalWire's /api/relay/rest.
-    let seven = s.seven(common::SEVEN_KEY, "number=%2B12025551234");
-    assert_eq!(seven.status, 200, "{}", seven.body);
-    assert_eq!(s.signalwire("GET", "verified_caller_ids", None).status, 200);
-}
-
-#[test]
 fn an_awaiting_record_survives_export_and_import_and_can_still_be_verified() {
     let s = TestServer::start();
     let id = create(&s, "+12025551234").json()["id"].as_str().unwrap().to_owned();

@@ -27,14 +27,7 @@ const LIST_PATH: &str = "/api/relay/rest/verified_caller_ids";
 
 /// A JSON body's fields; an empty body has none.
 pub(super) fn body(req: &Request) -> Result<Map<String, Value>> {
-    let raw = req.body.as_ref();
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(raw) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(SignalWireError::Status(StatusCode::BAD_REQUEST)),
-    }
+    http::json_object(&req.body).ok_or(SignalWireError::Status(StatusCode::BAD_REQUEST))
 }
 
 /// A string field; `null` is absent, another type is refused.

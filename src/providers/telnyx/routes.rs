@@ -24,14 +24,7 @@ const MAX_EXTENSION: usize = 50;
 
 /// A JSON body's fields; an empty body has none.
 pub(super) fn body(req: &Request) -> Result<Map<String, Value>> {
-    let raw = req.body.as_ref();
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(raw) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(TelnyxError::InvalidJson),
-    }
+    http::json_object(&req.body).ok_or(TelnyxError::InvalidJson)
 }
 
 /// A string field; `null` is absent, another type is refused.
