@@ -106,7 +106,7 @@ async fn respond(app: &App, req: hyper::Request<Incoming>) -> Result<Response, A
                 let req = Request::new(parts.method, &path_and_query, parts.headers, body);
                 provider_request(app, provider, &req, rest, started).await?
             }
-            Err(e) => close(provider.refuse(app.core(), refusal(app, &e))),
+            Err(e) => close(provider.refuse(app.core(), path, refusal(app, &e))),
         },
         _ => http::json(StatusCode::NOT_FOUND, &json!({"error": "no such route", "status": 404})),
     };
@@ -140,7 +140,7 @@ async fn provider_request(
     let core = app.core();
     let Prepared { target, run } = provider.prepare(core, req, rest);
     let fault = app.faults().check(&target, core.ids());
-    let not_saved = |cause: &str| provider.refuse(core, Refusal::NotSaved(cause));
+    let not_saved = |cause: &str| provider.refuse(core, &req.path, Refusal::NotSaved(cause));
     let res = match fault {
         None => synced(app, async { run() }, not_saved).await,
         Some(Action::Latency { min_ms, .. }) => {
@@ -148,7 +148,7 @@ async fn provider_request(
             synced(app, async { run() }, not_saved).await
         }
         Some(Action::Error { status, code, message }) => {
-            provider.refuse(core, Refusal::Injected { status, code, message: &message })
+            provider.refuse(core, &req.path, Refusal::Injected { status, code, message: &message })
         }
         Some(Action::Reset) => {
             record(app, provider, req, &target, 0, started);

@@ -5,6 +5,7 @@
 //! Adding a provider: a folder here with a `Provider` and an `Options`, and its name in the
 //! [`registry!`] line at the bottom of this file. Nothing outside the folder names it.
 
+pub(crate) mod compat;
 pub(crate) mod voice_xml;
 
 use crate::core::ids::Ids;
@@ -44,8 +45,9 @@ pub(crate) trait Provider: Send + Sync {
     /// Parses a request once (`rest` is the path after the prefix): what it is, for fault rules
     /// and the journal, and the work that answers it.
     fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a>;
-    /// Answers a request the server refuses before (or instead of) the provider's own work.
-    fn refuse(&self, core: &Core, why: Refusal) -> Response;
+    /// Answers a request for `path` that the server refuses before (or instead of) the
+    /// provider's own work (the path tells a provider with several APIs which one's shape).
+    fn refuse(&self, core: &Core, path: &str, why: Refusal) -> Response;
     /// A fresh caller-ID id in the provider's shape.
     fn caller_id_id(&self, ids: &Ids) -> String;
     /// The webhook that tells the application a validation call ended, if it asked for one.

@@ -229,12 +229,17 @@ impl Drop for TestServer {
 /// What Twilio's RequestValidator computes for a request to `url` with form `params`, signed
 /// with [`AUTH_TOKEN`].
 pub fn twilio_signature(url: &str, params: &[(String, String)]) -> String {
+    signature_with(AUTH_TOKEN, url, params)
+}
+
+/// The 2010 dialect's webhook signature (Twilio's, SignalWire's Compatibility API's) with `token`.
+pub fn signature_with(token: &str, url: &str, params: &[(String, String)]) -> String {
     use base64::Engine as _;
     use hmac::{Hmac, KeyInit, Mac};
     let mut sorted = params.to_vec();
     sorted.sort();
     let data: String = std::iter::once(url.to_owned()).chain(sorted.iter().map(|(k, v)| format!("{k}{v}"))).collect();
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(AUTH_TOKEN.as_bytes()).unwrap();
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(token.as_bytes()).unwrap();
     mac.update(data.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }

@@ -13,6 +13,12 @@ fn req(method: &'static str, rest: &str) -> Req {
         .header("Authorization", basic(SIGNALWIRE_PROJECT, SIGNALWIRE_TOKEN))
 }
 
+/// The Compatibility API (Twilio's dialect), for its calls.
+fn laml(method: &'static str, rest: &str) -> Req {
+    Req::new(method, format!("/api/laml/2010-04-01/Accounts/{SIGNALWIRE_PROJECT}/{rest}"))
+        .header("Authorization", basic(SIGNALWIRE_PROJECT, SIGNALWIRE_TOKEN))
+}
+
 impl kit::Row for Row {
     fn name(&self) -> &'static str {
         "signalwire"
@@ -51,11 +57,14 @@ impl kit::Row for Row {
     fn delete(&self, _: &str, id: &str) -> Option<Req> {
         Some(req("DELETE", &format!("verified_caller_ids/{id}")))
     }
-    /// `{"error": "<reason>"}` for a status alone, `{"errors": [{code, title, detail, status}]}`.
+    /// The Space API: `{"error": "<reason>"}` for a status alone, `{"errors": [{code, title,
+    /// detail, status}]}`; the Compatibility API: Twilio's `{code, message, more_info, status}`.
     fn is_refusal(&self, res: &Resp) -> bool {
         res.status >= 400
             && serde_json::from_str::<Value>(&res.body).is_ok_and(|b| {
-                b["error"].is_string() || (b["errors"][0]["code"].is_string() && b["errors"][0]["detail"].is_string())
+                b["error"].is_string()
+                    || (b["errors"][0]["code"].is_string() && b["errors"][0]["detail"].is_string())
+                    || (b["code"].is_number() && b["more_info"].is_string() && b["status"] == res.status)
             })
     }
     fn no_route(&self) -> Req {
@@ -66,6 +75,7 @@ impl kit::Row for Row {
     }
     fn operations(&self) -> Vec<(&'static str, Req)> {
         let id = "00000000-0000-4000-8000-000000000000";
+        let call = "CA00000000000000000000000000000000";
         vec![
             ("create", self.create("+12025550141")),
             ("list", self.list(2, None).unwrap()),
@@ -77,6 +87,11 @@ impl kit::Row for Row {
                 req("PUT", &format!("verified_caller_ids/{id}/verification")).json(json!({ "verification_code": "1" })),
             ),
             ("redial", req("POST", &format!("verified_caller_ids/{id}/verification"))),
+            ("create_call", laml("POST", "Calls.json").form("")),
+            ("list_calls", laml("GET", "Calls.json")),
+            ("fetch_call", laml("GET", &format!("Calls/{call}.json"))),
+            ("update_call", laml("POST", &format!("Calls/{call}.json")).form("")),
+            ("delete_call", laml("DELETE", &format!("Calls/{call}.json"))),
         ]
     }
 }

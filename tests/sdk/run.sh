@@ -114,6 +114,7 @@ proxy_curl() {
   expect_curl "Reception number invalid" -H "X-Api-Key: KEY" "https://gateway.sms77.io/api/validate_for_voice?number=0" || ok=1
   expect_curl total_results -H "Authorization: Bearer KEY" "https://api.telnyx.com/v2/verified_numbers" || ok=1
   expect_curl '"data":[]' -u "project:t" "https://example.signalwire.com/api/relay/rest/verified_caller_ids" || ok=1
+  expect_curl '"calls":[]' -u "project:t" "https://example.signalwire.com/api/laml/2010-04-01/Accounts/project/Calls.json" || ok=1
   answer=$(curl -s -o /dev/null -w '%{http_connect}' https://www.example.com/ || true)
   if [ "$answer" = 403 ]; then
     echo "  curl https://www.example.com/: the proxy refuses the tunnel (403)"

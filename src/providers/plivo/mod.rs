@@ -196,7 +196,7 @@ impl Provider for Api {
         })
     }
 
-    fn refuse(&self, core: &Core, why: Refusal) -> Response {
+    fn refuse(&self, core: &Core, _path: &str, why: Refusal) -> Response {
         PlivoError::from(why).render(core)
     }
 

@@ -116,7 +116,7 @@ impl Provider for Api {
         Prepared { target, run: Box::new(run) }
     }
 
-    fn refuse(&self, _core: &Core, why: Refusal) -> Response {
+    fn refuse(&self, _core: &Core, _path: &str, why: Refusal) -> Response {
         let e = match why {
             Refusal::Injected { status, code, message } => SevenError::Status {
                 status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

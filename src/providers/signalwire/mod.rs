@@ -18,8 +18,11 @@
 //! submits the code, at most 5 wrong ones per call; a redial places a new call with a new code,
 //! at most one a minute and ten a week per number. Authentication is HTTP Basic with the project
 //! id and an API token; the project id is the state namespace.
+//!
+//! Calls from those caller IDs go through the Compatibility API ([`laml`]), Twilio's dialect.
 
 mod error;
+mod laml;
 mod routes;
 mod wire;
 
@@ -27,10 +30,12 @@ use std::time::Duration;
 
 use hyper::{Method, StatusCode};
 
+use super::compat::{callback, twiml};
 use super::{Prepared, Provider, Refusal};
 use crate::core::ids::Ids;
-use crate::core::model::AccountKey;
+use crate::core::model::{AccountKey, Call, CallError};
 use crate::core::{Auth, Core, CoreError};
+use crate::delivery::{Document, Webhook};
 use crate::faults::Target;
 use crate::http::{Request, Response};
 use error::SignalWireError;
@@ -102,8 +107,10 @@ impl Provider for Api {
         &["*.signalwire.com"]
     }
 
+    /// The Space API, and the Compatibility API (whose paths the SDK also sends without
+    /// `/api/laml`, served on a Space's host: see [`laml`]).
     fn prefixes(&self) -> &'static [&'static [&'static str]] {
-        &[&["api", "relay", "rest"]]
+        &[&["api", "relay", "rest"], &["api", "laml", "2010-04-01"]]
     }
 
     fn base_url(&self, origin: &str) -> String {
@@ -111,10 +118,26 @@ impl Provider for Api {
     }
 
     fn operations(&self) -> &'static [&'static str] {
-        &["create", "list", "fetch", "update", "delete", "verify", "redial"]
+        &[
+            "create",
+            "list",
+            "fetch",
+            "update",
+            "delete",
+            "verify",
+            "redial",
+            "create_call",
+            "list_calls",
+            "fetch_call",
+            "update_call",
+            "delete_call",
+        ]
     }
 
     fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
+        if let Some((account, rest)) = compatibility(req, rest) {
+            return laml::prepare(core, req, account, rest);
+        }
         let (user, token) = req.basic_auth().unwrap_or_default();
         let account = (!user.is_empty()).then(|| user.clone());
         let op = match route(req, rest) {
@@ -139,7 +162,10 @@ impl Provider for Api {
         Prepared { target, run: Box::new(run) }
     }
 
-    fn refuse(&self, _core: &Core, why: Refusal) -> Response {
+    fn refuse(&self, _core: &Core, path: &str, why: Refusal) -> Response {
+        if laml::owns(path) {
+            return laml::refuse(why);
+        }
         let e = match why {
             Refusal::Injected { status, code: _, message } => SignalWireError::Refused {
                 status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -163,6 +189,29 @@ impl Provider for Api {
 
     fn caller_id_id(&self, ids: &Ids) -> String {
         ids.uuid_v4()
+    }
+
+    fn call_moved(&self, call: &Call, ids: &Ids) -> Vec<Webhook> {
+        callback::call_moved(&laml::DIALECT, call, ids)
+    }
+
+    fn document(&self, call: &Call, ids: &Ids) -> Option<Document> {
+        callback::document(&laml::DIALECT, call, ids)
+    }
+
+    fn run_document(&self, core: &Core, call: &Call, read: Result<&[u8], &str>) -> Option<CallError> {
+        twiml::run(core, call, read)
+    }
+}
+
+/// A Compatibility API request: its account and the segments after `Accounts/{account}`. Under
+/// `/api/laml/2010-04-01` (`rest` is after it), or the SDK's bare `/2010-04-01/…` that reached
+/// this provider whole (a Space's host).
+fn compatibility<'a>(req: &Request, rest: &'a [&'a str]) -> Option<(&'a str, &'a [&'a str])> {
+    match rest {
+        ["Accounts", account, rest @ ..] if req.path.starts_with(laml::DIALECT.root) => Some((account, rest)),
+        [version, "Accounts", account, rest @ ..] if *version == laml::VERSION => Some((account, rest)),
+        _ => None,
     }
 }
 

@@ -147,7 +147,7 @@ impl Provider for Api {
         Prepared { target, run: Box::new(run) }
     }
 
-    fn refuse(&self, _core: &Core, why: Refusal) -> Response {
+    fn refuse(&self, _core: &Core, _path: &str, why: Refusal) -> Response {
         let (status, code, detail) = match why {
             Refusal::Injected { status, code, message } => (
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

@@ -14,17 +14,12 @@
 //! with the path's AccountSid as user name; the AccountSid is the state namespace. Every
 //! response carries `Twilio-Request-Id: RQ…`.
 
-mod callback;
-mod calls;
-mod error;
 mod routes;
-mod signature;
-mod twiml;
-mod wire;
 
 use hyper::header::HeaderValue;
 use hyper::{Method, StatusCode};
 
+use super::compat::{Dialect, callback, calls, twiml};
 use super::{Prepared, Provider, Refusal};
 use crate::core::{Auth, Core};
 use crate::core::ids::Ids;
@@ -32,16 +27,22 @@ use crate::core::model::{AccountKey, Call, CallError, Verification};
 use crate::delivery::{Document, Webhook};
 use crate::faults::Target;
 use crate::http::{Pairs, Request, Response};
-use error::TwilioError;
+use super::compat::error::RestError;
 
 /// The provider's name in the control plane and state files.
 const NAME: &str = "twilio";
 
-/// The API's root, for the URIs of its resources.
-const API: &str = "/2010-04-01";
-
-/// The attribute a call keeps the secret its webhooks are signed with in.
-const SIGNING_KEY: &str = "signing_key";
+/// How Twilio speaks the 2010 dialect (SignalWire's Compatibility API speaks it too).
+pub(crate) const DIALECT: Dialect = Dialect {
+    root: "/2010-04-01",
+    errors_url: "https://www.twilio.com/docs/errors/",
+    realm: "Twilio API",
+    brand: "Twilio",
+    user_agent: "TwilioProxy/1.1",
+    idempotency_header: "I-Twilio-Idempotency-Token",
+    signature_headers: &["X-Twilio-Signature"],
+    seller: "Twilio",
+};
 
 /// Twilio's flags (none yet).
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -59,15 +60,15 @@ impl Api {
 /// One Twilio operation with everything its request carries, parsed and checked: the work
 /// applies it and renders the answer, and a request that is not valid carries its error.
 enum Op<'a> {
-    Create(Result<routes::Create, TwilioError>),
-    List(Result<routes::ListQuery, TwilioError>),
+    Create(Result<routes::Create, RestError>),
+    List(Result<routes::ListQuery, RestError>),
     Fetch { sid: &'a str },
-    Update { sid: &'a str, friendly_name: Result<Option<String>, TwilioError> },
+    Update { sid: &'a str, friendly_name: Result<Option<String>, RestError> },
     Delete { sid: &'a str },
-    CreateCall(Result<calls::Create, TwilioError>),
-    ListCalls(Result<calls::Query, TwilioError>),
+    CreateCall(Result<calls::Create, RestError>),
+    ListCalls(Result<calls::Query, RestError>),
     FetchCall { sid: &'a str },
-    UpdateCall { sid: &'a str, update: Result<calls::Update, TwilioError> },
+    UpdateCall { sid: &'a str, update: Result<calls::Update, RestError> },
     DeleteCall { sid: &'a str },
 }
 
@@ -127,7 +128,7 @@ impl Provider for Api {
     fn prepare<'a>(&'a self, core: &'a Core, req: &'a Request, rest: &'a [&'a str]) -> Prepared<'a> {
         let (account, op) = match rest {
             ["Accounts", account, rest @ ..] if !rest.is_empty() => (*account, route(req, rest)),
-            _ => return prepared(core, None, "", None, move || Err(TwilioError::not_found(&req.path))),
+            _ => return prepared(core, None, "", None, move || Err(RestError::not_found(&req.path))),
         };
         let op = match op {
             Ok(op) => op,
@@ -138,8 +139,8 @@ impl Provider for Api {
         prepared(core, Some(account), op.name(), op.number(), move || {
             match auth {
                 Auth::Ok => {}
-                Auth::Unauthorized => return Err(TwilioError::unauthorized()),
-                Auth::Forbidden => return Err(TwilioError::forbidden()),
+                Auth::Unauthorized => return Err(RestError::unauthorized()),
+                Auth::Forbidden => return Err(RestError::forbidden()),
             }
             let key = AccountKey::new(NAME, account);
             let path = &req.path;
@@ -149,35 +150,35 @@ impl Provider for Api {
                 Op::Fetch { sid } => routes::fetch(core, &key, path, sid),
                 Op::Update { sid, friendly_name } => routes::update(core, &key, path, sid, friendly_name?),
                 Op::Delete { sid } => routes::delete(core, &key, path, sid),
-                Op::CreateCall(create) => calls::create(core, &key, path, create?, password),
-                Op::ListCalls(query) => calls::list(core, &key, &query?),
-                Op::FetchCall { sid } => calls::fetch(core, &key, path, sid),
-                Op::UpdateCall { sid, update } => calls::update(core, &key, path, sid, update?),
-                Op::DeleteCall { sid } => calls::delete(core, &key, path, sid),
+                Op::CreateCall(create) => calls::create(&DIALECT, core, &key, path, create?, password),
+                Op::ListCalls(query) => calls::list(&DIALECT, core, &key, &query?),
+                Op::FetchCall { sid } => calls::fetch(&DIALECT, core, &key, path, sid),
+                Op::UpdateCall { sid, update } => calls::update(&DIALECT, core, &key, path, sid, update?),
+                Op::DeleteCall { sid } => calls::delete(&DIALECT, core, &key, path, sid),
             }
         })
     }
 
-    fn refuse(&self, core: &Core, why: Refusal) -> Response {
+    fn refuse(&self, core: &Core, _path: &str, why: Refusal) -> Response {
         let e = match why {
             Refusal::Injected { status, code, message } => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let code = code.and_then(|c| u32::try_from(c).ok()).unwrap_or(u32::from(status.as_u16()));
-                TwilioError::new(status, code, message)
+                RestError::new(status, code, message)
             }
             // Twilio's dictionary has no code for these; like an injected fault without one, the
             // code is the status (20001 means "unknown parameters").
-            Refusal::BodyTooLarge { limit } => TwilioError::new(
+            Refusal::BodyTooLarge { limit } => RestError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 413,
                 format!("The request body is larger than {limit} bytes"),
             ),
             Refusal::BodyTimeout => {
-                TwilioError::new(StatusCode::REQUEST_TIMEOUT, 408, "The request body did not arrive in time")
+                RestError::new(StatusCode::REQUEST_TIMEOUT, 408, "The request body did not arrive in time")
             }
-            Refusal::NotSaved(cause) => TwilioError::unavailable(cause),
+            Refusal::NotSaved(cause) => RestError::unavailable(cause),
         };
-        with_request_id(core, e.render())
+        with_request_id(core, e.render(&DIALECT))
     }
 
     fn caller_id_id(&self, ids: &Ids) -> String {
@@ -185,15 +186,15 @@ impl Provider for Api {
     }
 
     fn call_ended(&self, v: &Verification, ids: &Ids) -> Option<Webhook> {
-        callback::call_ended(v, ids)
+        callback::call_ended(&DIALECT, v, ids)
     }
 
     fn call_moved(&self, call: &Call, ids: &Ids) -> Vec<Webhook> {
-        callback::call_moved(call, ids)
+        callback::call_moved(&DIALECT, call, ids)
     }
 
     fn document(&self, call: &Call, ids: &Ids) -> Option<Document> {
-        callback::document(call, ids)
+        callback::document(&DIALECT, call, ids)
     }
 
     fn run_document(&self, core: &Core, call: &Call, read: Result<&[u8], &str>) -> Option<CallError> {
@@ -207,11 +208,11 @@ fn prepared<'a>(
     account: Option<&str>,
     operation: &'static str,
     number: Option<String>,
-    run: impl FnOnce() -> Result<Response, TwilioError> + Send + 'a,
+    run: impl FnOnce() -> Result<Response, RestError> + Send + 'a,
 ) -> Prepared<'a> {
     Prepared {
         target: Target { provider: NAME, operation, account: account.map(str::to_owned), number },
-        run: Box::new(move || with_request_id(core, run().unwrap_or_else(|e| e.render()))),
+        run: Box::new(move || with_request_id(core, run().unwrap_or_else(|e| e.render(&DIALECT)))),
     }
 }
 
@@ -224,20 +225,20 @@ fn with_request_id(core: &Core, mut res: Response) -> Response {
 
 /// Matches the segments after `Accounts/{AccountSid}` and parses what the operation reads: the
 /// resource, then the format its last segment asks for (`.json`; any other answers 406).
-fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, TwilioError> {
+fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, RestError> {
     let op = match rest {
         [last] => match last.strip_suffix(".json").unwrap_or(last) {
             "OutgoingCallerIds" | "OutgoingCallerIds.xml" | "OutgoingCallerIds.csv" => match req.method {
                 Method::POST => Op::Create(routes::Create::parse(&Pairs::form(&req.body))),
                 Method::GET => Op::List(routes::ListQuery::parse(&req.query_pairs())),
-                _ => return Err(TwilioError::method_not_allowed()),
+                _ => return Err(RestError::method_not_allowed()),
             },
             "Calls" | "Calls.xml" | "Calls.csv" => match req.method {
                 Method::POST => Op::CreateCall(calls::Create::parse(&Pairs::form(&req.body))),
                 Method::GET => Op::ListCalls(calls::Query::parse(&req.query_pairs())),
-                _ => return Err(TwilioError::method_not_allowed()),
+                _ => return Err(RestError::method_not_allowed()),
             },
-            _ => return Err(TwilioError::not_found(&req.path)),
+            _ => return Err(RestError::not_found(&req.path)),
         },
         ["OutgoingCallerIds", sid] => {
             let sid = sid.rsplit_once('.').map_or(*sid, |(sid, _)| sid);
@@ -248,7 +249,7 @@ fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, TwilioError> {
                     Op::Update { sid, friendly_name: routes::friendly_name(&Pairs::form(&req.body)) }
                 }
                 Method::DELETE => Op::Delete { sid },
-                _ => return Err(TwilioError::method_not_allowed()),
+                _ => return Err(RestError::method_not_allowed()),
             }
         }
         ["Calls", sid] => {
@@ -257,13 +258,13 @@ fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, TwilioError> {
                 Method::GET => Op::FetchCall { sid },
                 Method::POST => Op::UpdateCall { sid, update: calls::Update::parse(&Pairs::form(&req.body)) },
                 Method::DELETE => Op::DeleteCall { sid },
-                _ => return Err(TwilioError::method_not_allowed()),
+                _ => return Err(RestError::method_not_allowed()),
             }
         }
-        _ => return Err(TwilioError::not_found(&req.path)),
+        _ => return Err(RestError::not_found(&req.path)),
     };
     if !rest.last().is_some_and(|last| last.ends_with(".json")) {
-        return Err(TwilioError::NotJson);
+        return Err(RestError::NotJson);
     }
     Ok(op)
 }
@@ -274,7 +275,7 @@ mod tests {
     use hyper::body::Bytes;
     use hyper::header::HeaderMap;
 
-    fn route_of(method: Method, rest: &[&'static str]) -> Result<&'static str, TwilioError> {
+    fn route_of(method: Method, rest: &[&'static str]) -> Result<&'static str, RestError> {
         let req = Request::new(method, "/", HeaderMap::new(), Bytes::new());
         route(&req, rest).map(|op| op.name())
     }
@@ -297,10 +298,10 @@ mod tests {
 
     #[test]
     fn other_formats_are_not_json_and_other_paths_not_found() {
-        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds.xml"]), Err(TwilioError::NotJson));
-        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds"]), Err(TwilioError::NotJson));
-        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds", "PN1"]), Err(TwilioError::NotJson));
-        assert!(matches!(route_of(Method::GET, &["Messages.json"]), Err(TwilioError::Api { .. })));
-        assert!(matches!(route_of(Method::PATCH, &["OutgoingCallerIds.json"]), Err(TwilioError::Api { .. })));
+        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds.xml"]), Err(RestError::NotJson));
+        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds"]), Err(RestError::NotJson));
+        assert_eq!(route_of(Method::GET, &["OutgoingCallerIds", "PN1"]), Err(RestError::NotJson));
+        assert!(matches!(route_of(Method::GET, &["Messages.json"]), Err(RestError::Api { .. })));
+        assert!(matches!(route_of(Method::PATCH, &["OutgoingCallerIds.json"]), Err(RestError::Api { .. })));
     }
 }

@@ -7,14 +7,15 @@ use std::time::Duration;
 use hyper::StatusCode;
 use phonenumber::country::Id as Region;
 
-use super::error::TwilioError;
-use super::wire::{OutgoingCallerId, Page, ValidationRequest};
+use super::DIALECT;
+use crate::providers::compat::error::RestError;
+use crate::providers::compat::wire::{OutgoingCallerId, Page, ValidationRequest};
 use crate::core::model::{AccountKey, CallbackSpec, CallerId};
 use crate::core::phone::{self, Number};
 use crate::core::{CallerLookup, CallerQuery, Core, NewVerification, Start};
 use crate::http::{self, Pairs, Response};
 
-type Result<T = Response> = std::result::Result<T, TwilioError>;
+type Result<T = Response> = std::result::Result<T, RestError>;
 
 const MAX_FRIENDLY_NAME: usize = 64;
 const MAX_CALL_DELAY: u64 = 60;
@@ -42,9 +43,9 @@ impl Create {
         let raw = p
             .get("PhoneNumber")
             .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| TwilioError::bad_request(21401, "A 'PhoneNumber' is required"))?;
+            .ok_or_else(|| RestError::bad_request(21401, "A 'PhoneNumber' is required"))?;
         let number = parse_number(raw).ok_or_else(|| {
-            TwilioError::bad_request(21401, format!("The phone number you specified was not a valid phone number: {raw}"))
+            RestError::bad_request(21401, format!("The phone number you specified was not a valid phone number: {raw}"))
         })?;
         let friendly_name = match p.get("FriendlyName") {
             Some(name) => check_friendly_name(name)?.to_owned(),
@@ -53,7 +54,7 @@ impl Create {
         let call_delay = match p.get("CallDelay") {
             None => 0,
             Some(d) => d.trim().parse::<u64>().ok().filter(|d| *d <= MAX_CALL_DELAY).ok_or_else(|| {
-                TwilioError::bad_request(21454, "Call delay specified must be an integer between 0 and 60")
+                RestError::bad_request(21454, "Call delay specified must be an integer between 0 and 60")
             })?,
         };
         Ok(Create { number, friendly_name, call_delay, callback: callback_spec(p)? })
@@ -68,7 +69,7 @@ pub(super) fn friendly_name(p: &Pairs) -> Result<Option<String>> {
 fn check_friendly_name(name: &str) -> Result<&str> {
     let len = name.chars().count();
     if len == 0 || len > MAX_FRIENDLY_NAME {
-        return Err(TwilioError::bad_request(20002, "FriendlyName must be between 1 and 64 characters long"));
+        return Err(RestError::bad_request(20002, "FriendlyName must be between 1 and 64 characters long"));
     }
     Ok(name)
 }
@@ -77,12 +78,12 @@ fn callback_spec(p: &Pairs) -> Result<Option<CallbackSpec>> {
     let method = match p.get("StatusCallbackMethod").map(str::to_ascii_uppercase).as_deref() {
         None | Some("POST") => "POST",
         Some("GET") => "GET",
-        Some(_) => return Err(TwilioError::bad_request(22106, "StatusCallbackMethod must be GET or POST")),
+        Some(_) => return Err(RestError::bad_request(22106, "StatusCallbackMethod must be GET or POST")),
     };
     let Some(url) = p.get("StatusCallback").filter(|u| !u.is_empty()) else { return Ok(None) };
-    let (base, _) = super::callback::overrides(url);
+    let (base, _) = crate::providers::compat::callback::overrides(url);
     if !(base.starts_with("http://") || base.starts_with("https://")) || base.parse::<hyper::Uri>().is_err() {
-        return Err(TwilioError::bad_request(21609, format!("The StatusCallback URL {url} is not a valid URL.")));
+        return Err(RestError::bad_request(21609, format!("The StatusCallback URL {url} is not a valid URL.")));
     }
     Ok(Some(CallbackSpec { url: url.to_owned(), method, signing_key: None }))
 }
@@ -112,7 +113,7 @@ impl ListQuery {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or_else(|| TwilioError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
+                .ok_or_else(|| RestError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
         };
         let page = match p.get("Page") {
             None => 0,
@@ -139,8 +140,8 @@ impl ListQuery {
     }
 }
 
-fn invalid_token() -> TwilioError {
-    TwilioError::bad_request(21481, "The PageToken in the requested URL was not valid")
+fn invalid_token() -> RestError {
+    RestError::bad_request(21481, "The PageToken in the requested URL was not valid")
 }
 
 /// The password the request authenticated with signs its callbacks, unless the account has a
@@ -158,7 +159,7 @@ pub(super) fn create(core: &Core, key: &AccountKey, path: &str, c: Create, passw
     )
     .with_label(c.friendly_name)
     .with_callback(callback);
-    let v = core.start_verification(new).map_err(|e| TwilioError::core(e, path))?;
+    let v = core.start_verification(new).map_err(|e| RestError::core(&DIALECT, e, path))?;
     Ok(http::json(
         StatusCode::OK,
         &ValidationRequest {
@@ -172,18 +173,18 @@ pub(super) fn create(core: &Core, key: &AccountKey, path: &str, c: Create, passw
 }
 
 pub(super) fn fetch(core: &Core, key: &AccountKey, path: &str, sid: &str) -> Result {
-    let caller = core.caller_id(key, CallerLookup::Id(sid)).ok_or_else(|| TwilioError::not_found(path))?;
-    Ok(http::json(StatusCode::OK, &OutgoingCallerId::new(key, caller)))
+    let caller = core.caller_id(key, CallerLookup::Id(sid)).ok_or_else(|| RestError::not_found(path))?;
+    Ok(http::json(StatusCode::OK, &OutgoingCallerId::new(DIALECT.root, key, caller)))
 }
 
 pub(super) fn update(core: &Core, key: &AccountKey, path: &str, sid: &str, label: Option<String>) -> Result {
     let caller =
-        core.update_caller_id(key, CallerLookup::Id(sid), label, &[]).map_err(|e| TwilioError::core(e, path))?;
-    Ok(http::json(StatusCode::OK, &OutgoingCallerId::new(key, caller)))
+        core.update_caller_id(key, CallerLookup::Id(sid), label, &[]).map_err(|e| RestError::core(&DIALECT, e, path))?;
+    Ok(http::json(StatusCode::OK, &OutgoingCallerId::new(DIALECT.root, key, caller)))
 }
 
 pub(super) fn delete(core: &Core, key: &AccountKey, path: &str, sid: &str) -> Result {
-    core.delete_caller_id(key, CallerLookup::Id(sid)).map_err(|e| TwilioError::core(e, path))?;
+    core.delete_caller_id(key, CallerLookup::Id(sid)).map_err(|e| RestError::core(&DIALECT, e, path))?;
     Ok(http::empty(StatusCode::NO_CONTENT, None))
 }
 
@@ -234,7 +235,7 @@ pub(super) fn list(core: &Core, key: &AccountKey, q: &ListQuery) -> Result {
         previous_page_uri: (page > 0).then(|| page_uri(page - 1, records.first().map(|c| ("PB", &*c.id)))),
         start: first,
         uri: page_uri(page, q.token.as_ref().map(|(t, _)| ("", t.as_str()))),
-        outgoing_caller_ids: records.into_iter().map(|c| OutgoingCallerId::new(key, c)).collect(),
+        outgoing_caller_ids: records.into_iter().map(|c| OutgoingCallerId::new(DIALECT.root, key, c)).collect(),
     };
     Ok(http::json(StatusCode::OK, &body))
 }

@@ -10,6 +10,7 @@ const twilio = require('twilio');
 const plivo = require('plivo');
 const Telnyx = require('telnyx');
 const { Client, ValidateResource, VoiceResource } = require('@seven.io/client');
+const { RestClient: SignalWire } = require('@signalwire/compatibility-api');
 
 const { control, receiver } = require(path.join(__dirname, '..', 'node', 'emulator.js'));
 
@@ -97,3 +98,29 @@ test('telnyx', async () => {
     hooks.close();
   }
 });
+
+test('signalwire: the Compatibility SDK calls from a caller ID verified through the Space API', async () => {
+  const project = '5e1d0000-0000-4000-8000-0000000c0de5';
+  await control(`/_mock/reset?account=${project}`, {});
+  // The Compatibility SDK speaks HTTPS to the Space it is given: through the proxy.
+  const client = SignalWire(project, 'PTnode', { signalwireSpaceUrl: 'example.signalwire.com' });
+  const call = { to: '+14155550100', from: '+14158675309', twiml: '<Response/>' };
+  await assert.rejects(client.calls.create(call), (e) => e.status === 400 && e.code === 21210);
+  // The Space API verifies the number (reached directly here, as the REST SDK reaches it).
+  const auth = `Basic ${Buffer.from(`${project}:PTnode`).toString('base64')}`;
+  const space = (path, method, body) =>
+    fetch(`${process.env.CALLERID_MOCK_URL}/api/relay/rest/${path}`, {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    }).then((res) => res.json());
+  const created = await space('verified_caller_ids', 'POST', { number: '+14158675309', name: 'Node' });
+  const { code } = await control(`/_mock/codes/latest?number=%2B14158675309&account=${project}`);
+  const verified = await space(`verified_caller_ids/${created.id}/verification`, 'PUT', { verification_code: code });
+  assert.equal(verified.status, 'Verified');
+  const placed = await client.calls.create(call);
+  assert.match(placed.uri, /^\/api\/laml\/2010-04-01\/Accounts\//);
+  assert.equal((await client.calls(placed.sid).fetch()).status, 'ringing');
+  assert.equal((await client.calls(placed.sid).update({ status: 'canceled' })).status, 'canceled');
+});
+

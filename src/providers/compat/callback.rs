@@ -1,9 +1,9 @@
-//! Twilio's webhooks: the validation call's `StatusCallback` (the voice-request parameters
+//! The dialect's webhooks: the validation call's `StatusCallback` (the voice-request parameters
 //! plus `VerificationStatus`, and `OutgoingCallerIdSid` on success), an outbound call's status
 //! callbacks for the `StatusCallbackEvent`s it asked for (`initiated ringing answered
 //! completed`), and the request for an answered call's TwiML (its `Url`). Each is sent as a form
-//! POST or a GET query per its method, signed with `X-Twilio-Signature`, and delivered as Twilio
-//! delivers webhooks: one retry after a failed connection, none after an HTTP error, unless the
+//! POST or a GET query per its method, signed in the dialect's signature headers, and delivered as
+//! Twilio delivers webhooks: one retry after a failed connection, none after an HTTP error, unless the
 //! URL's fragment overrides it (Twilio's connection overrides: `#ct=`, `#rt=`, `#tt=`, `#rc=`,
 //! `#rp=`). The fragment is never sent, and the signature is over the URL without it.
 
@@ -13,8 +13,8 @@ use crate::core::ids::Ids;
 use crate::core::model::{AccountKey, Call, CallState, Verification, VerificationState};
 use crate::delivery::{Document, Policy, RetryOn, Subject, Webhook};
 
-use super::SIGNING_KEY;
 use super::signature::sign;
+use super::{Dialect, SIGNING_KEY};
 
 /// The number the validation call comes from (`From`/`Caller`): Twilio's test number, which is
 /// also the magic number a validation call to answers itself (`docs/control-plane.md`).
@@ -23,23 +23,22 @@ const CALLER: &str = "+15005550006";
 /// The call progress events a `StatusCallbackEvent` may name, in the order a call reaches them.
 pub(crate) const EVENTS: [&str; 4] = ["initiated", "ringing", "answered", "completed"];
 
-pub(crate) fn call_ended(v: &Verification, ids: &Ids) -> Option<Webhook> {
+pub(crate) fn call_ended(d: &Dialect, v: &Verification, ids: &Ids) -> Option<Webhook> {
     let callback = v.callback.as_ref()?;
     let call_status = v.call_status?;
     let success = v.state == VerificationState::Verified;
-    let mut params =
-        voice_params(&v.key, &v.id, call_status.as_str(), CALLER, &v.phone_number);
+    let mut params = voice_params(&v.key, &v.id, call_status.as_str(), CALLER, &v.phone_number);
     params.push(pair("VerificationStatus", if success { "success" } else { "failed" }));
     if let (true, Some(sid)) = (success, &v.caller_id) {
         params.push(pair("OutgoingCallerIdSid", sid));
     }
     let to = Target { key: &v.key, subject: Subject::Verification(v.id.clone()), number: &v.phone_number };
-    Some(signed(to, &callback.url, callback.method, params, callback.signing_key.as_deref(), ids))
+    Some(signed(d, to, &callback.url, callback.method, params, callback.signing_key.as_deref(), ids))
 }
 
 /// The status callbacks of a call's last move, for the events it subscribed to (`completed`
 /// when it named none), numbered in the order they are sent.
-pub(crate) fn call_moved(call: &Call, ids: &Ids) -> Vec<Webhook> {
+pub(crate) fn call_moved(d: &Dialect, call: &Call, ids: &Ids) -> Vec<Webhook> {
     let attrs = &call.attributes;
     let Some(url) = attrs.get("StatusCallback").filter(|u| !u.is_empty()) else { return Vec::new() };
     let subscribed: Vec<&str> = match attrs.get("StatusCallbackEvent").filter(|e| !e.is_empty()) {
@@ -69,13 +68,13 @@ pub(crate) fn call_moved(call: &Call, ids: &Ids) -> Vec<Webhook> {
                 params.push(pair("CallDuration", &call.talk_time(*at).as_secs().to_string()));
             }
             let to = Target { key: &call.key, subject: Subject::Call(call.id.clone()), number: &call.to };
-            signed(to, url, method, params, signing_key, ids)
+            signed(d, to, url, method, params, signing_key, ids)
         })
         .collect()
 }
 
 /// How an answered call's TwiML is read: the `Twiml` it was given, or a request to its `Url`.
-pub(crate) fn document(call: &Call, ids: &Ids) -> Option<Document> {
+pub(crate) fn document(d: &Dialect, call: &Call, ids: &Ids) -> Option<Document> {
     let attrs = &call.attributes;
     if let Some(twiml) = attrs.get("Twiml") {
         return Some(Document::Inline(twiml.to_owned()));
@@ -83,7 +82,15 @@ pub(crate) fn document(call: &Call, ids: &Ids) -> Option<Document> {
     let url = attrs.get("Url")?;
     let params = voice_params(&call.key, &call.id, "in-progress", &call.from, &call.to);
     let to = Target { key: &call.key, subject: Subject::Call(call.id.clone()), number: &call.to };
-    Some(Document::Fetch(Box::new(signed(to, url, method(attrs.get("Method")), params, attrs.get(SIGNING_KEY), ids))))
+    Some(Document::Fetch(Box::new(signed(
+        d,
+        to,
+        url,
+        method(attrs.get("Method")),
+        params,
+        attrs.get(SIGNING_KEY),
+        ids,
+    ))))
 }
 
 /// The events a call's move to `state` sends.
@@ -135,6 +142,7 @@ struct Target<'a> {
 /// A webhook to `url` (its fragment read as connection overrides, then dropped) with `params`
 /// in the query (GET) or a form body (POST), signed with `signing_key`.
 fn signed(
+    d: &Dialect,
     to: Target,
     url: &str,
     method: &'static str,
@@ -152,19 +160,17 @@ fn signed(
         }
         _ => (base.to_owned(), encoded, params.clone()),
     };
-    let mut headers = vec![
-        pair("User-Agent", "TwilioProxy/1.1"),
-        pair("Accept", "*/*"),
-        pair("I-Twilio-Idempotency-Token", &ids.uuid_v4()),
-    ];
+    let mut headers =
+        vec![pair("User-Agent", d.user_agent), pair("Accept", "*/*"), pair(d.idempotency_header, &ids.uuid_v4())];
     if let Some(token) = signing_key {
-        headers.push(pair("X-Twilio-Signature", &sign(token, &url, &signed_params)));
+        let signature = sign(token, &url, &signed_params);
+        headers.extend(d.signature_headers.iter().map(|name| pair(name, &signature)));
     }
     if method == "POST" {
         headers.push(pair("Content-Type", "application/x-www-form-urlencoded"));
     }
     Webhook {
-        provider: super::NAME,
+        provider: to.key.provider,
         account: to.key.account.to_string(),
         subject: to.subject,
         number: to.number.to_owned(),
@@ -205,7 +211,9 @@ pub(crate) fn overrides(url: &str) -> (&str, Policy) {
                         "rt" => on.read_timeout = true,
                         "4xx" => on.client_error = true,
                         "5xx" => on.server_error = true,
-                        "all" => on = RetryOn { connect: true, read_timeout: true, client_error: true, server_error: true },
+                        "all" => {
+                            on = RetryOn { connect: true, read_timeout: true, client_error: true, server_error: true }
+                        }
                         _ => {}
                     }
                 }
@@ -222,9 +230,10 @@ mod tests {
     use super::*;
     use crate::core::model::{AccountKey, CallStatus, CallbackSpec, Channel, EnteredBy};
     use crate::core::time::Timestamp;
+    use crate::providers::twilio::DIALECT as D;
 
     fn verification(method: &'static str) -> Verification {
-        let key = AccountKey::new(super::super::NAME, "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        let key = AccountKey::new("twilio", "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         Verification {
             id: "CA378358ccf6a2c88abc67859aa2e0bffa".into(),
             label: "(415) 867-5309".into(),
@@ -260,15 +269,19 @@ mod tests {
         assert_eq!((defaults.retries, defaults.retry_on.connect, defaults.retry_on.server_error), (1, true, false));
         let mut v = verification("POST");
         v.callback.as_mut().unwrap().url = "http://127.0.0.1:5000/status?x=1#rc=0".into();
-        let w = call_ended(&v, &Ids::new(Some(1))).unwrap();
+        let w = call_ended(&D, &v, &Ids::new(Some(1))).unwrap();
         assert_eq!((w.url.as_str(), w.policy.retries), ("http://127.0.0.1:5000/status?x=1", 0));
-        assert_eq!(w.headers, call_ended(&verification("POST"), &Ids::new(Some(1))).unwrap().headers, "same signature");
+        assert_eq!(
+            w.headers,
+            call_ended(&D, &verification("POST"), &Ids::new(Some(1))).unwrap().headers,
+            "same signature"
+        );
     }
 
     #[test]
     fn the_status_callback_is_signed_over_url_and_parameters() {
         for method in ["POST", "GET"] {
-            let w = call_ended(&verification(method), &Ids::new(Some(1))).unwrap();
+            let w = call_ended(&D, &verification(method), &Ids::new(Some(1))).unwrap();
             let view = serde_json::json!({ "method": w.method, "url": w.url, "params": w.params, "headers": w.headers, "body": w.body });
             insta::assert_json_snapshot!(format!("status_callback_{method}"), view);
         }

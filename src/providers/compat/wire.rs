@@ -1,4 +1,4 @@
-//! Twilio's 2010 JSON bodies, keys in the order of the API's own examples.
+//! The dialect's JSON bodies, keys in the order of Twilio's own examples.
 
 use serde::Serialize;
 
@@ -30,9 +30,10 @@ pub(crate) struct OutgoingCallerId {
 }
 
 impl OutgoingCallerId {
-    pub fn new(key: &AccountKey, c: CallerId) -> OutgoingCallerId {
+    /// `root`: the API's root, for the URI.
+    pub fn new(root: &str, key: &AccountKey, c: CallerId) -> OutgoingCallerId {
         OutgoingCallerId {
-            uri: format!("/2010-04-01/Accounts/{}/OutgoingCallerIds/{}.json", key.account, c.id),
+            uri: format!("{root}/Accounts/{}/OutgoingCallerIds/{}.json", key.account, c.id),
             sid: c.id,
             account_sid: key.account.to_string(),
             friendly_name: c.label,

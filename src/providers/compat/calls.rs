@@ -7,17 +7,17 @@ use std::time::Duration;
 
 use hyper::StatusCode;
 
-use super::error::TwilioError;
-use super::wire::{CallResource, CallsPage};
 use super::callback::EVENTS;
-use super::{API, SIGNING_KEY};
+use super::error::RestError;
+use super::wire::{CallResource, CallsPage};
+use super::{Dialect, SIGNING_KEY};
 use crate::core::model::{AccountKey, Attributes, Call, CallState};
 use crate::core::phone::{self, Number};
 use crate::core::time::Timestamp;
 use crate::core::{CallQuery, CallScope, Core, CoreError, HangUp, NewCall};
 use crate::http::{self, Pairs, Response};
 
-type Result<T = Response> = std::result::Result<T, TwilioError>;
+type Result<T = Response> = std::result::Result<T, RestError>;
 
 /// How long a call rings by default, and the most `Timeout` may ask for.
 const DEFAULT_TIMEOUT: u64 = 60;
@@ -29,7 +29,7 @@ const DEFAULT_PAGE_SIZE: usize = 50;
 const MAX_PAGE_SIZE: usize = 1000;
 
 /// A call to place.
-pub(super) struct Create {
+pub(crate) struct Create {
     pub to: Number,
     pub from: Number,
     timeout: u64,
@@ -41,12 +41,12 @@ pub(super) struct Create {
 impl Create {
     pub fn parse(p: &Pairs) -> Result<Create> {
         let to = p.get("To").filter(|s| !s.trim().is_empty());
-        let to = to.ok_or_else(|| TwilioError::bad_request(21201, "No 'To' number is specified"))?;
+        let to = to.ok_or_else(|| RestError::bad_request(21201, "No 'To' number is specified"))?;
         let from = p.get("From").filter(|s| !s.trim().is_empty());
-        let from = from.ok_or_else(|| TwilioError::bad_request(21213, "No 'From' number is specified"))?;
+        let from = from.ok_or_else(|| RestError::bad_request(21213, "No 'From' number is specified"))?;
         let (url, twiml, app) = (p.get("Url"), p.get("Twiml"), p.get("ApplicationSid"));
         if url.is_none() && twiml.is_none() && app.is_none() {
-            return Err(TwilioError::bad_request(
+            return Err(RestError::bad_request(
                 21205,
                 "Url parameter is required. Please provide a 'Url', 'Twiml' or 'ApplicationSid'.",
             ));
@@ -55,12 +55,12 @@ impl Create {
             check_url(url, 21205, "Url")?;
         }
         let to = phone::parse_international(to)
-            .ok_or_else(|| TwilioError::bad_request(21211, format!("Invalid 'To' Phone Number: {to}")))?;
+            .ok_or_else(|| RestError::bad_request(21211, format!("Invalid 'To' Phone Number: {to}")))?;
         let from = phone::parse_international(from)
-            .ok_or_else(|| TwilioError::bad_request(21212, format!("Invalid 'From' Phone Number: {from}")))?;
+            .ok_or_else(|| RestError::bad_request(21212, format!("Invalid 'From' Phone Number: {from}")))?;
         for name in ["Method", "FallbackMethod", "StatusCallbackMethod"] {
             if let Some(m) = p.get(name).filter(|m| !matches!(m.to_ascii_uppercase().as_str(), "GET" | "POST")) {
-                return Err(TwilioError::bad_request(22106, format!("{name} must be GET or POST, not {m}")));
+                return Err(RestError::bad_request(22106, format!("{name} must be GET or POST, not {m}")));
             }
         }
         if let Some(cb) = p.get("StatusCallback").filter(|u| !u.is_empty()) {
@@ -68,7 +68,7 @@ impl Create {
         }
         let events: Vec<&str> = p.all("StatusCallbackEvent").flat_map(|e| e.split_whitespace()).collect();
         if let Some(bad) = events.iter().find(|e| !EVENTS.contains(e)) {
-            return Err(TwilioError::bad_request(
+            return Err(RestError::bad_request(
                 21626,
                 format!("Invalid StatusCallbackEvent: {bad}. Allowed values are {}", EVENTS.join(", ")),
             ));
@@ -91,7 +91,7 @@ fn seconds(p: &Pairs, name: &str, default: u64, max: u64) -> Result<u64> {
     match p.get(name) {
         None => Ok(default),
         Some(raw) => raw.trim().parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-            TwilioError::bad_request(21218, format!("{name} must be an integer between 1 and {max}, not {raw}"))
+            RestError::bad_request(21218, format!("{name} must be an integer between 1 and {max}, not {raw}"))
         }),
     }
 }
@@ -99,12 +99,12 @@ fn seconds(p: &Pairs, name: &str, default: u64, max: u64) -> Result<u64> {
 /// An absolute `http(s)` URL, or the error `code` naming `name`.
 fn check_url(url: &str, code: u32, name: &str) -> Result<()> {
     let ok = (url.starts_with("http://") || url.starts_with("https://")) && url.parse::<hyper::Uri>().is_ok();
-    if ok { Ok(()) } else { Err(TwilioError::bad_request(code, format!("The {name} {url} is not a valid URL."))) }
+    if ok { Ok(()) } else { Err(RestError::bad_request(code, format!("The {name} {url} is not a valid URL."))) }
 }
 
 /// What `POST Calls/{Sid}.json` asks for: a new status (hang up or cancel), a new document to
 /// run, or both.
-pub(super) struct Update {
+pub(crate) struct Update {
     status: Option<HangUp>,
     /// `Url`, `Method`, `Twiml`, `StatusCallback`… as given.
     redirect: Vec<(String, String)>,
@@ -117,7 +117,7 @@ impl Update {
             Some("completed") => Some(HangUp::Complete),
             Some("canceled") => Some(HangUp::Cancel),
             Some(other) => {
-                return Err(TwilioError::bad_request(
+                return Err(RestError::bad_request(
                     21218,
                     format!("Status must be completed or canceled, not {other}"),
                 ));
@@ -126,7 +126,8 @@ impl Update {
         if let Some(url) = p.get("Url").filter(|_| p.get("Twiml").is_none()) {
             check_url(url, 21205, "Url")?;
         }
-        let names = ["Url", "Method", "Twiml", "FallbackUrl", "FallbackMethod", "StatusCallback", "StatusCallbackMethod"];
+        let names =
+            ["Url", "Method", "Twiml", "FallbackUrl", "FallbackMethod", "StatusCallback", "StatusCallbackMethod"];
         let mut redirect: Vec<(String, String)> =
             names.iter().filter_map(|n| p.get(n).map(|v| ((*n).to_owned(), v.to_owned()))).collect();
         // A new document replaces the old one, whichever way the call was placed: the absent
@@ -141,7 +142,7 @@ impl Update {
 }
 
 /// A list request: the filters, in the order given, and the page.
-pub(super) struct Query {
+pub(crate) struct Query {
     page_size: usize,
     page: usize,
     /// `PageToken=PA<sid>` continues after that call.
@@ -166,9 +167,9 @@ impl Query {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or_else(|| TwilioError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
+                .ok_or_else(|| RestError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
         };
-        let invalid_token = || TwilioError::bad_request(21481, "The PageToken in the requested URL was not valid");
+        let invalid_token = || RestError::bad_request(21481, "The PageToken in the requested URL was not valid");
         let page = match p.get("Page") {
             None => 0,
             Some(s) => s.trim().parse::<usize>().map_err(|_| invalid_token())?,
@@ -183,22 +184,20 @@ impl Query {
                 .map(|raw| {
                     phone::parse_international(raw)
                         .map(|n| n.e164)
-                        .ok_or_else(|| TwilioError::bad_request(21211, format!("Invalid '{name}' Phone Number: {raw}")))
+                        .ok_or_else(|| RestError::bad_request(21211, format!("Invalid '{name}' Phone Number: {raw}")))
                 })
                 .transpose()
         };
         let status = p
             .get("Status")
-            .map(|s| {
-                CallState::parse(s).ok_or_else(|| TwilioError::bad_request(20001, format!("Invalid Status: {s}")))
-            })
+            .map(|s| CallState::parse(s).ok_or_else(|| RestError::bad_request(20001, format!("Invalid Status: {s}"))))
             .transpose()?;
         let times = |name: &str| -> Result<Vec<(char, Timestamp)>> {
             let mut out = Vec::new();
             for (suffix, op) in [("", '='), ("<", '<'), (">", '>')] {
                 if let Some(raw) = p.get(&format!("{name}{suffix}")) {
                     let at = day_or_time(raw)
-                        .ok_or_else(|| TwilioError::bad_request(20001, format!("Invalid {name}{suffix}: {raw}")))?;
+                        .ok_or_else(|| RestError::bad_request(20001, format!("Invalid {name}{suffix}: {raw}")))?;
                     out.push((op, at));
                 }
             }
@@ -240,7 +239,11 @@ impl Query {
     }
 
     fn filtered(&self) -> bool {
-        self.to.is_some() || self.from.is_some() || self.status.is_some() || !self.start.is_empty() || !self.end.is_empty()
+        self.to.is_some()
+            || self.from.is_some()
+            || self.status.is_some()
+            || !self.start.is_empty()
+            || !self.end.is_empty()
     }
 }
 
@@ -251,7 +254,7 @@ fn day_or_time(raw: &str) -> Option<Timestamp> {
 
 /// Places the call, its callbacks signed with the account's token (or the password the request
 /// authenticated with).
-pub(super) fn create(core: &Core, key: &AccountKey, path: &str, c: Create, password: String) -> Result {
+pub(crate) fn create(d: &Dialect, core: &Core, key: &AccountKey, path: &str, c: Create, password: String) -> Result {
     let mut attributes = c.attributes;
     attributes.set(SIGNING_KEY, &core.account_token(key).unwrap_or(password));
     let from = c.from.e164.clone();
@@ -265,41 +268,41 @@ pub(super) fn create(core: &Core, key: &AccountKey, path: &str, c: Create, passw
         attributes,
     };
     let call = core.place_call(new).map_err(|e| match e {
-        CoreError::CallerIdNotAllowed => TwilioError::unverified_from(Some(&from)),
-        e => TwilioError::core(e, path),
+        CoreError::CallerIdNotAllowed => RestError::unverified_from(d, Some(&from)),
+        e => RestError::core(d, e, path),
     })?;
-    Ok(http::json(StatusCode::CREATED, &CallResource::new(API, &call)))
+    Ok(http::json(StatusCode::CREATED, &CallResource::new(d.root, &call)))
 }
 
-pub(super) fn fetch(core: &Core, key: &AccountKey, path: &str, sid: &str) -> Result {
-    let call = core.call(key, sid).ok_or_else(|| TwilioError::not_found(path))?;
-    Ok(http::json(StatusCode::OK, &CallResource::new(API, &call)))
+pub(crate) fn fetch(d: &Dialect, core: &Core, key: &AccountKey, path: &str, sid: &str) -> Result {
+    let call = core.call(key, sid).ok_or_else(|| RestError::not_found(path))?;
+    Ok(http::json(StatusCode::OK, &CallResource::new(d.root, &call)))
 }
 
-pub(super) fn update(core: &Core, key: &AccountKey, path: &str, sid: &str, u: Update) -> Result {
+pub(crate) fn update(d: &Dialect, core: &Core, key: &AccountKey, path: &str, sid: &str, u: Update) -> Result {
     let mut call = None;
     if !u.redirect.is_empty() {
         let pairs: Vec<(&str, &str)> = u.redirect.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        call = Some(core.redirect_call(key, sid, &pairs).map_err(|e| TwilioError::core(e, path))?);
+        call = Some(core.redirect_call(key, sid, &pairs).map_err(|e| RestError::core(d, e, path))?);
     }
     if let Some(how) = u.status {
-        call = Some(core.hang_up(key, sid, how).map_err(|e| TwilioError::core(e, path))?);
+        call = Some(core.hang_up(key, sid, how).map_err(|e| RestError::core(d, e, path))?);
     }
     let call = match call {
         Some(call) => call,
-        None => core.call(key, sid).ok_or_else(|| TwilioError::not_found(path))?,
+        None => core.call(key, sid).ok_or_else(|| RestError::not_found(path))?,
     };
-    Ok(http::json(StatusCode::OK, &CallResource::new(API, &call)))
+    Ok(http::json(StatusCode::OK, &CallResource::new(d.root, &call)))
 }
 
-pub(super) fn delete(core: &Core, key: &AccountKey, path: &str, sid: &str) -> Result {
-    core.delete_call(key, sid).map_err(|e| TwilioError::core(e, path))?;
+pub(crate) fn delete(d: &Dialect, core: &Core, key: &AccountKey, path: &str, sid: &str) -> Result {
+    core.delete_call(key, sid).map_err(|e| RestError::core(d, e, path))?;
     Ok(http::empty(StatusCode::NO_CONTENT, None))
 }
 
 /// Newest first. `PageToken=PA<sid>` continues after that call in O(page); `Page` × `PageSize`
 /// calls are skipped otherwise; a filter walks the account's calls until the page is full.
-pub(super) fn list(core: &Core, key: &AccountKey, q: &Query) -> Result {
+pub(crate) fn list(d: &Dialect, core: &Core, key: &AccountKey, q: &Query) -> Result {
     let (page, page_size) = (q.page, q.page_size);
     let keep = |c: &Call| q.keeps(c);
     let query = CallQuery {
@@ -312,8 +315,8 @@ pub(super) fn list(core: &Core, key: &AccountKey, q: &Query) -> Result {
     };
     let found = core
         .calls(key, &query)
-        .ok_or_else(|| TwilioError::bad_request(21481, "The PageToken in the requested URL was not valid"))?;
-    let base = format!("{API}/Accounts/{}/Calls.json?", key.account);
+        .ok_or_else(|| RestError::bad_request(21481, "The PageToken in the requested URL was not valid"))?;
+    let base = format!("{}/Accounts/{}/Calls.json?", d.root, key.account);
     let page_uri = |page: usize, token: Option<&str>| {
         let mut uri = String::with_capacity(base.len() + 96);
         uri.push_str(&base);
@@ -326,7 +329,7 @@ pub(super) fn list(core: &Core, key: &AccountKey, q: &Query) -> Result {
         s.finish()
     };
     let first = page * page_size;
-    let calls: Vec<CallResource> = found.items.iter().map(|c| CallResource::new(API, c)).collect();
+    let calls: Vec<CallResource> = found.items.iter().map(|c| CallResource::new(d.root, c)).collect();
     let next_token = found.items.last().map(|c| format!("PA{}", c.id));
     let body = CallsPage {
         end: first + calls.len().saturating_sub(1),

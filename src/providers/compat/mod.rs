@@ -1,0 +1,35 @@
+//! The 2010-04-01 REST dialect: Twilio's API, which SignalWire's Compatibility API speaks too.
+//! Its error envelope, its Call resource with the calls' operations and status callbacks, its
+//! answer documents (TwiML, cXML/LaML), its webhook signature, and the OutgoingCallerId wire
+//! types. What differs between the providers that speak it is a [`Dialect`], given by each
+//! provider's folder; nothing here names a provider.
+
+pub(crate) mod callback;
+pub(crate) mod calls;
+pub(crate) mod error;
+pub(crate) mod signature;
+pub(crate) mod twiml;
+pub(crate) mod wire;
+
+/// What a provider speaking the dialect says its own way.
+#[derive(Debug)]
+pub(crate) struct Dialect {
+    /// The API's root, before `/Accounts/{Sid}` (the URIs of its resources start with it).
+    pub root: &'static str,
+    /// Where an error code is explained: `{errors_url}{code}` is an error's `more_info`.
+    pub errors_url: &'static str,
+    /// The realm of the `WWW-Authenticate` challenge on a 401.
+    pub realm: &'static str,
+    /// The root element of the legacy XML answer is `{brand}Response`.
+    pub brand: &'static str,
+    /// Who makes the webhook requests (`User-Agent`).
+    pub user_agent: &'static str,
+    /// The headers carrying a webhook's idempotency token, and its signature.
+    pub idempotency_header: &'static str,
+    pub signature_headers: &'static [&'static str],
+    /// Who sells the numbers an account owns (in the unverified-`From` message).
+    pub seller: &'static str,
+}
+
+/// The attribute a call keeps the secret its webhooks are signed with in.
+pub(crate) const SIGNING_KEY: &str = "signing_key";
