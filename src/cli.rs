@@ -45,7 +45,8 @@ pub fn env(url: &str, dir: Option<PathBuf>) -> Result<String, String> {
         (200, body) => key_exports(&body),
         _ => Vec::new(),
     };
-    crate::zero_touch::env_lines(url, &dir, &pem, &hosts, &keys)
+    let defaults: Vec<(&str, &str)> = registry.all().flat_map(|p| p.env_defaults()).copied().collect();
+    crate::zero_touch::env_lines(url, &dir, &pem, &hosts, &keys, &defaults)
 }
 
 /// `(TELNYX_PUBLIC_KEY, key)` for each key of `GET /_mock/keys` an SDK reads from a variable.

@@ -69,6 +69,11 @@ pub(crate) trait Provider: Send + Sync {
     fn run_document(&self, _core: &Core, _call: &Call, _read: Result<&[u8], &str>) -> Option<CallError> {
         None
     }
+    /// Variables its SDKs read to find the API, with a value that reaches the emulator through
+    /// the proxy: `callerid-mock env` sets each only where the user has not.
+    fn env_defaults(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
     /// The public keys its webhooks are verified with (`GET /_mock/keys`), derived from the
     /// server's secret ([`Ids::secret`]).
     fn public_keys(&self, _ids: &Ids) -> Vec<PublicKey> {

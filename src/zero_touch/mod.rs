@@ -29,6 +29,7 @@ pub fn env_lines(
     pem: &str,
     hosts: &[&str],
     keys: &[(String, String)],
+    defaults: &[(&str, &str)],
 ) -> Result<String, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (ca, bundle) = (dir.join("ca.pem"), dir.join("bundle.pem"));
@@ -82,6 +83,12 @@ pub fn env_lines(
     // The public keys the providers' webhooks verify with (Telnyx's SDKs read TELNYX_PUBLIC_KEY).
     for (name, key) in keys {
         out.push_str(&format!("export {name}={}\n", quote(key)));
+    }
+    // The providers' own variables (a Space name…), only where the user set none.
+    for (name, value) in defaults {
+        // A host name: nothing in it is special inside double quotes.
+        assert!(value.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b)), "{name}={value}");
+        out.push_str(&format!("export {name}=\"${{{name}:-{value}}}\"\n"));
     }
     Ok(out)
 }
@@ -178,10 +185,13 @@ mod tests {
     #[test]
     fn php_and_the_jvm_keep_what_the_user_set_and_read_the_files_written() {
         let dir = std::env::temp_dir().join(format!("callerid-mock-env-{}", std::process::id()));
-        let lines = env_lines("http://127.0.0.1:8484", &dir, "", &["api.twilio.com"], &[]).unwrap();
+        let lines =
+            env_lines("http://127.0.0.1:8484", &dir, "", &["api.twilio.com"], &[], &[("SPACE", "example.test")])
+                .unwrap();
         let php = dir.join("php");
         assert!(lines.contains(&format!("export PHP_INI_SCAN_DIR=\"${{PHP_INI_SCAN_DIR:-}}\":'{}'\n", php.display())));
         assert!(lines.contains("\"${JAVA_TOOL_OPTIONS:+ $JAVA_TOOL_OPTIONS}\"\n"), "{lines}");
+        assert!(lines.contains("export SPACE=\"${SPACE:-example.test}\"\n"), "{lines}");
         let ini = std::fs::read_to_string(php.join("callerid-mock.ini")).unwrap();
         let bundle = dir.join("bundle.pem");
         assert_eq!(ini, format!("curl.cainfo=\"{0}\"\nopenssl.cafile=\"{0}\"\n", bundle.display()));

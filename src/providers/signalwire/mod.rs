@@ -191,6 +191,13 @@ impl Provider for Api {
         ids.uuid_v4()
     }
 
+    /// The Space the SDKs read when the application names none (the Python SDK's
+    /// `SIGNALWIRE_SPACE`, the Compatibility SDK's `SIGNALWIRE_SPACE_URL`): any Space name
+    /// reaches the emulator through the proxy.
+    fn env_defaults(&self) -> &'static [(&'static str, &'static str)] {
+        &[("SIGNALWIRE_SPACE", "example.signalwire.com"), ("SIGNALWIRE_SPACE_URL", "example.signalwire.com")]
+    }
+
     fn call_moved(&self, call: &Call, ids: &Ids) -> Vec<Webhook> {
         callback::call_moved(&laml::DIALECT, call, ids)
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 import plivo
 import pytest
 import telnyx
+from signalwire.rest import RequestOptions
 from signalwire.rest import RestClient as SignalWire
 from sms77api.Sms77api import Sms77api
 from twilio.base.exceptions import TwilioRestException
@@ -17,6 +18,7 @@ from twilio.rest import Client as Twilio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
 from emulator import Receiver, control  # noqa: E402  (the control plane is on 127.0.0.1: NO_PROXY)
+import test_signalwire as signalwire_flows  # noqa: E402  (a module, so pytest collects none of its tests here)
 
 
 def test_the_environment_is_all_there_is():
@@ -84,12 +86,18 @@ def test_telnyx():
         hooks.close()
 
 
-def test_signalwire():
-    project = "5e1d0000-0000-4000-8000-0000000zero"
-    control(f"/_mock/reset?account={project}", {})
-    # A Space as production names it: the SDK speaks HTTPS to it, through the proxy.
-    callers = SignalWire(project=project, token="PTzero", host="example.signalwire.com").verified_callers
-    id = callers.create(number="+12025551234", name="Zero")["id"]
-    code = control(f"/_mock/codes/latest?number=%2B12025551234&account={project}")["code"]
-    assert callers.submit_verification(id, verification_code=code)["status"] == "Verified"
-    assert [c["name"] for c in callers.list()["data"]] == ["Zero"]
+
+@pytest.fixture
+def signalwire_client():
+    control(f"/_mock/reset?account={signalwire_flows.PROJECT}", {})
+    # Production settings: no host, so the SDK reads SIGNALWIRE_SPACE (which `callerid-mock env`
+    # sets only when the application has not) and speaks HTTPS to that Space, through the proxy.
+    return SignalWire(project=signalwire_flows.PROJECT, token="PTzero", request_options=RequestOptions(retries=0))
+
+
+# The SDK's whole flow of tests/sdk/python/test_signalwire.py, again through the proxy.
+@pytest.mark.parametrize("flow", ["test_the_whole_flow", "test_a_redial_within_and_past_its_limits",
+                                  "test_the_list_pages_through_every_record", "test_an_unknown_id_is_not_found"])
+def test_signalwire(signalwire_client, flow):
+    assert os.environ["SIGNALWIRE_SPACE"] == "example.signalwire.com"
+    getattr(signalwire_flows, flow)(signalwire_client)
