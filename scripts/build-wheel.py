@@ -39,6 +39,8 @@ def main(version: str, binary: str, outdir: str) -> str:
         f"Name: callerid-mock\nVersion: {version}\n"
         "Summary: A local, stateful emulator of phone providers' caller-ID verification APIs, with a pytest plugin\n"
         "Requires-Python: >=3.8\n"
+        "Provides-Extra: testcontainers\n"
+        'Requires-Dist: testcontainers>=4.8; extra == "testcontainers"\n'
         "Classifier: Framework :: Pytest\n"
         "Classifier: Operating System :: POSIX :: Linux\n"
         "Classifier: Topic :: Software Development :: Testing :: Mocking\n"

@@ -12,3 +12,62 @@ install_npm() {
     (cd "$dest" && npm ci --silent --no-audit --no-fund)
   fi
 }
+
+# docker_engine WORK [DOCKERD_FLAGS...]: a Docker engine for the tests. A running one if `docker
+# info` reaches it; otherwise Debian's docker.io (installed with apt-get when missing and we are
+# root), started with the vfs driver on a socket of its own, with DOCKERD_FLAGS, its log in
+# WORK/dockerd.log. Sets engine_daemon and engine_dir (empty for a running engine) and exports
+# DOCKER_HOST; engine_stop stops what it started. Returns 1 with the reason in engine_error when
+# there is none. Call it directly, not in $(...): what it sets must outlive it.
+engine_daemon=""
+engine_dir=""
+engine_error=""
+docker_engine() {
+  local work=$1
+  shift
+  docker info >/dev/null 2>&1 && return 0
+  if ! command -v dockerd >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "installing Debian's docker.io"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io) >"$work/apt.log" 2>&1 \
+        || { tail -5 "$work/apt.log" >&2; engine_error="could not install docker.io (see $work/apt.log)"; return 1; }
+    else
+      engine_error="no Docker engine and no dockerd to start (install Debian's docker.io)"
+      return 1
+    fi
+  fi
+  engine_dir=$(mktemp -d /tmp/callerid-mock-engine.XXXXXX)
+  dockerd --data-root "$engine_dir/data" --exec-root "$engine_dir/exec" --pidfile "$engine_dir/docker.pid" \
+    --storage-driver=vfs --host "unix://$engine_dir/docker.sock" "$@" >"$work/dockerd.log" 2>&1 &
+  engine_daemon=$!
+  export DOCKER_HOST="unix://$engine_dir/docker.sock"
+  for _ in $(seq 1 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+  docker info >/dev/null 2>&1 || { tail -20 "$work/dockerd.log" >&2; engine_error="dockerd did not start"; return 1; }
+  echo "started dockerd (pid $engine_daemon)"
+}
+
+engine_stop() {
+  [ -n "$engine_daemon" ] || return 0
+  kill "$engine_daemon" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$engine_daemon" 2>/dev/null || break; sleep 0.2; done
+  # The daemon can leave its network namespace mounted below its exec root.
+  awk -v dir="$engine_dir" 'index($2, dir) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount 2>/dev/null || true
+  rm -rf "$engine_dir" 2>/dev/null || true
+  engine_daemon=""
+}
+
+# runtime_image ROOT WORK TAG: builds the static binary exactly as the Dockerfile's builder stage
+# does, and an image TAG from the Dockerfile's own runtime stage (its COPY --from=builder pointed
+# at that binary), in WORK/context.
+runtime_image() {
+  local root=$1 work=$2 tag=$3 context="$2/context"
+  (cd "$root" && RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet --target x86_64-unknown-linux-gnu)
+  rm -rf "$context"
+  mkdir -p "$context"
+  cp "$root/target/x86_64-unknown-linux-gnu/release/callerid-mock" "$context/"
+  sed -n '/^FROM scratch/,$p' "$root/Dockerfile" \
+    | sed 's|^COPY --from=builder /callerid-mock /callerid-mock$|COPY callerid-mock /callerid-mock|' >"$context/Dockerfile"
+  grep -q '^COPY callerid-mock /callerid-mock$' "$context/Dockerfile" || { echo "the runtime stage changed shape" >&2; return 1; }
+  DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$context" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; return 1; }
+}
+

@@ -16,9 +16,12 @@ export class ControlError extends Error {
   readonly path: string;
 }
 
-export class Mock {
-  /** `http://127.0.0.1:PORT`: the base of every provider's API and of `/_mock/`. */
+/** The control plane of a running emulator: a `Mock` or a started container. */
+export class Control {
+  /** `http://HOST:PORT`: the base of every provider's API and of `/_mock/`. */
   readonly url: string;
+  /** The base URL an SDK of `provider` is pointed at (`'telnyx'` gives `${url}/v2`). */
+  providerUrl(provider: 'plivo' | 'twilio' | 'seven' | 'telnyx' | 'signalwire'): string;
   codes(filters?: Filters): Promise<Json[]>;
   latestCode(number: string, options?: { wait?: number } & Filters): Promise<string>;
   answer(callId: string, options?: { digits?: string; outcome?: 'busy' | 'no-answer' | 'failed' }): Promise<Json>;
@@ -29,6 +32,11 @@ export class Mock {
   requests(filters?: Filters): Promise<Json[]>;
   exportState(): Promise<Json>;
   importState(state: Json): Promise<Json>;
+  /** What `callerid-mock env` prints for this server, as variables (its files kept in `directory`). */
+  zeroTouchEnv(directory: string): Promise<Record<string, string>>;
+}
+
+export class Mock extends Control {
   stop(): Promise<void>;
 }
 
@@ -40,3 +48,6 @@ export function version(): Promise<string>;
 
 /** The executable this package runs. */
 export function binaryPath(): string;
+
+/** `{ seed: 1, frozenClock: true }` as command-line words. */
+export function toArgs(flags?: Flags): string[];

@@ -50,18 +50,32 @@ function toArgs(flags) {
   return args;
 }
 
-class Mock {
-  constructor(child, url, binary) {
-    this.child = child;
+/** Where each provider's API is, below the server's URL (what the start banner prints). */
+const PROVIDER_PATHS = { plivo: '', twilio: '', seven: '/api', telnyx: '/v2', signalwire: '/api/relay/rest' };
+
+/** The control plane of a running emulator at `this.url`: shared by `Mock` (a child process) and
+ * the Testcontainers module (`callerid-mock/testcontainers`). */
+class Control {
+  constructor(url, { binary, adminToken } = {}) {
     this.url = url;
     this.binary = binary;
+    this.adminToken = adminToken;
+  }
+
+  /** The base URL an SDK of `provider` is pointed at (`'telnyx'` -> `${url}/v2`). */
+  providerUrl(provider) {
+    if (!(provider in PROVIDER_PATHS)) {
+      throw new Error(`unknown provider ${JSON.stringify(provider)}; one of ${Object.keys(PROVIDER_PATHS).join(', ')}`);
+    }
+    return this.url + PROVIDER_PATHS[provider];
   }
 
   async call(method, route, body, query) {
     const search = query ? new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== null)).toString() : '';
     const target = route + (search ? `?${search}` : '');
     const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
-    if (process.env.CALLERID_MOCK_ADMIN_TOKEN) headers.Authorization = `Bearer ${process.env.CALLERID_MOCK_ADMIN_TOKEN}`;
+    const token = this.adminToken || process.env.CALLERID_MOCK_ADMIN_TOKEN;
+    if (token) headers.Authorization = `Bearer ${token}`;
     const res = await fetch(this.url + target, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     let parsed = text;
@@ -104,6 +118,36 @@ class Mock {
 
   /** Replaces everything with a state document. */
   async importState(state) { return this.call('PUT', '/_mock/state', state); }
+
+  /** The environment that routes unmodified SDKs to this server through its proxy (what
+   * `callerid-mock env` prints), its files kept in `directory`; the shims for new interpreters
+   * (PYTHONPATH, NODE_OPTIONS) are left out. */
+  zeroTouchEnv(directory) {
+    return new Promise((resolve, reject) => {
+      execFile(this.binary || binaryPath(), ['env', '--url', this.url, '--dir', directory], (e, stdout, stderr) => {
+        if (e) return reject(new ServerError(`callerid-mock env failed: ${(stderr || e.message).trim()}`));
+        const env = {};
+        for (const line of stdout.split('\n')) {
+          const fallback = line.match(/^export (\w+)="\$\{\1:-([^}"]*)\}"$/); // a default: kept if set
+          if (fallback) {
+            env[fallback[1]] = process.env[fallback[1]] || fallback[2];
+            continue;
+          }
+          if (!line.startsWith('export ') || line.includes('"$')) continue;
+          const [name, ...rest] = line.slice('export '.length).split('=');
+          env[name] = rest.join('=').slice(1, -1).replace(/'\\''/g, "'");
+        }
+        resolve(env);
+      });
+    });
+  }
+}
+
+class Mock extends Control {
+  constructor(child, url, binary) {
+    super(url, { binary });
+    this.child = child;
+  }
 
   /** Stops the server (SIGTERM; SIGKILL after 15 s). */
   async stop() {
@@ -161,4 +205,4 @@ function version() {
   });
 }
 
-module.exports = { start, version, binaryPath, ControlError, ServerError, Mock };
+module.exports = { start, version, binaryPath, toArgs, ControlError, ServerError, Control, Mock };

@@ -1,4 +1,4 @@
 import cjs from './index.js';
 
-export const { start, version, binaryPath, ControlError, ServerError, Mock } = cjs;
+export const { start, version, binaryPath, toArgs, ControlError, ServerError, Control, Mock } = cjs;
 export default cjs;

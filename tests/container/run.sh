@@ -10,11 +10,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/lib.sh"
 work="$root/.sdk/container"
 mkdir -p "$work"
-daemon_pid=""
 container=""
-engine=""
 
 skip_or_fail() {
   if [ "${CI:-}" = true ]; then
@@ -27,50 +26,18 @@ skip_or_fail() {
 
 cleanup() {
   if [ -n "$container" ]; then docker rm -f "$container" >/dev/null 2>&1 || true; fi
-  if [ -n "$daemon_pid" ]; then
-    kill "$daemon_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.2; done
-    # The daemon can leave its network namespace mounted below its exec root.
-    awk -v dir="$engine" 'index($2, dir) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount 2>/dev/null || true
-    rm -rf "$engine" 2>/dev/null || true
-  fi
+  engine_stop
   return 0
 }
 trap cleanup EXIT
 
-if ! docker info >/dev/null 2>&1; then
-  if ! command -v dockerd >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      echo "container: installing Debian's docker.io"
-      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io) >"$work/apt.log" 2>&1 \
-        || { tail -5 "$work/apt.log" >&2; skip_or_fail "could not install docker.io (see .sdk/container/apt.log)"; }
-    else
-      skip_or_fail "no Docker engine and no dockerd to start (install Debian's docker.io)"
-    fi
-  fi
-  engine=$(mktemp -d /tmp/callerid-mock-engine.XXXXXX)
-  dockerd --data-root "$engine/data" --exec-root "$engine/exec" --pidfile "$engine/docker.pid" \
-    --storage-driver=vfs --iptables=false --bridge=none --host "unix://$engine/docker.sock" \
-    >"$work/dockerd.log" 2>&1 &
-  daemon_pid=$!
-  export DOCKER_HOST="unix://$engine/docker.sock"
-  for _ in $(seq 1 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
-  docker info >/dev/null 2>&1 || { tail -20 "$work/dockerd.log" >&2; skip_or_fail "dockerd did not start"; }
-  echo "container: started dockerd (pid $daemon_pid)"
-fi
+docker_engine "$work" --iptables=false --bridge=none || skip_or_fail "$engine_error"
 export DOCKER_BUILDKIT=0
 
 echo "container: building the static binary as the builder stage does"
-(cd "$root" && RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --quiet --target x86_64-unknown-linux-gnu)
 context="$work/context"
-rm -rf "$context"
-mkdir -p "$context"
-cp "$root/target/x86_64-unknown-linux-gnu/release/callerid-mock" "$context/"
-sed -n '/^FROM scratch/,$p' "$root/Dockerfile" \
-  | sed 's|^COPY --from=builder /callerid-mock /callerid-mock$|COPY callerid-mock /callerid-mock|' >"$context/Dockerfile"
-grep -q '^COPY callerid-mock /callerid-mock$' "$context/Dockerfile" || { echo "container: the runtime stage changed shape" >&2; exit 1; }
 image="callerid-mock:test-$$"
-docker build -q -t "$image" "$context" >/dev/null
+runtime_image "$root" "$work" "$image"
 echo "container: image $image, $(docker image inspect "$image" --format '{{.Size}}') bytes"
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
