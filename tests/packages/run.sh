@@ -33,6 +33,15 @@ with callerid_mock.Server(frozen_clock=True) as mock:
     else:
         raise SystemExit('a code that was never sent was found')
 " || status=1
+# The Testcontainers module is in the wheel, behind its extra.
+"$work/venv/bin/python" -c "
+import importlib.metadata as m, importlib.util
+meta = m.metadata('callerid-mock')
+assert 'testcontainers' in meta.get_all('Provides-Extra'), meta.get_all('Provides-Extra')
+assert any('extra == \"testcontainers\"' in r for r in meta.get_all('Requires-Dist')), meta.get_all('Requires-Dist')
+assert importlib.util.find_spec('callerid_mock.testcontainers') is not None
+print('packages: Python, callerid_mock.testcontainers ships behind the testcontainers extra')
+" || status=1
 # A missing binary is a ServerError at once, never a hang.
 CALLERID_MOCK_BIN=/nonexistent/callerid-mock "$work/venv/bin/python" -c "
 import callerid_mock
@@ -66,6 +75,12 @@ cp "$root"/docs/examples/packages/node/*.mjs "$work/node/"
   }).catch((e) => { console.error(e); process.exit(1); });
 ") || status=1
 grep -q 'export function start' "$work/node/node_modules/callerid-mock/index.d.ts" || { echo "packages: no types" >&2; status=1; }
+# The Testcontainers module is a subpath export for ESM and CommonJS, with its types.
+(cd "$work/node" && node -e "require.resolve('callerid-mock/testcontainers')" \
+  && node --input-type=module -e "await import.meta.resolve('callerid-mock/testcontainers')") \
+  || { echo "packages: no callerid-mock/testcontainers export" >&2; status=1; }
+grep -q 'class CallerIdMockContainer' "$work/node/node_modules/callerid-mock/testcontainers.d.ts" \
+  || { echo "packages: no types for callerid-mock/testcontainers" >&2; status=1; }
 # The same package from Jest (CommonJS) and Vitest (ESM).
 cp "$root/tests/packages/jest.test.cjs" "$work/node/mock.jest.test.js"
 cp "$root/tests/packages/vitest.test.mjs" "$work/node/mock.vitest.test.mjs"

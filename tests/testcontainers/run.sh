@@ -40,6 +40,35 @@ lang() {
 lang Python env PYTHONPATH="$root/packages/python" "$sdk/venv/bin/python" -m pytest -q -s -p no:cacheprovider "$here/python"
 install_npm "$here/node" "$work/node"
 lang Node env NODE_PATH="$work/node/node_modules" node --test --test-timeout=120000 "$here/node/module.test.js"
+# Go: module and build caches under .sdk/go (shared with tests/sdk): offline after the first run.
+go_module() {
+  local unformatted
+  unformatted=$(gofmt -l "$root/packages/go" "$here/go")
+  [ -z "$unformatted" ] || { echo "testcontainers: not gofmt-formatted: $unformatted" >&2; return 1; }
+  (cd "$here/go" && GOMODCACHE="$sdk/go/mod" GOCACHE="$sdk/go/cache" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+    go test -count=1 -v ./... 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:|testcontainers:')
+}
+if command -v go >/dev/null; then
+  lang Go go_module
+elif [ "${CI:-}" = true ]; then
+  echo "testcontainers: go is missing, and CI must run every module" >&2
+  status=1
+fi
+# Java: packages/java (the module and its JUnit 5 test); Maven's repository under .sdk/m2, offline
+# once this pom's artifacts are there.
+java_module() {
+  local offline=-o
+  cmp -s "$root/packages/java/pom.xml" "$sdk/m2/testcontainers-pom.xml" 2>/dev/null || offline=""
+  (cd "$root/packages/java" && mvn -B $offline -Dmaven.repo.local="$sdk/m2" -Dstyle.color=never test 2>&1 |
+    grep -E 'Tests run|FAIL|ERROR|BUILD|expected|Exception|testcontainers:' | grep -v '^\[INFO\] *$') || return 1
+  cp "$root/packages/java/pom.xml" "$sdk/m2/testcontainers-pom.xml"
+}
+if command -v mvn >/dev/null; then
+  lang Java java_module
+elif [ "${CI:-}" = true ]; then
+  echo "testcontainers: mvn is missing, and CI must run every module" >&2
+  status=1
+fi
 echo "testcontainers: time per language (the start-to-ready time is printed by each)"
 printf '  %s\n' "${times[@]}"
 exit "$status"

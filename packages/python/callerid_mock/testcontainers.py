@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import os
 import time
-import urllib.error
-import urllib.request
 from typing import Any, Optional
 
 from testcontainers.core.container import DockerContainer
@@ -73,7 +71,13 @@ class CallerIdMockContainer(Control, DockerContainer):
 
     def start(self) -> "CallerIdMockContainer":
         started = time.monotonic()
-        super().start()
+        try:
+            super().start()
+        except Exception as e:
+            raise ServerError(
+                f"callerid-mock in {self.image} did not start ({e}); build the image with "
+                f"`docker build -t {self.image} .` in the repository, or set CALLERID_MOCK_IMAGE"
+            ) from e
         deadline = started + READY_TIMEOUT
         last = "no answer"
         while time.monotonic() < deadline:
