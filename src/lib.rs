@@ -117,7 +117,13 @@ impl Server {
 
 /// Binds, loads the state file or fixtures, and starts serving in the background. A start that
 /// fails says why, in a sentence for the person who started it.
-pub async fn start(config: Config) -> Result<Server, String> {
+pub async fn start(mut config: Config) -> Result<Server, String> {
+    // An empty token (what compose gives an unset `${VAR}`) is no token, never one that matches
+    // the empty string.
+    if config.admin_token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        tracing::warn!("the admin token is empty (--admin-token or CALLERID_MOCK_ADMIN_TOKEN): it means no token");
+        config.admin_token = None;
+    }
     let registry = Arc::new(Registry::new(&config.providers));
     let faults = Arc::new(Faults::default());
     let deliveries = Arc::new(Deliveries::new(

@@ -50,6 +50,9 @@ impl std::error::Error for Abort {}
 enum BodyError {
     TooLarge,
     Timeout,
+    /// The body ended before it was whole (a connection reset or closed before `Content-Length`
+    /// bytes, a chunked body that does not end cleanly): nothing of it is applied.
+    Incomplete,
 }
 
 /// Answers one request. Its `Date` header reads the server clock, so that it agrees with the
@@ -89,7 +92,8 @@ async fn respond(app: &App, req: hyper::Request<Incoming>) -> Result<Response, A
     }
     if method == hyper::Method::PUT && segs == ["_mock", "state"] {
         // A state can be far larger than any request body: it has its own limit and streams.
-        return Ok(control::import_streamed(app, body).await);
+        // Answered only once the imported state is synced, as every other write.
+        return Ok(synced(app, control::import_streamed(app, body), control::not_saved).await);
     }
     let body = read_body(app, body).await;
     let host = request_host(&parts);
@@ -105,6 +109,10 @@ async fn respond(app: &App, req: hyper::Request<Incoming>) -> Result<Response, A
             Ok(body) => {
                 let req = Request::new(parts.method, &path_and_query, parts.headers, body);
                 provider_request(app, provider, &req, rest, started).await?
+            }
+            // A body cut short changes nothing; whoever sent it is most likely gone.
+            Err(BodyError::Incomplete) => {
+                close(control::error(StatusCode::BAD_REQUEST, &body_message(app, &BodyError::Incomplete)))
             }
             Err(e) => close(provider.refuse(app.core(), path, refusal(app, &e))),
         },
@@ -198,7 +206,10 @@ async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, BodyError> {
         let mut buf = Vec::new();
         let mut total = 0usize;
         while let Some(frame) = body.frame().await {
-            let Ok(frame) = frame else { break };
+            let Ok(frame) = frame else {
+                tracing::debug!("a request body ended before it was whole: nothing of it is applied");
+                return Err(BodyError::Incomplete);
+            };
             let Ok(data) = frame.into_data() else { continue };
             total += data.len();
             if total > limit + DRAIN_BYTES {
@@ -213,10 +224,12 @@ async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, BodyError> {
     tokio::time::timeout(app.config().body_timeout, read).await.unwrap_or(Err(BodyError::Timeout))
 }
 
+/// What a provider answers for a body the server could not read (an incomplete one is answered
+/// by the server itself, before this).
 fn refusal(app: &App, e: &BodyError) -> Refusal<'static> {
     match e {
         BodyError::TooLarge => Refusal::BodyTooLarge { limit: app.config().max_body_bytes },
-        BodyError::Timeout => Refusal::BodyTimeout,
+        BodyError::Timeout | BodyError::Incomplete => Refusal::BodyTimeout,
     }
 }
 
@@ -224,6 +237,7 @@ fn body_status(e: &BodyError) -> StatusCode {
     match e {
         BodyError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         BodyError::Timeout => StatusCode::REQUEST_TIMEOUT,
+        BodyError::Incomplete => StatusCode::BAD_REQUEST,
     }
 }
 
@@ -235,6 +249,7 @@ fn body_message(app: &App, e: &BodyError) -> String {
         BodyError::Timeout => {
             format!("the request body did not arrive within {:?} (--body-timeout)", app.config().body_timeout)
         }
+        BodyError::Incomplete => "the request body ended before it was whole: nothing of it was applied".to_owned(),
     }
 }
 

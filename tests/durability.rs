@@ -354,3 +354,41 @@ fn fixtures_seed_a_new_state_file_and_nothing_else() {
     let second = Process::start(&["--state", path.to_str().unwrap(), "--fixtures", strict]);
     assert_eq!(send(second.addr, "GET", twilio, &auth, b"").json()["outgoing_caller_ids"].as_array().unwrap().len(), 1);
 }
+
+/// How many caller IDs the server knows.
+fn caller_count(addr: SocketAddr) -> usize {
+    let mut count = 0;
+    let mut path = "/_mock/caller-ids?limit=1000".to_owned();
+    loop {
+        let page = send(addr, "GET", &path, &[], b"").json();
+        count += page["caller_ids"].as_array().unwrap().len();
+        match page["next"].as_str() {
+            Some(next) => path = next.to_owned(),
+            None => return count,
+        }
+    }
+}
+
+#[test]
+fn an_import_answered_200_survives_a_kill_9_right_after() {
+    let dir = TempDir::new("import-kill9");
+    let state = state_args(&dir.path("state"));
+    let callers: Vec<Value> =
+        (0..20000).map(|i| json!({ "phone_number": format!("+1202{:07}", 5_000_000 + i) })).collect();
+    for round in 0..2 {
+        let server = Process::start(&args(&state));
+        let doc = json!({ "accounts": [{ "provider": "plivo", "account": format!("MAIMPORT{round}XXXXXXXXXXX"), "caller_ids": callers }] });
+        let res = send(
+            server.addr,
+            "PUT",
+            "/_mock/state",
+            &[("Content-Type", "application/json")],
+            doc.to_string().as_bytes(),
+        );
+        assert_eq!(res.status, 200, "{}", res.body);
+        server.kill9();
+        let restarted = Process::start(&args(&state));
+        assert_eq!(caller_count(restarted.addr), 20000, "round {round}: the acknowledged import survived");
+        restarted.kill9();
+    }
+}

@@ -46,6 +46,32 @@ fn the_inbox_logs_in_once_with_the_token_and_keeps_a_strict_cookie() {
 }
 
 #[test]
+fn an_empty_admin_token_is_no_token_and_says_so() {
+    let s = TestServer::with(callerid_mock::Config { admin_token: Some(" ".into()), ..config() });
+    // Not a token that an empty cookie or query matches: no token at all.
+    assert_eq!(s.get("/_mock/codes").status, 200);
+    assert_eq!(s.request("GET", "/_mock/codes", &[("Cookie", "callerid_mock_token=")], "").status, 200);
+    // And on a network bind, the open control plane is warned about.
+    let out = std::process::Command::new("bash")
+        .args(["-c", "CALLERID_MOCK_ADMIN_TOKEN= \"$0\" --bind 0.0.0.0:0 --log-level warn & pid=$!; sleep 1; kill $pid; wait $pid", BIN])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("the admin token is empty") && said.contains("open to the network"), "{said}");
+}
+
+#[test]
+fn a_token_with_cookie_unsafe_characters_logs_in_to_the_inbox() {
+    let token = "a;b c,d=e\"f";
+    let s = TestServer::with(callerid_mock::Config { admin_token: Some(token.into()), ..config() });
+    let res = s.get(&format!("/_mock/?token={}", common::encode(token)));
+    assert_eq!(res.status, 303, "{}", res.body);
+    let pair = res.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(s.request("GET", "/_mock/codes", &[("Cookie", &pair)], "").status, 200, "{pair}");
+    assert_eq!(s.request("GET", "/_mock/codes", &[("Cookie", "callerid_mock_token=a")], "").status, 401);
+}
+
+#[test]
 fn a_foreign_host_name_is_refused_on_a_loopback_bind_unless_allowed() {
     let s = TestServer::start();
     let res = s.request("GET", "/_mock/codes", &[("Host", "attacker.example:8484")], "");

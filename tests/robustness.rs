@@ -58,3 +58,50 @@ fn garbage_never_gets_a_5xx_and_the_server_keeps_serving() {
     );
     assert_eq!(s.get("/_mock/health").status, 200);
 }
+
+/// Sends `head` and `body` on a fresh connection, then closes the sending side; the answer, if
+/// any came.
+fn send_cut(s: &TestServer, head: &str, body: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(s.addr).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn a_body_cut_short_or_badly_chunked_changes_nothing() {
+    let s = TestServer::start();
+    let path = format!("/2010-04-01/Accounts/{}/OutgoingCallerIds.json", common::ACCOUNT_SID);
+    let form = "PhoneNumber=%2B14158675309&StatusCallback=http%3A%2F%2F127.0.0.1%3A9%2Fa-long-callback-path-cut-here";
+    let head = |framing: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n{framing}\r\n",
+            common::TWILIO_BASIC
+        )
+    };
+    // Fewer bytes than Content-Length, then the connection closes.
+    let answer = send_cut(&s, &head(&format!("Content-Length: {}\r\n", form.len() + 40)), form.as_bytes());
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 400"), "{answer}");
+    // A good chunk, then a malformed one.
+    let chunked = format!("{:x}\r\n{form}\r\nZZ\r\nnot a chunk\r\n", form.len());
+    let answer = send_cut(&s, &head("Transfer-Encoding: chunked\r\n"), chunked.as_bytes());
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 400"), "{answer}");
+    // A good chunk and no last chunk.
+    let unfinished = format!("{:x}\r\n{form}\r\n", form.len());
+    let answer = send_cut(&s, &head("Transfer-Encoding: chunked\r\n"), unfinished.as_bytes());
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert_eq!(s.get("/_mock/codes").json()["codes"], serde_json::json!([]), "nothing of a cut body was applied");
+    // The same request whole is applied.
+    let whole = s.request(
+        "POST",
+        &path,
+        &[("Authorization", common::TWILIO_BASIC), ("Content-Type", "application/x-www-form-urlencoded")],
+        form,
+    );
+    assert_eq!(whole.status, 200, "{}", whole.body);
+}

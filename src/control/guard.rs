@@ -99,7 +99,9 @@ fn login(token: &str, given: &str) -> Response {
     }
     let mut res = http::empty(StatusCode::SEE_OTHER, None);
     res.headers_mut().insert(LOCATION, HeaderValue::from_static("/_mock/"));
-    let cookie = format!("{COOKIE_NAME}={token}; Path=/_mock; HttpOnly; SameSite=Strict");
+    // Percent-encoded: a token may hold `;`, `,`, spaces or other characters a cookie cannot.
+    let value = percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC);
+    let cookie = format!("{COOKIE_NAME}={value}; Path=/_mock; HttpOnly; SameSite=Strict");
     if let Ok(cookie) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(SET_COOKIE, cookie);
     }
@@ -114,7 +116,9 @@ fn authorized(token: &str, headers: &HeaderMap) -> bool {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .is_some_and(|(_, given)| same(token, given.trim()));
     let cookie = headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(';').filter_map(|c| c.trim().split_once('=')).any(|(k, given)| k == COOKIE_NAME && same(token, given))
+        v.split(';').filter_map(|c| c.trim().split_once('=')).any(|(k, given)| {
+            k == COOKIE_NAME && percent_encoding::percent_decode_str(given).decode_utf8().is_ok_and(|g| same(token, &g))
+        })
     });
     bearer || cookie
 }
