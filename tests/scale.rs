@@ -203,7 +203,9 @@ fn a_full_state_evicts_finished_verifications_oldest_first_and_never_a_caller_id
     // Then many verifications that fail (a wrong code five times): finished, so evictable.
     let mut i = 1_000;
     let mut oldest_failed = None;
-    while stats(&s)["state_bytes"].as_u64().unwrap() < 255 << 10 || i < 1_400 {
+    // Full: within what one more pending verification holds (itself and the room reserved for
+    // the caller ID it may become) of the 256 KiB cap.
+    while stats(&s)["state_bytes"].as_u64().unwrap() < 252 << 10 || i < 1_400 {
         let uuid = conn.send("POST", &path, &headers, &json!({ "phone_number": number(i) }).to_string()).json()
             ["verification_uuid"]
             .as_str()
@@ -288,7 +290,9 @@ fn memory_stays_bounded_by_the_caps_through_many_initiates() {
             other => panic!("initiate {i}: {other}"),
         }
     }
-    assert!(refused > 0 && accepted > 5_000, "the cap was reached: {accepted} accepted, {refused} refused");
+    // Each pending verification holds room for the caller ID it may become, so fewer fit than
+    // their own size alone would allow.
+    assert!(refused > 0 && accepted > 3_500, "the cap was reached: {accepted} accepted, {refused} refused");
     // What the caps allow (8 MiB of state, 1 MiB each of request and callback journal), plus
     // allocator slack; without the caps, 14,000 initiates grow RSS by over 16 MiB.
     let grown = rss("VmHWM:") - idle;

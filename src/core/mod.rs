@@ -16,6 +16,8 @@ mod caller_ids;
 mod calls;
 pub mod changes;
 mod codes;
+#[cfg(test)]
+mod examples;
 mod pickup;
 mod tx;
 mod verifications;

@@ -212,6 +212,30 @@ impl Verification {
             + self.code.len()
             + self.callback.as_ref().map_or(0, |c| 64 + c.url.len() + c.signing_key.as_ref().map_or(0, String::len))
             + self.caller_id.as_ref().map_or(0, String::len)
+            + self.reserved()
+    }
+
+    /// The room a pending verification holds for the caller ID it becomes when it succeeds
+    /// (counted in [`Verification::bytes`] while it is pending): a success never meets a full
+    /// store, and a verification that could not become a caller ID is refused when issued.
+    pub fn reserved(&self) -> usize {
+        /// The longest caller-ID id of any provider, with room to spare (Twilio's is 34).
+        const ID: usize = 64;
+        match self.state {
+            VerificationState::Pending => {
+                CallerId::new(
+                    String::new(),
+                    &self.phone_number,
+                    &self.country,
+                    &self.label,
+                    &self.attributes,
+                    Timestamp::from_nanos(0),
+                )
+                .bytes()
+                    + 2 * ID
+            }
+            _ => 0,
+        }
     }
 }
 
@@ -455,46 +479,5 @@ impl Order {
 
     pub fn seq(self) -> u64 {
         self.1.0
-    }
-}
-
-/// Entries for unit tests: the fields a test does not care about at their plainest.
-#[cfg(test)]
-impl Verification {
-    /// A pending SMS code of `number` in `key`'s account, submitted through the API.
-    pub(crate) fn example(seq: u64, key: AccountKey, number: &str) -> Verification {
-        Verification {
-            seq,
-            key,
-            id: format!("v{seq}"),
-            phone_number: number.into(),
-            country: "US".into(),
-            label: String::new(),
-            attributes: Attributes::default(),
-            channel: Channel::Sms,
-            entered_by: EnteredBy::Api,
-            code: "123456".into(),
-            state: VerificationState::Pending,
-            issued_at: Timestamp::from_nanos(0),
-            expires_at: None,
-            attempts: 0,
-            rings_at: None,
-            call_status: None,
-            callback: None,
-            caller_id: None,
-            finished_at: None,
-        }
-    }
-}
-
-#[cfg(test)]
-impl CallerId {
-    /// A caller ID of `number` created at `created` (nanoseconds).
-    pub(crate) fn example(seq: u64, number: &str, created: i64) -> CallerId {
-        CallerId {
-            seq,
-            id: format!("c{seq}"),
-            ..CallerId::new(String::new(), number, "US", "", &Attributes::default(), Timestamp::from_nanos(created))
-        }
     }
 }

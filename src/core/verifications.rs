@@ -240,7 +240,8 @@ impl Tx<'_> {
             None => {
                 let caller =
                     CallerId::new(v.id.clone(), &v.phone_number, &v.country, &v.label, &v.attributes, self.now);
-                self.make_room(caller.bytes())?;
+                // The verification held this room since it was issued; it is released below.
+                self.make_room(caller.bytes().saturating_sub(v.reserved()))?;
                 CallerId { seq: self.state.store.next_seq(), ..caller }
             }
         };
@@ -266,7 +267,8 @@ impl Tx<'_> {
         if verified && !already {
             let id = self.core.facts.caller_id_id(key.provider, &self.core.ids);
             let caller = CallerId::new(id, &v.phone_number, &v.country, &v.label, &v.attributes, self.now);
-            if self.make_room(caller.bytes()).is_ok() {
+            // The room the verification held since it was issued (released as it finishes).
+            if self.make_room(caller.bytes().saturating_sub(v.reserved())).is_ok() {
                 made = Some(CallerId { seq: self.state.store.next_seq(), ..caller });
             }
         }

@@ -21,6 +21,10 @@ docker_engine "$work" || {
 }
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)
 export CALLERID_MOCK_IMAGE="callerid-mock:$version" TESTCONTAINERS_RYUK_DISABLED=true
+# The engine is on this machine and publishes ports on all its addresses: say so, rather than
+# let a library guess the host from the network (testcontainers-go took the default route's
+# gateway for it on a machine that looked like a container to it).
+export TESTCONTAINERS_HOST_OVERRIDE=localhost
 echo "testcontainers: building $CALLERID_MOCK_IMAGE"
 runtime_image "$root" "$work" "$CALLERID_MOCK_IMAGE"
 # The Python module runs `callerid-mock env` for the zero-touch environment: the binary built here.
