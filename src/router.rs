@@ -66,6 +66,13 @@ pub(crate) async fn handle(app: &App, req: hyper::Request<Incoming>) -> Result<R
 async fn respond(app: &App, req: hyper::Request<Incoming>) -> Result<Response, Abort> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
+    // HTTP/1.1 names its host exactly once (RFC 9112 §3.2); HTTP/2 carries `:authority` instead.
+    let hosts = parts.headers.get_all(hyper::header::HOST).iter().count();
+    if parts.version == hyper::Version::HTTP_11 && (hosts > 1 || (hosts == 0 && parts.uri.authority().is_none())) {
+        let why =
+            if hosts > 1 { "a request may name its Host once" } else { "an HTTP/1.1 request needs a Host header" };
+        return Ok(close(control::error(StatusCode::BAD_REQUEST, why)));
+    }
     let method = parts.method.clone();
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
     let (path, _) = path_and_query.split_once('?').unwrap_or((&path_and_query, ""));
@@ -202,6 +209,11 @@ async fn synced(
 /// and thrown away, so the client can read the answer.
 async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, BodyError> {
     let limit = app.config().max_body_bytes;
+    // A declared length past what would be drained is refused before a byte is read: at once,
+    // and without a `100 Continue` (hyper sends one only when the body is first read).
+    if body.size_hint().lower() > (limit + DRAIN_BYTES) as u64 {
+        return Err(BodyError::TooLarge);
+    }
     let read = async {
         let mut buf = Vec::new();
         let mut total = 0usize;

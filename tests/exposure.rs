@@ -274,3 +274,31 @@ fn long_polls_and_event_streams_have_a_cap() {
     common::wait_until("the slot to be free again", || s.get("/_mock/stats").json()["streams"] == 0);
     assert_eq!(s.get("/_mock/codes/latest?number=%2B12025551234&wait=10ms").status, 404, "the slot is free again");
 }
+
+#[test]
+fn a_huge_declared_body_gets_its_413_at_once_and_no_100_continue() {
+    let s = TestServer::start();
+    let head = format!(
+        "POST /2010-04-01/Accounts/{}/OutgoingCallerIds.json HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000000000\r\nExpect: 100-continue\r\n\r\n",
+        common::ACCOUNT_SID,
+        common::TWILIO_BASIC
+    );
+    let (answer, took) = until_closed(connect(s.addr, head.as_bytes()));
+    assert!(answer.starts_with("HTTP/1.1 413"), "the first line is the 413, not a 100 Continue: {answer}");
+    assert!(answer.contains("\"code\":413"), "in Twilio's shape: {answer}");
+    assert!(took < Duration::from_secs(2), "at once, not after --body-timeout: {took:?}");
+}
+
+#[test]
+fn a_request_must_name_its_host_once() {
+    let s = TestServer::start();
+    let twice = b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n";
+    let (answer, _) = until_closed(connect(s.addr, twice));
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let none = b"GET /_mock/health HTTP/1.1\r\n\r\n";
+    let (answer, _) = until_closed(connect(s.addr, none));
+    assert!(answer.starts_with("HTTP/1.1 400") && answer.contains("needs a Host"), "{answer}");
+    let fine = b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    assert!(until_closed(connect(s.addr, fine)).0.starts_with("HTTP/1.1 200"));
+}
