@@ -23,11 +23,16 @@ pub fn healthcheck(url: &str) -> Result<(), String> {
 
 /// The emulator's CA as a server with this `--ca-dir` (or the default) uses it, made now if
 /// there is none, or made anew with `renew`: where `ca.pem` is kept (if it could be), the PEM,
-/// and the providers' domains it does not permit (a CA kept from before they were added).
+/// and what a CA kept from an earlier release lacks (the providers' domains added since, the
+/// exclusion of IP addresses), each a reason to renew it.
 pub fn ca(ca_dir: Option<&Path>, renew: bool) -> Result<(Option<PathBuf>, String, Vec<String>), String> {
     let domains = Registry::new(&Default::default()).domains();
     let ca = if renew { Ca::renew(ca_dir, &domains)? } else { Ca::for_dir(ca_dir, &domains)? };
-    Ok((ca.path.clone(), ca.pem().to_owned(), ca.missing.clone()))
+    let mut stale: Vec<String> = ca.missing.iter().map(|d| format!("{d} (its hosts get no certificate)")).collect();
+    if ca.ip_open {
+        stale.push("the exclusion of IP addresses (it could sign for an address)".to_owned());
+    }
+    Ok((ca.path.clone(), ca.pem().to_owned(), stale))
 }
 
 /// The lines of `callerid-mock env` for the server at `url`, its files kept in `dir` (default

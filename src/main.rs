@@ -160,8 +160,8 @@ fn print_ca(ca_dir: Option<&std::path::Path>, renew: bool) -> ExitCode {
             }
             if !missing.is_empty() {
                 eprintln!(
-                    "callerid-mock ca: this CA predates {}: their hosts get no certificate until it is renewed \
-                     (callerid-mock ca --renew, then trust the new ca.pem)",
+                    "callerid-mock ca: this CA predates {}: renew it (callerid-mock ca --renew, then trust the \
+                     new ca.pem)",
                     missing.join(", ")
                 );
             }

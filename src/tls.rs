@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, NameConstraints, PKCS_ECDSA_P256_SHA256,
+    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose, NameConstraints, PKCS_ECDSA_P256_SHA256,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -36,6 +36,23 @@ pub const MAX_MINTED: usize = 256;
 const CERT_FILE: &str = "ca.pem";
 const KEY_FILE: &str = "ca-key.pem";
 const DOMAINS_FILE: &str = "ca-domains";
+/// The line of `ca-domains` that says the CA excludes every IP address (CAs made before that
+/// lack it, and are told to renew).
+const IP_EXCLUDED: &str = "!ip-addresses-excluded";
+
+/// The CA key is its owner's only: looser permissions are tightened to 0600, or the key refused.
+fn tighten(key: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(key).map_err(|e| format!("{}: {e}", key.display()))?.permissions().mode();
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+        format!("{} is readable by others (mode {:o}) and cannot be made 0600: {e}", key.display(), mode & 0o777)
+    })?;
+    tracing::warn!(key = %key.display(), mode = format!("{:o}", mode & 0o777), "the CA key was readable by others: now 0600");
+    Ok(())
+}
 
 /// The CA: its certificate, and what signs with its key.
 pub struct Ca {
@@ -47,6 +64,8 @@ pub struct Ca {
     /// The providers' domains this CA does not permit (it was kept from before they were
     /// added): their hosts get no certificate until the CA is renewed.
     pub missing: Vec<String>,
+    /// A kept CA made before IP addresses were excluded from what it may sign for.
+    pub ip_open: bool,
 }
 
 impl fmt::Debug for Ca {
@@ -102,6 +121,7 @@ impl Ca {
             issuer: Issuer::new(params, key),
             path: None,
             missing: Vec::new(),
+            ip_open: false,
         };
         match dir.map(|dir| ca.keep(dir, &wanted).map(|()| dir.join(CERT_FILE))) {
             Some(Ok(path)) => {
@@ -122,8 +142,21 @@ impl Ca {
         let (Ok(pem), Ok(key), Ok(domains)) = (read(CERT_FILE), read(KEY_FILE), read(DOMAINS_FILE)) else {
             return Ok(None);
         };
-        let permitted: Vec<String> =
-            domains.lines().map(str::trim).filter(|d| !d.is_empty()).map(str::to_owned).collect();
+        let permitted: Vec<String> = domains
+            .lines()
+            .map(str::trim)
+            .filter(|d| !d.is_empty() && !d.starts_with('!'))
+            .map(str::to_owned)
+            .collect();
+        let ip_open = !domains.lines().any(|l| l.trim() == IP_EXCLUDED);
+        if ip_open {
+            tracing::warn!(
+                dir = %dir.display(),
+                "the kept CA was made before IP addresses were excluded from what it may sign for: renew it \
+                 (`callerid-mock ca --renew`, then trust the new ca.pem)"
+            );
+        }
+        tighten(&dir.join(KEY_FILE))?;
         let missing: Vec<String> = wanted.iter().filter(|d| !permitted.contains(d)).cloned().collect();
         if !missing.is_empty() {
             tracing::warn!(
@@ -139,7 +172,7 @@ impl Ca {
         let der = rustls::pki_types::pem::PemObject::from_pem_slice(pem.as_bytes())
             .map_err(|e| format!("{}: not a certificate ({e:?})", dir.join(CERT_FILE).display()))?;
         let params = ca_params(&key, &permitted);
-        Ok(Some(Ca { pem, der, issuer: Issuer::new(params, key), path: Some(dir.join(CERT_FILE)), missing }))
+        Ok(Some(Ca { pem, der, issuer: Issuer::new(params, key), path: Some(dir.join(CERT_FILE)), missing, ip_open }))
     }
 
     /// Writes the CA into `dir`: the key readable by its owner only.
@@ -151,7 +184,7 @@ impl Ca {
             std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(dir.join(KEY_FILE))?;
         key.write_all(self.issuer.key().serialize_pem().as_bytes())?;
         std::fs::write(dir.join(CERT_FILE), &self.pem)?;
-        std::fs::write(dir.join(DOMAINS_FILE), format!("{domains}\n"))
+        std::fs::write(dir.join(DOMAINS_FILE), format!("{domains}\n{IP_EXCLUDED}\n"))
     }
 
     /// The CA certificate, PEM.
@@ -193,9 +226,14 @@ fn ca_params(key: &KeyPair, domains: &[String]) -> CertificateParams {
     params.distinguished_name.push(DnType::CommonName, format!("callerid-mock CA {id}"));
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    // Every IP address is excluded: a certificate it signs is valid for the providers' names only,
+    // never for an address (`IP:127.0.0.1`, or an address beside a provider's name).
     params.name_constraints = Some(NameConstraints {
         permitted_subtrees: domains.iter().map(|d| GeneralSubtree::DnsName(d.clone())).collect(),
-        excluded_subtrees: Vec::new(),
+        excluded_subtrees: vec![
+            GeneralSubtree::IpAddress(CidrSubnet::V4([0; 4], [0; 4])),
+            GeneralSubtree::IpAddress(CidrSubnet::V6([0; 16], [0; 16])),
+        ],
     });
     params
 }
@@ -291,6 +329,47 @@ mod tests {
         let forged = ca.mint("www.example.com").unwrap();
         let refused = verify(&ca, &forged, "www.example.com").unwrap_err();
         assert!(format!("{refused:?}").contains("NameConstraintViolation"), "{refused:?}");
+    }
+
+    /// A leaf for `names` (DNS names or IP addresses) signed by the CA's key, as a stolen key
+    /// could sign it.
+    fn forged(ca: &Ca, names: &[&str]) -> CertifiedKey {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+        let cert = params.signed_by(&key, &ca.issuer).unwrap();
+        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        CertifiedKey::new(
+            vec![cert.der().clone(), ca.der.clone()],
+            rustls::crypto::ring::sign::any_ecdsa_type(&der).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_client_trusting_the_ca_refuses_a_certificate_for_an_ip_address() {
+        let ca = Ca::load_or_create(None, &["twilio.com".into()]).unwrap();
+        for (names, name) in [
+            (&["127.0.0.1"][..], "127.0.0.1"),
+            (&["::1"][..], "::1"),
+            (&["api.twilio.com", "10.0.0.1"][..], "10.0.0.1"),
+            (&["api.twilio.com", "10.0.0.1"][..], "api.twilio.com"),
+        ] {
+            let refused = verify(&ca, &forged(&ca, names), name).unwrap_err();
+            assert!(format!("{refused:?}").contains("NameConstraintViolation"), "{names:?} as {name}: {refused:?}");
+        }
+        assert_eq!(verify(&ca, &forged(&ca, &["api.twilio.com"]), "api.twilio.com"), Ok(()));
+    }
+
+    #[test]
+    fn a_kept_key_readable_by_others_is_made_the_owners_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("callerid-mock-ca-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = Ca::load_or_create(Some(&dir), &["twilio.com".into()]).unwrap();
+        std::fs::set_permissions(dir.join(KEY_FILE), std::fs::Permissions::from_mode(0o644)).unwrap();
+        let again = Ca::load_or_create(Some(&dir), &["twilio.com".into()]).unwrap();
+        assert_eq!(again.pem(), first.pem(), "the same CA");
+        assert_eq!(std::fs::metadata(dir.join(KEY_FILE)).unwrap().permissions().mode() & 0o777, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -113,8 +113,10 @@ fn a_new_providers_domain_never_silently_replaces_the_kept_ca() {
     let first = run(&[]);
     // As if the CA had been made before the last provider was added: its domains file lacks one.
     let domains = std::fs::read_to_string(ca_dir.join("ca-domains")).unwrap();
-    let (kept, dropped) = domains.trim_end().rsplit_once('\n').unwrap();
-    std::fs::write(ca_dir.join("ca-domains"), format!("{kept}\n")).unwrap();
+    let mut lines: Vec<&str> = domains.lines().collect();
+    let last_domain = lines.iter().rposition(|l| !l.starts_with('!')).unwrap();
+    let dropped = lines.remove(last_domain);
+    std::fs::write(ca_dir.join("ca-domains"), lines.join("\n") + "\n").unwrap();
     let after = run(&[]);
     assert_eq!(after.stdout, first.stdout, "the same CA: nothing trusted is replaced");
     let warning = String::from_utf8_lossy(&after.stderr);
@@ -124,6 +126,23 @@ fn a_new_providers_domain_never_silently_replaces_the_kept_ca() {
     assert_ne!(renewed.stdout, first.stdout, "a new CA when asked");
     assert_eq!(std::fs::read_to_string(ca_dir.join("ca-domains")).unwrap(), domains);
     assert_eq!(run(&[]).stdout, renewed.stdout, "and it is kept in turn");
+}
+
+#[test]
+fn a_ca_kept_from_before_ip_addresses_were_excluded_is_told_to_renew() {
+    let dir = common::process::TempDir::new("cli-ca-ip");
+    let ca_dir = dir.path("ca");
+    let run = |extra: &[&str]| Command::new(BIN).args(["ca", "--ca-dir"]).arg(&ca_dir).args(extra).output().unwrap();
+    let first = run(&[]);
+    assert!(first.stderr.is_empty(), "{}", String::from_utf8_lossy(&first.stderr));
+    let domains = std::fs::read_to_string(ca_dir.join("ca-domains")).unwrap();
+    let older: String = domains.lines().filter(|l| !l.starts_with('!')).map(|l| format!("{l}\n")).collect();
+    std::fs::write(ca_dir.join("ca-domains"), older).unwrap();
+    let after = run(&[]);
+    assert_eq!(after.stdout, first.stdout, "the same CA: nothing trusted is replaced");
+    let warning = String::from_utf8_lossy(&after.stderr);
+    assert!(warning.contains("exclusion of IP addresses") && warning.contains("--renew"), "{warning}");
+    assert!(run(&["--renew"]).stderr.is_empty());
 }
 
 #[test]
