@@ -191,3 +191,16 @@ fn the_openapi_state_schema_names_exactly_what_an_export_holds() {
         assert_eq!(keys, documented, "{what}: the export's keys and the schema's properties");
     }
 }
+
+#[test]
+fn a_clock_that_is_not_a_time_is_refused_whether_or_not_it_applies() {
+    for frozen in [true, false] {
+        let s = TestServer::with(callerid_mock::Config { frozen_clock: frozen, ..common::config() });
+        for now in ["garbage", "2026-13-45T99:00:00Z", ""] {
+            let doc = json!({ "clock": { "now": now, "frozen": true }, "accounts": [] });
+            let res = s.request("PUT", "/_mock/state", &[("Content-Type", "application/json")], &doc.to_string());
+            assert_eq!(res.status, 400, "frozen {frozen}, now {now:?}: {}", res.body);
+            assert!(res.json()["error"].as_str().unwrap().contains("clock.now"), "{}", res.body);
+        }
+    }
+}

@@ -26,11 +26,13 @@ impl Core {
     /// A file that does not fit the caps, or names an id twice, changes nothing. Returns how
     /// many caller IDs, verifications and calls were loaded.
     pub fn import(&self, file: StateFile, replace: bool) -> Result<usize, String> {
-        let frozen = self.clock.is_frozen();
-        let clock = match (&file.clock, replace && frozen) {
-            (Some(c), true) => time(&Some(c.now.clone()), "clock.now")?,
-            _ => None,
+        // A clock that is not a time is refused, whether or not it would be applied.
+        let read = match &file.clock {
+            Some(c) => time(&Some(c.now.clone()), "clock.now")?,
+            None => None,
         };
+        let frozen = self.clock.is_frozen();
+        let clock = read.filter(|_| replace && frozen);
         let parsed = self.parse(file, clock.unwrap_or_else(|| self.clock.now()), replace)?;
         let loaded = parsed.callers.len() + parsed.verifications.len() + parsed.calls.len();
         self.transact(|tx| -> Result<(), String> {
