@@ -135,10 +135,10 @@ async fn tunnel(
     let handshake = TlsAcceptor::from(tls).accept(TokioIo::new(upgraded));
     match tokio::time::timeout(handshake_timeout, handshake).await {
         Ok(Ok(stream)) => serve(stream, slot).await,
-        Ok(Err(e)) => tracing::info!(
-            host, error = %e,
-            "proxy: TLS handshake failed in a tunnel (does the client trust the emulator's CA? GET /_mock/ca.pem)"
-        ),
+        Ok(Err(e)) => {
+            tracing::debug!(host, error = %e, "proxy: TLS handshake failed in a tunnel");
+            crate::tls::handshake_failed("proxy", &e)
+        }
         Err(_) => tracing::debug!(host, "proxy: no TLS handshake in a tunnel within --header-timeout"),
     }
 }

@@ -168,9 +168,7 @@ async fn serve_tls(
     let handshake = tokio_rustls::TlsAcceptor::from(tls).accept(io);
     match tokio::time::timeout(transport.app.config().header_timeout, handshake).await {
         Ok(Ok(stream)) => serve_http(transport, stream, reset, slot).await,
-        Ok(Err(e)) => {
-            tracing::info!(error = %e, "--tls-bind: TLS handshake failed (does the client trust the emulator's CA?)")
-        }
+        Ok(Err(e)) => crate::tls::handshake_failed("--tls-bind", &e),
         Err(_) => tracing::debug!("--tls-bind: no TLS handshake within --header-timeout"),
     }
 }

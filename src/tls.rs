@@ -40,6 +40,30 @@ const DOMAINS_FILE: &str = "ca-domains";
 /// lack it, and are told to renew).
 const IP_EXCLUDED: &str = "!ip-addresses-excluded";
 
+/// Failed TLS handshakes are said in the log at most once every [`SUMMARY_EVERY`]: the first at
+/// once, then how many failed since, so a client that fails in a loop cannot flood the log.
+pub(crate) fn handshake_failed(place: &'static str, error: &dyn std::fmt::Display) {
+    static LAST: std::sync::Mutex<Option<(std::time::Instant, u64)>> = std::sync::Mutex::new(None);
+    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let now = std::time::Instant::now();
+    match &mut *last {
+        Some((at, quiet)) if now.duration_since(*at) < SUMMARY_EVERY => *quiet += 1,
+        slot => {
+            let since = slot.map_or(0, |(_, quiet)| quiet);
+            *slot = Some((now, 0));
+            drop(last);
+            tracing::info!(
+                error = %error,
+                more_since_the_last_line = since,
+                "{place}: TLS handshake failed (does the client trust the emulator's CA? GET /_mock/ca.pem)"
+            );
+        }
+    }
+}
+
+/// How often a failed TLS handshake may be said in the log.
+const SUMMARY_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The CA key is its owner's only: looser permissions are tightened to 0600, or the key refused.
 fn tighten(key: &Path) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt as _;

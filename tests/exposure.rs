@@ -302,3 +302,27 @@ fn a_request_must_name_its_host_once() {
     let fine = b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     assert!(until_closed(connect(s.addr, fine)).0.starts_with("HTTP/1.1 200"));
 }
+
+#[test]
+fn failed_tls_handshakes_are_a_rate_limited_summary_not_a_line_each() {
+    let mut command = Command::new(BIN);
+    command.stderr(Stdio::piped());
+    let mut server = Process::start_with(command, &["--log-level", "info"]);
+    let mut stderr = server.child.stderr.take().unwrap();
+    for _ in 0..30 {
+        // A tunnel to a provider host, then bytes that are not a TLS ClientHello.
+        let mut stream =
+            connect(server.addr, b"CONNECT api.twilio.com:443 HTTP/1.1\r\nHost: api.twilio.com:443\r\n\r\n");
+        let mut head = [0u8; 64];
+        let _ = stream.read(&mut head);
+        stream.write_all(b"GET / HTTP/1.1\r\n\r\n garbage, not TLS").unwrap();
+        let _ = until_closed(stream);
+    }
+    server.term();
+    assert!(server.wait(Duration::from_secs(10)).success());
+    drop(server);
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    let lines = log.lines().filter(|l| l.contains("TLS handshake failed")).count();
+    assert_eq!(lines, 1, "30 failed handshakes within seconds are one line: {log}");
+}
