@@ -22,6 +22,7 @@ use hyper::upgrade::Upgraded;
 use hyper::{StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_rustls::TlsAcceptor;
@@ -90,7 +91,7 @@ pub(crate) fn connect(
     let Some(authority) = req.uri().authority().map(|a| a.to_string()) else {
         return error(StatusCode::BAD_REQUEST, "CONNECT needs a host:port target".to_owned());
     };
-    tokio::spawn(relay(req, authority, slot));
+    tokio::spawn(relay(req, authority, app.config().idle_timeout, slot));
     established()
 }
 
@@ -143,18 +144,48 @@ async fn tunnel(
     }
 }
 
-/// `--proxy-passthrough`: the tunnel relayed to the host it names, byte for byte.
-async fn relay(req: hyper::Request<Incoming>, authority: String, _slot: OwnedSemaphorePermit) {
+/// `--proxy-passthrough`: the tunnel relayed to the host it names, byte for byte, holding its
+/// connection slot; closed when nothing has passed either way for `idle` (`--idle-timeout`).
+async fn relay(req: hyper::Request<Incoming>, authority: String, idle: Duration, _slot: OwnedSemaphorePermit) {
     let upgraded = match hyper::upgrade::on(req).await {
         Ok(upgraded) => upgraded,
         Err(e) => return tracing::debug!(authority, error = %e, "proxy: the CONNECT was not upgraded"),
     };
-    let mut remote = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&authority)).await {
+    let remote = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&authority)).await {
         Ok(Ok(remote)) => remote,
         Ok(Err(e)) => return tracing::info!(authority, error = %e, "proxy passthrough: cannot connect"),
         Err(_) => return tracing::info!(authority, "proxy passthrough: connecting timed out"),
     };
-    let _ = tokio::io::copy_bidirectional(&mut TokioIo::new(upgraded), &mut remote).await;
+    let (mut client_in, mut client_out) = tokio::io::split(TokioIo::new(upgraded));
+    let (mut remote_in, mut remote_out) = remote.into_split();
+    let (mut up, mut down) = (vec![0u8; 16 << 10], vec![0u8; 16 << 10]);
+    let (mut client_open, mut remote_open) = (true, true);
+    while client_open || remote_open {
+        let moved = tokio::time::timeout(idle, async {
+            tokio::select! {
+                read = client_in.read(&mut up), if client_open => match read {
+                    Ok(0) | Err(_) => {
+                        client_open = false;
+                        remote_out.shutdown().await
+                    }
+                    Ok(n) => remote_out.write_all(&up[..n]).await,
+                },
+                read = remote_in.read(&mut down), if remote_open => match read {
+                    Ok(0) | Err(_) => {
+                        remote_open = false;
+                        client_out.shutdown().await
+                    }
+                    Ok(n) => client_out.write_all(&down[..n]).await,
+                },
+            }
+        })
+        .await;
+        match moved {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return,
+            Err(_) => return tracing::debug!(authority, "proxy passthrough: a tunnel idle for --idle-timeout closed"),
+        }
+    }
 }
 
 /// `--proxy-passthrough`: an absolute-form request for another host, forwarded to it over

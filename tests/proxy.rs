@@ -162,6 +162,41 @@ fn with_passthrough_other_hosts_are_relayed_not_intercepted() {
 }
 
 #[test]
+fn a_relayed_tunnel_idle_for_the_idle_timeout_is_closed() {
+    let dir = TempDir::new("proxy-passthrough-idle");
+    let s = TestServer::with(callerid_mock::Config {
+        ca_dir: Some(dir.path("ca")),
+        proxy_passthrough: true,
+        idle_timeout: std::time::Duration::from_millis(500),
+        ..common::config()
+    });
+    // "Another host" that echoes, then stays silent.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut peer, _)) = listener.accept() {
+            let mut buf = [0u8; 64];
+            if let Ok(n) = peer.read(&mut buf) {
+                let _ = peer.write_all(&buf[..n]);
+            }
+            std::thread::sleep(std::time::Duration::from_secs(30));
+        }
+    });
+    let (head, mut reader) = connect(s.addr, &format!("127.0.0.1:{port}"));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    reader.get_mut().write_all(b"ping").unwrap();
+    let mut echoed = [0u8; 4];
+    reader.read_exact(&mut echoed).unwrap();
+    assert_eq!(&echoed, b"ping", "relayed both ways");
+    let started = std::time::Instant::now();
+    reader.get_mut().set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut rest = Vec::new();
+    let _ = reader.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(waited < std::time::Duration::from_secs(5), "closed after --idle-timeout, not held open: {waited:?}");
+}
+
+#[test]
 fn tls_bind_serves_the_providers_hosts_by_sni_for_dns_alias_setups() {
     let dir = TempDir::new("tls-bind");
     let s = TestServer::with(callerid_mock::Config {
