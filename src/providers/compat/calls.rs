@@ -10,7 +10,7 @@ use hyper::StatusCode;
 use super::callback::EVENTS;
 use super::error::RestError;
 use super::wire::{CallResource, CallsPage};
-use super::{Dialect, SIGNING_KEY};
+use super::{Dialect, SIGNING_KEY, invalid_token};
 use crate::core::model::{AccountKey, Attributes, Call, CallState};
 use crate::core::phone::{self, Number};
 use crate::core::time::Timestamp;
@@ -25,8 +25,6 @@ const MAX_TIMEOUT: u64 = 600;
 /// A call's time limit by default (four hours), and the most `TimeLimit` may ask for.
 const DEFAULT_TIME_LIMIT: u64 = 4 * 3600;
 const MAX_TIME_LIMIT: u64 = 24 * 3600;
-const DEFAULT_PAGE_SIZE: usize = 50;
-const MAX_PAGE_SIZE: usize = 1000;
 
 /// A call to place.
 pub(crate) struct Create {
@@ -160,20 +158,7 @@ pub(crate) struct Query {
 
 impl Query {
     pub fn parse(p: &Pairs) -> Result<Query> {
-        let page_size = match p.get("PageSize") {
-            None => DEFAULT_PAGE_SIZE,
-            Some(s) => s
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or_else(|| RestError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
-        };
-        let invalid_token = || RestError::bad_request(21481, "The PageToken in the requested URL was not valid");
-        let page = match p.get("Page") {
-            None => 0,
-            Some(s) => s.trim().parse::<usize>().map_err(|_| invalid_token())?,
-        };
+        let (page_size, page) = super::page(p)?;
         let token = p.get("PageToken").filter(|t| !t.is_empty()).map(str::to_owned);
         let after = match &token {
             None => None,
@@ -313,9 +298,7 @@ pub(crate) fn list(d: &Dialect, core: &Core, key: &AccountKey, q: &Query) -> Res
         keep: q.filtered().then_some(&keep as &dyn Fn(&Call) -> bool),
         count: false,
     };
-    let found = core
-        .calls(key, &query)
-        .ok_or_else(|| RestError::bad_request(21481, "The PageToken in the requested URL was not valid"))?;
+    let found = core.calls(key, &query).ok_or_else(invalid_token)?;
     let base = format!("{}/Accounts/{}/Calls.json?", d.root, key.account);
     let page_uri = |page: usize, token: Option<&str>| {
         let mut uri = String::with_capacity(base.len() + 96);

@@ -33,3 +33,27 @@ pub(crate) struct Dialect {
 
 /// The attribute a call keeps the secret its webhooks are signed with in.
 pub(crate) const SIGNING_KEY: &str = "signing_key";
+
+/// A list page's `PageSize` (1 to 1000, default 50) and `Page` (default 0), as the dialect reads
+/// them.
+pub(crate) fn page(p: &crate::http::Pairs) -> Result<(usize, usize), error::RestError> {
+    const DEFAULT_PAGE_SIZE: usize = 50;
+    const MAX_PAGE_SIZE: usize = 1000;
+    let page_size =
+        match p.get("PageSize") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(s) => s.trim().parse::<usize>().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| {
+                error::RestError::bad_request(20007, "PageSize must be an integer between 1 and 1000")
+            })?,
+        };
+    let page = match p.get("Page") {
+        None => 0,
+        Some(s) => s.trim().parse::<usize>().map_err(|_| invalid_token())?,
+    };
+    Ok((page_size, page))
+}
+
+/// 400 code 21481: a `PageToken` (or `Page`) the dialect cannot read.
+pub(crate) fn invalid_token() -> error::RestError {
+    error::RestError::bad_request(21481, "The PageToken in the requested URL was not valid")
+}

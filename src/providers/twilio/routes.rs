@@ -8,7 +8,7 @@ use hyper::StatusCode;
 use phonenumber::country::Id as Region;
 
 use super::DIALECT;
-use crate::providers::compat::error::RestError;
+use crate::providers::compat::{self, error::RestError, invalid_token};
 use crate::providers::compat::wire::{OutgoingCallerId, Page, ValidationRequest};
 use crate::core::model::{AccountKey, CallbackSpec, CallerId};
 use crate::core::phone::{self, Number};
@@ -19,8 +19,6 @@ type Result<T = Response> = std::result::Result<T, RestError>;
 
 const MAX_FRIENDLY_NAME: usize = 64;
 const MAX_CALL_DELAY: u64 = 60;
-const DEFAULT_PAGE_SIZE: usize = 50;
-const MAX_PAGE_SIZE: usize = 1000;
 /// How long a validation call rings before it ends unanswered (`no-answer`).
 const RING_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -106,19 +104,7 @@ pub(super) struct ListQuery {
 
 impl ListQuery {
     pub fn parse(p: &Pairs) -> Result<ListQuery> {
-        let page_size = match p.get("PageSize") {
-            None => DEFAULT_PAGE_SIZE,
-            Some(s) => s
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                .ok_or_else(|| RestError::bad_request(20007, "PageSize must be an integer between 1 and 1000"))?,
-        };
-        let page = match p.get("Page") {
-            None => 0,
-            Some(s) => s.trim().parse::<usize>().map_err(|_| invalid_token())?,
-        };
+        let (page_size, page) = compat::page(p)?;
         let token = match p.get("PageToken").filter(|t| !t.is_empty()) {
             None => None,
             Some(t) => Some((
@@ -140,9 +126,6 @@ impl ListQuery {
     }
 }
 
-fn invalid_token() -> RestError {
-    RestError::bad_request(21481, "The PageToken in the requested URL was not valid")
-}
 
 /// The password the request authenticated with signs its callbacks, unless the account has a
 /// token from fixtures.
