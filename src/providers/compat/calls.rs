@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use hyper::StatusCode;
+use hyper::{Method, StatusCode};
 
 use super::callback::EVENTS;
 use super::error::RestError;
@@ -15,9 +15,75 @@ use crate::core::model::{AccountKey, Attributes, Call, CallState};
 use crate::core::phone::{self, Number};
 use crate::core::time::Timestamp;
 use crate::core::{CallQuery, CallScope, Core, CoreError, HangUp, NewCall};
-use crate::http::{self, Pairs, Response};
+use crate::http::{self, Pairs, Request, Response};
 
 type Result<T = Response> = std::result::Result<T, RestError>;
+
+/// One call operation of the dialect, with everything its request carries, parsed and checked
+/// (a request that is not valid carries its error).
+pub(crate) enum CallOp<'a> {
+    Create(Result<Create>),
+    List(Result<Query>),
+    Fetch { sid: &'a str },
+    Update { sid: &'a str, update: Result<Update> },
+    Delete { sid: &'a str },
+}
+
+impl<'a> CallOp<'a> {
+    /// The operation `rest` (the segments after `Accounts/{Sid}`) names, if it is a call's:
+    /// `Calls[.json]` and `Calls/{CallSid}[.json]` (the format is for the caller to check).
+    pub fn route(req: &Request, rest: &[&'a str]) -> Option<Result<CallOp<'a>>> {
+        let not_allowed = || Some(Err(RestError::method_not_allowed()));
+        Some(Ok(match rest {
+            [last] if matches!(*last, "Calls" | "Calls.json" | "Calls.xml" | "Calls.csv") => match req.method {
+                Method::POST => CallOp::Create(Create::parse(&Pairs::form(&req.body))),
+                Method::GET => CallOp::List(Query::parse(&req.query_pairs())),
+                _ => return not_allowed(),
+            },
+            ["Calls", sid] => {
+                let sid = sid.rsplit_once('.').map_or(*sid, |(sid, _)| sid);
+                match req.method {
+                    Method::GET => CallOp::Fetch { sid },
+                    Method::POST => CallOp::Update { sid, update: Update::parse(&Pairs::form(&req.body)) },
+                    Method::DELETE => CallOp::Delete { sid },
+                    _ => return not_allowed(),
+                }
+            }
+            _ => return None,
+        }))
+    }
+
+    /// Its name in fault rules and the journal.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallOp::Create(_) => "create_call",
+            CallOp::List(_) => "list_calls",
+            CallOp::Fetch { .. } => "fetch_call",
+            CallOp::Update { .. } => "update_call",
+            CallOp::Delete { .. } => "delete_call",
+        }
+    }
+
+    /// The number it calls, for fault rules.
+    pub fn number(&self) -> Option<String> {
+        match self {
+            CallOp::Create(Ok(create)) => Some(create.to.e164.clone()),
+            _ => None,
+        }
+    }
+
+    /// Applies it for `key` (`password`: what the request authenticated with, which signs the
+    /// call's webhooks unless the account has a token) and renders the answer.
+    pub fn apply(self, d: &Dialect, core: &Core, key: &AccountKey, path: &str, password: String) -> Result {
+        match self {
+            CallOp::Create(c) => create(d, core, key, path, c?, password),
+            CallOp::List(q) => list(d, core, key, &q?),
+            CallOp::Fetch { sid } => fetch(d, core, key, path, sid),
+            CallOp::Update { sid, update } => self::update(d, core, key, path, sid, update?),
+            CallOp::Delete { sid } => delete(d, core, key, path, sid),
+        }
+    }
+}
 
 /// How long a call rings by default, and the most `Timeout` may ask for.
 const DEFAULT_TIMEOUT: u64 = 60;

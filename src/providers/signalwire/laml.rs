@@ -16,16 +16,17 @@
 //! `OutgoingCallerIds` is not part of the Compatibility API (SignalWire's verified caller IDs are
 //! the Space API's): it answers 404.
 
-use hyper::{Method, StatusCode};
+use hyper::StatusCode;
 
 use super::NAME;
 use crate::core::model::AccountKey;
 use crate::core::{Auth, Core};
 use crate::faults::Target;
-use crate::http::{Pairs, Request, Response};
+use crate::http::{Request, Response};
 use crate::providers::{Prepared, Refusal};
 use crate::providers::compat::error::RestError;
-use crate::providers::compat::{Dialect, calls};
+use crate::providers::compat::Dialect;
+use crate::providers::compat::calls::CallOp;
 
 /// The API's version segment, after `/api/laml` or on its own on a Space's host.
 pub(super) const VERSION: &str = "2010-04-01";
@@ -43,33 +44,11 @@ pub(super) const DIALECT: Dialect = Dialect {
     seller: "SignalWire",
 };
 
-/// One call operation, parsed.
-enum Op<'a> {
-    Create(Result<calls::Create, RestError>),
-    List(Result<calls::Query, RestError>),
-    Fetch { sid: &'a str },
-    Update { sid: &'a str, update: Result<calls::Update, RestError> },
-    Delete { sid: &'a str },
-}
-
-impl Op<'_> {
-    fn name(&self) -> &'static str {
-        match self {
-            Op::Create(_) => "create_call",
-            Op::List(_) => "list_calls",
-            Op::Fetch { .. } => "fetch_call",
-            Op::Update { .. } => "update_call",
-            Op::Delete { .. } => "delete_call",
-        }
-    }
-}
-
 /// A request for `Accounts/{account}/{rest…}`.
 pub(super) fn prepare<'a>(core: &'a Core, req: &'a Request, account: &'a str, rest: &'a [&'a str]) -> Prepared<'a> {
     let op = route(req, rest);
     let (operation, number) = match &op {
-        Ok(op @ Op::Create(Ok(c))) => (op.name(), Some(c.to.e164.clone())),
-        Ok(op) => (op.name(), None),
+        Ok(op) => (op.name(), op.number()),
         Err(_) => ("", None),
     };
     let target = Target { provider: NAME, operation, account: Some(account.to_owned()), number };
@@ -81,14 +60,7 @@ pub(super) fn prepare<'a>(core: &'a Core, req: &'a Request, account: &'a str, re
                 Auth::Unauthorized => return Err(RestError::unauthorized()),
                 Auth::Forbidden => return Err(RestError::forbidden()),
             }
-            let (key, path, d) = (AccountKey::new(NAME, account), &req.path, &DIALECT);
-            match op {
-                Op::Create(create) => calls::create(d, core, &key, path, create?, password),
-                Op::List(query) => calls::list(d, core, &key, &query?),
-                Op::Fetch { sid } => calls::fetch(d, core, &key, path, sid),
-                Op::Update { sid, update } => calls::update(d, core, &key, path, sid, update?),
-                Op::Delete { sid } => calls::delete(d, core, &key, path, sid),
-            }
+            op.apply(&DIALECT, core, &AccountKey::new(NAME, account), &req.path, password)
         });
         result.unwrap_or_else(|e| e.render(&DIALECT))
     };
@@ -119,23 +91,12 @@ pub(super) fn refuse(why: Refusal) -> Response {
     e.render(&DIALECT)
 }
 
-fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, RestError> {
-    let bare = |s: &'a str| s.strip_suffix(".json").unwrap_or(s);
-    Ok(match rest {
-        [calls] if bare(calls) == "Calls" => match req.method {
-            Method::POST => Op::Create(calls::Create::parse(&Pairs::form(&req.body))),
-            Method::GET => Op::List(calls::Query::parse(&req.query_pairs())),
-            _ => return Err(RestError::method_not_allowed()),
-        },
-        ["Calls", sid] => {
-            let sid = bare(sid);
-            match req.method {
-                Method::GET => Op::Fetch { sid },
-                Method::POST => Op::Update { sid, update: calls::Update::parse(&Pairs::form(&req.body)) },
-                Method::DELETE => Op::Delete { sid },
-                _ => return Err(RestError::method_not_allowed()),
-            }
-        }
-        _ => return Err(RestError::not_found(&req.path)),
-    })
+/// A call operation; `.json` may be left out (SignalWire's own examples do), another format is
+/// the dialect's 406.
+fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<CallOp<'a>, RestError> {
+    let op = CallOp::route(req, rest).unwrap_or_else(|| Err(RestError::not_found(&req.path)))?;
+    if rest.last().is_some_and(|last| last.contains('.') && !last.ends_with(".json")) {
+        return Err(RestError::NotJson);
+    }
+    Ok(op)
 }

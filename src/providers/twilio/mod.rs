@@ -19,7 +19,8 @@ mod routes;
 use hyper::header::HeaderValue;
 use hyper::{Method, StatusCode};
 
-use super::compat::{Dialect, callback, calls, twiml};
+use super::compat::calls::CallOp;
+use super::compat::{Dialect, callback, twiml};
 use super::{Prepared, Provider, Refusal};
 use crate::core::{Auth, Core};
 use crate::core::ids::Ids;
@@ -65,11 +66,7 @@ enum Op<'a> {
     Fetch { sid: &'a str },
     Update { sid: &'a str, friendly_name: Result<Option<String>, RestError> },
     Delete { sid: &'a str },
-    CreateCall(Result<calls::Create, RestError>),
-    ListCalls(Result<calls::Query, RestError>),
-    FetchCall { sid: &'a str },
-    UpdateCall { sid: &'a str, update: Result<calls::Update, RestError> },
-    DeleteCall { sid: &'a str },
+    Call(CallOp<'a>),
 }
 
 impl Op<'_> {
@@ -80,11 +77,7 @@ impl Op<'_> {
             Op::Fetch { .. } => "fetch",
             Op::Update { .. } => "update",
             Op::Delete { .. } => "delete",
-            Op::CreateCall(_) => "create_call",
-            Op::ListCalls(_) => "list_calls",
-            Op::FetchCall { .. } => "fetch_call",
-            Op::UpdateCall { .. } => "update_call",
-            Op::DeleteCall { .. } => "delete_call",
+            Op::Call(call) => call.name(),
         }
     }
 
@@ -92,7 +85,7 @@ impl Op<'_> {
     fn number(&self) -> Option<String> {
         match self {
             Op::Create(Ok(create)) => Some(create.number.e164.clone()),
-            Op::CreateCall(Ok(call)) => Some(call.to.e164.clone()),
+            Op::Call(call) => call.number(),
             _ => None,
         }
     }
@@ -150,11 +143,7 @@ impl Provider for Api {
                 Op::Fetch { sid } => routes::fetch(core, &key, path, sid),
                 Op::Update { sid, friendly_name } => routes::update(core, &key, path, sid, friendly_name?),
                 Op::Delete { sid } => routes::delete(core, &key, path, sid),
-                Op::CreateCall(create) => calls::create(&DIALECT, core, &key, path, create?, password),
-                Op::ListCalls(query) => calls::list(&DIALECT, core, &key, &query?),
-                Op::FetchCall { sid } => calls::fetch(&DIALECT, core, &key, path, sid),
-                Op::UpdateCall { sid, update } => calls::update(&DIALECT, core, &key, path, sid, update?),
-                Op::DeleteCall { sid } => calls::delete(&DIALECT, core, &key, path, sid),
+                Op::Call(call) => call.apply(&DIALECT, core, &key, path, password),
             }
         })
     }
@@ -227,19 +216,13 @@ fn with_request_id(core: &Core, mut res: Response) -> Response {
 /// resource, then the format its last segment asks for (`.json`; any other answers 406).
 fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, RestError> {
     let op = match rest {
-        [last] => match last.strip_suffix(".json").unwrap_or(last) {
-            "OutgoingCallerIds" | "OutgoingCallerIds.xml" | "OutgoingCallerIds.csv" => match req.method {
+        [last] if matches!(*last, "OutgoingCallerIds" | "OutgoingCallerIds.json" | "OutgoingCallerIds.xml" | "OutgoingCallerIds.csv") => {
+            match req.method {
                 Method::POST => Op::Create(routes::Create::parse(&Pairs::form(&req.body))),
                 Method::GET => Op::List(routes::ListQuery::parse(&req.query_pairs())),
                 _ => return Err(RestError::method_not_allowed()),
-            },
-            "Calls" | "Calls.xml" | "Calls.csv" => match req.method {
-                Method::POST => Op::CreateCall(calls::Create::parse(&Pairs::form(&req.body))),
-                Method::GET => Op::ListCalls(calls::Query::parse(&req.query_pairs())),
-                _ => return Err(RestError::method_not_allowed()),
-            },
-            _ => return Err(RestError::not_found(&req.path)),
-        },
+            }
+        }
         ["OutgoingCallerIds", sid] => {
             let sid = sid.rsplit_once('.').map_or(*sid, |(sid, _)| sid);
             match req.method {
@@ -252,16 +235,10 @@ fn route<'a>(req: &Request, rest: &[&'a str]) -> Result<Op<'a>, RestError> {
                 _ => return Err(RestError::method_not_allowed()),
             }
         }
-        ["Calls", sid] => {
-            let sid = sid.rsplit_once('.').map_or(*sid, |(sid, _)| sid);
-            match req.method {
-                Method::GET => Op::FetchCall { sid },
-                Method::POST => Op::UpdateCall { sid, update: calls::Update::parse(&Pairs::form(&req.body)) },
-                Method::DELETE => Op::DeleteCall { sid },
-                _ => return Err(RestError::method_not_allowed()),
-            }
-        }
-        _ => return Err(RestError::not_found(&req.path)),
+        _ => match CallOp::route(req, rest) {
+            Some(call) => Op::Call(call?),
+            None => return Err(RestError::not_found(&req.path)),
+        },
     };
     if !rest.last().is_some_and(|last| last.ends_with(".json")) {
         return Err(RestError::NotJson);
