@@ -71,3 +71,13 @@ runtime_image() {
   DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$context" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; return 1; }
 }
 
+# timed LABEL NAME COMMAND...: one part of a test script (a language), timed: a failure sets
+# status=1 (the script fails at its end) and "NAME seconds" goes into the times array.
+timed() {
+  local label=$1 name=$2 started=$SECONDS
+  shift 2
+  echo "$label: $name"
+  "$@" || status=1
+  times+=("$(printf '%-8s %4ds' "$name" $((SECONDS - started)))")
+}
+

@@ -44,13 +44,7 @@ echo "sdk: callerid-mock at $url"
 
 status=0
 times=()
-# lang NAME COMMAND...: runs one language's SDK tests, timed; a failure fails the run at the end.
-lang() {
-  local name=$1 started=$SECONDS; shift
-  echo "sdk: $name"
-  "$@" || status=1
-  times+=("$(printf '%-8s %4ds' "$name" $((SECONDS - started)))")
-}
+lang() { timed sdk "$@"; }
 
 # needs TOOL: whether a toolchain is here; in CI its absence is a failure, elsewhere a skip.
 needs() {

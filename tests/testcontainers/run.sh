@@ -32,14 +32,7 @@ export CALLERID_MOCK_BIN="$root/target/x86_64-unknown-linux-gnu/release/callerid
 
 status=0
 times=()
-# lang NAME COMMAND...: one language's module test, timed; a failure fails the run at the end.
-lang() {
-  local name=$1 started=$SECONDS
-  shift
-  echo "testcontainers: $name"
-  "$@" || status=1
-  times+=("$(printf '%-8s %4ds' "$name" $((SECONDS - started)))")
-}
+lang() { timed testcontainers "$@"; }
 
 lang Python env PYTHONPATH="$root/packages/python" "$sdk/venv/bin/python" -m pytest -q -s -p no:cacheprovider "$here/python"
 install_npm "$here/node" "$work/node"
