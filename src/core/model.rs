@@ -223,16 +223,7 @@ impl Verification {
         const ID: usize = 64;
         match self.state {
             VerificationState::Pending => {
-                CallerId::new(
-                    String::new(),
-                    &self.phone_number,
-                    &self.country,
-                    &self.label,
-                    &self.attributes,
-                    Timestamp::from_nanos(0),
-                )
-                .bytes()
-                    + 2 * ID
+                CallerId::bytes_of(ID, &self.phone_number, &self.country, &self.label, &self.attributes)
             }
             _ => 0,
         }
@@ -453,13 +444,14 @@ impl CallerId {
     /// Approximate bytes it holds in the store, its indexes and the allocator's overhead
     /// included (calibrated against RSS: ~620 bytes for a typical one).
     pub fn bytes(&self) -> usize {
+        CallerId::bytes_of(self.id.len(), &self.phone_number, &self.country, &self.label, &self.attributes)
+    }
+
+    /// What [`CallerId::bytes`] is for a caller ID of these fields (an id of `id_len` bytes),
+    /// without making one.
+    pub fn bytes_of(id_len: usize, number: &str, country: &str, label: &str, attributes: &Attributes) -> usize {
         const FIXED: usize = 520;
-        FIXED
-            + 2 * self.id.len()
-            + 2 * self.phone_number.len()
-            + self.country.len()
-            + self.label.len()
-            + self.attributes.bytes()
+        FIXED + 2 * id_len + 2 * number.len() + country.len() + label.len() + attributes.bytes()
     }
 }
 
