@@ -145,10 +145,12 @@ impl App {
     pub async fn synced(&self, lsn: u64) -> Result<(), Arc<str>> {
         let Some(durable) = &self.state_file else { return Ok(()) };
         let mut rx = durable.clone();
-        let outcome = rx.wait_for(|d| d.lsn >= lsn || d.failure.is_some()).await;
+        // A change the file cannot keep is undone before its answer, so nothing of it is seen
+        // after its 503.
+        let outcome = rx.wait_for(|d| d.kept(lsn) || d.undone(lsn)).await;
         match outcome {
-            Ok(d) if d.lsn >= lsn => Ok(()),
-            Ok(d) => Err(d.failure.clone().unwrap_or_else(|| "the state file is not written".into())),
+            Ok(d) if d.kept(lsn) => Ok(()),
+            Ok(d) => Err(d.failure.clone().unwrap_or_else(|| "the state file could not be written".into())),
             Err(_) => Err("the state file writer stopped".into()),
         }
     }

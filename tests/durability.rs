@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::process::{BIN, Process, TempDir};
+use common::process::{BIN, Process, TempDir, set_file_size_limit, under_a_size_limit};
 use common::{AUTH_ID, BASIC, Resp, plivo_initiate_at as initiate, send};
 use serde_json::{Value, json};
 
@@ -140,31 +140,6 @@ fn a_second_signal_exits_at_once() {
     let status = server.wait(Duration::from_secs(3));
     assert!(asked.elapsed() < Duration::from_secs(2));
     assert_eq!(status.code(), Some(130));
-}
-
-/// The server under a shell that ignores SIGXFSZ, so a file-size limit makes writes fail with
-/// EFBIG as a full disk makes them fail with ENOSPC; with what it logs (read through a pipe,
-/// which no file-size limit touches).
-fn under_a_size_limit(args: &[&str]) -> (Process, Arc<Mutex<String>>) {
-    use std::io::Read;
-    let mut sh = Command::new("bash");
-    sh.args(["-c", "trap '' XFSZ; exec \"$0\" \"$@\"", BIN]).stderr(std::process::Stdio::piped());
-    let mut server = Process::start_with(sh, args);
-    let log = Arc::new(Mutex::new(String::new()));
-    let mut stderr = server.child.stderr.take().unwrap();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0; 4096];
-        while let Ok(n @ 1..) = stderr.read(&mut buf) {
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    (server, log)
-}
-
-fn set_file_size_limit(server: &Process, limit: &str) {
-    let ok = Command::new("prlimit").args(["--pid", &server.pid(), &format!("--fsize={limit}")]).status().unwrap();
-    assert!(ok.success(), "prlimit works here");
 }
 
 fn health(addr: SocketAddr) -> Resp {

@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+use super::codes::WaitKey;
 use super::model::{AccountKey, Call, CallerId, Verification};
 use super::scan::{Cursor, Item, scan};
+use super::store::Undo;
 use super::time::Timestamp;
-use super::{Core, State};
+use super::{Core, Notice, State};
 
 /// One change to the state.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,9 +109,20 @@ impl Doorbell {
 pub(crate) struct ChangeLog {
     pending: Vec<Logged>,
     next_lsn: u64,
+    /// The last change known to be in the file.
+    synced: u64,
     /// Why the state file cannot be written, while it cannot.
     failure: Option<Arc<str>>,
     doorbell: Arc<Doorbell>,
+    /// What operations have to tell the world (webhooks, codes issued) once the changes up to
+    /// the lsn each waits for are synced; dropped if they are undone instead.
+    held: Vec<(u64, Held)>,
+}
+
+/// What an operation tells the world once its changes are synced.
+pub(crate) struct Held {
+    pub(super) notices: Vec<Notice>,
+    pub(super) issued: Vec<WaitKey>,
 }
 
 impl ChangeLog {
@@ -125,6 +138,16 @@ impl ChangeLog {
     pub(crate) fn doorbell(&self) -> Arc<Doorbell> {
         self.doorbell.clone()
     }
+
+    /// Keeps what an operation tells the world until its changes are synced; gives it back
+    /// when they already are.
+    pub(crate) fn hold(&mut self, held: Held) -> Option<Held> {
+        if self.next_lsn <= self.synced {
+            return Some(held);
+        }
+        self.held.push((self.next_lsn, held));
+        None
+    }
 }
 
 impl Core {
@@ -132,13 +155,66 @@ impl Core {
     pub fn start_log(&self) -> Arc<Doorbell> {
         let doorbell = Arc::new(Doorbell::default());
         let mut state = self.state.lock();
-        state.log = Some(ChangeLog { pending: Vec::new(), next_lsn: 0, failure: None, doorbell: doorbell.clone() });
+        state.log = Some(ChangeLog {
+            pending: Vec::new(),
+            next_lsn: 0,
+            synced: 0,
+            failure: None,
+            doorbell: doorbell.clone(),
+            held: Vec::new(),
+        });
+        state.store.keep_undo();
         doorbell
     }
 
-    /// The queued changes, oldest first.
-    pub fn take_changes(&self) -> Vec<Logged> {
-        self.state.lock().log.as_mut().map(|log| std::mem::take(&mut log.pending)).unwrap_or_default()
+    /// The queued changes, oldest first, and how to undo them.
+    pub fn take_changes(&self) -> (Vec<Logged>, Vec<Undo>) {
+        let mut state = self.state.lock();
+        let undo = state.store.take_undo();
+        let changes = state.log.as_mut().map(|log| std::mem::take(&mut log.pending)).unwrap_or_default();
+        (changes, undo)
+    }
+
+    /// Notes that every change up to `lsn` is in the file, and tells the world what waited
+    /// for that.
+    pub fn synced_through(&self, lsn: u64) {
+        let mut state = self.state.lock();
+        let Some(log) = state.log.as_mut() else { return };
+        log.synced = lsn;
+        let due = log.held.partition_point(|(at, _)| *at <= lsn);
+        let released: Vec<(u64, Held)> = log.held.drain(..due).collect();
+        drop(state);
+        for (_, held) in released {
+            self.tell(held);
+        }
+    }
+
+    /// Undoes every change not in the file: `undo` (those of the batch that failed) and every
+    /// change queued since; what they would have told the world is dropped. Returns the lsn of
+    /// the last change undone.
+    pub fn roll_back(&self, undo: Vec<Undo>) -> u64 {
+        let mut state = self.state.lock();
+        let newer = state.store.take_undo();
+        let moved = state.store.undo(newer) + state.store.undo(undo);
+        let Some(log) = state.log.as_mut() else { return 0 };
+        log.pending.clear();
+        log.held.clear();
+        let head = log.next_lsn;
+        if moved != 0 {
+            self.clock.shift(-moved);
+        }
+        drop(state);
+        // Timers of entries put back may be due; the inbox shows the state as it is again.
+        self.timer_wake.notify_one();
+        let _ = self.events.send(());
+        head
+    }
+
+    /// Queues a note of the clock, to find out whether the file can be written again.
+    pub fn log_clock(&self) {
+        let now = self.clock.now();
+        let frozen = self.clock.is_frozen();
+        self.queue(|_| vec![Change::Clock { now, frozen }]);
     }
 
     /// The number of the last change queued (0 before any).
@@ -148,9 +224,19 @@ impl Core {
 
     /// Marks the state file as failing (writes are then refused) or, with `None`, as good again.
     pub fn set_log_failure(&self, cause: Option<Arc<str>>) {
+        let recovered = cause.is_none();
         if let Some(log) = self.state.lock().log.as_mut() {
             log.failure = cause;
         }
+        if recovered {
+            // The timer events that waited run now.
+            self.timer_wake.notify_one();
+        }
+    }
+
+    /// Whether the state file cannot be written (writes are refused, events wait).
+    pub(crate) fn log_failing(&self) -> bool {
+        self.state.lock().log.as_ref().is_some_and(|log| log.failure.is_some())
     }
 
     /// Queues the start of checkpoint `id`; returns its log sequence number.
@@ -195,11 +281,7 @@ impl Core {
         let mut state = self.state.lock();
         let store = &mut state.store;
         match change {
-            Change::Account { key, declared, auth_token } => {
-                let ns = store.namespace_mut(&key);
-                ns.declared = declared;
-                ns.auth_token = auth_token;
-            }
+            Change::Account { key, declared, auth_token } => store.set_account(&key, declared, auth_token),
             Change::CallerId { key, caller } => store.put_caller_id(&key, caller),
             Change::CallerIdRemoved { key, number } => {
                 store.remove_caller_id(&key, &number);

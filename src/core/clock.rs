@@ -86,6 +86,13 @@ impl Clock {
         }
     }
 
+    /// Moves the clock by `nanos` (back when negative): how a move is undone.
+    pub fn shift(&self, nanos: i128) {
+        let mut s = self.state.lock();
+        let moved = i128::from(s.base.as_nanos()) + nanos;
+        s.base = Timestamp::from_nanos(moved.clamp(i64::MIN.into(), i64::MAX.into()) as i64);
+    }
+
     /// How long, in real time, until the clock reads `at`: `None` when frozen (only a test
     /// moves it), zero when `at` has passed.
     pub fn real_time_until(&self, at: Timestamp) -> Option<Duration> {

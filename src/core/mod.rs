@@ -6,7 +6,8 @@
 //! across an `.await`. Each operation takes the lock **once** ([`Core::transact`]): it runs the
 //! timer events that fell due (so no answer shows a state the clock has passed), applies the
 //! operation, and, when a state file is kept, queues its changes for the writer in the order
-//! they happened. After the lock is released it tells the world: calls that ended go to the
+//! they happened. After the lock is released (with a state file, once those changes are synced;
+//! a change the file cannot keep is undone, and never told) it tells the world: calls that ended go to the
 //! delivery bus (webhooks), codes issued wake the long-poll waiters of that number or account,
 //! and the inbox's event stream hears that something changed.
 //!
@@ -49,7 +50,7 @@ pub use pickup::{PickedUp, Pickup, PickupError};
 use tx::{Report, Tx};
 pub use verifications::{CodeLookup, NewVerification};
 
-use changes::ChangeLog;
+use changes::{ChangeLog, Held};
 use clock::Clock;
 use ids::Ids;
 use model::{AccountKey, Call, Verification};
@@ -116,7 +117,8 @@ impl Limit {
 }
 
 /// Where notices go (the webhooks they make): told right after the operation that made them
-/// lets go of the lock, before that operation answers (so a webhook is journaled by the time
+/// lets go of the lock (with a state file, once its changes are synced), before that operation
+/// answers (so a webhook is journaled by the time
 /// anyone can ask).
 pub trait Sink: Send + Sync {
     fn notice(&self, core: &Core, notice: Notice);
@@ -285,9 +287,16 @@ impl Core {
     }
 
     /// Releases the lock, then tells the world what the operation did.
-    fn finish(&self, report: Report, guard: MutexGuard<'_, State>) {
+    fn finish(&self, report: Report, mut guard: MutexGuard<'_, State>) {
         let wake_writer = report.changed && guard.log.is_some();
         let doorbell = guard.log.as_ref().map(ChangeLog::doorbell);
+        // With a state file, the world hears of a change only once it is synced (a change the
+        // file cannot keep is undone, and must not have been told).
+        let held = Held { notices: report.notices, issued: report.issued };
+        let told = match guard.log.as_mut() {
+            Some(log) if !(held.notices.is_empty() && held.issued.is_empty()) => log.hold(held),
+            _ => Some(held),
+        };
         // The timer task is woken only when something now falls due before it would wake.
         let wake_timers = report.changed && {
             let next = self.next_deadline_locked(&guard).map_or(i64::MAX, Timestamp::as_nanos);
@@ -307,10 +316,17 @@ impl Core {
         if let (true, Some(doorbell)) = (wake_writer, doorbell) {
             doorbell.ring();
         }
-        for key in &report.issued {
+        if let Some(held) = told {
+            self.tell(held);
+        }
+    }
+
+    /// Wakes the waiters of the codes issued and hands the notices to the sink.
+    fn tell(&self, held: Held) {
+        for key in &held.issued {
             self.waiters.notify(key);
         }
-        for notice in report.notices {
+        for notice in held.notices {
             self.sink.notice(self, notice);
         }
     }
@@ -334,19 +350,22 @@ impl Core {
     /// Moves the clock forward and runs what fell due, in order.
     pub fn advance_clock(&self, by: Duration) -> Timestamp {
         let now = self.clock.advance(by);
-        self.clock_moved();
+        self.clock_moved(by.as_nanos() as i128);
         now
     }
 
     /// Sets the clock (never backwards) and runs what fell due; `None` if `to` is in the past.
     pub fn set_clock(&self, to: Timestamp) -> Option<Timestamp> {
+        let before = self.clock.now();
         let now = self.clock.set(to)?;
-        self.clock_moved();
+        self.clock_moved(i128::from(now.as_nanos()) - i128::from(before.as_nanos()));
         Some(now)
     }
 
-    fn clock_moved(&self) {
+    /// Logs a move of the clock by `nanos` and runs what fell due.
+    fn clock_moved(&self, nanos: i128) {
         self.transact(|tx| {
+            tx.state.store.note_clock(nanos);
             let (now, frozen) = (tx.now, tx.core.clock.is_frozen());
             tx.log(|| Change::Clock { now, frozen });
         });
@@ -384,7 +403,8 @@ impl Core {
     pub async fn run_timers(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let wait = self.arm().and_then(|at| self.clock.real_time_until(at));
+            // While the state file cannot be written, events wait to be woken when it can.
+            let wait = if self.log_failing() { None } else { self.arm().and_then(|at| self.clock.real_time_until(at)) };
             let sleep = tokio::time::sleep(wait.unwrap_or(Duration::from_secs(3600)));
             tokio::select! {
                 _ = &mut shutdown => return,

@@ -107,7 +107,11 @@ impl<'a> Tx<'a> {
     }
 
     /// Sweeps up to `max` finished verifications and calls older than the retention window.
+    /// Not while the state file cannot be written.
     pub(super) fn sweep(&mut self, max: usize) -> usize {
+        if self.writable().is_err() {
+            return 0;
+        }
         let retention = self.core.options.retention;
         let mut swept = 0;
         while swept < max {

@@ -305,7 +305,11 @@ impl Tx<'_> {
     }
 
     /// Runs up to `max` timer events that fell due; returns how many ran.
+    /// While the state file cannot be written nothing changes: events wait until it can.
     pub(super) fn run_due(&mut self, max: usize) -> usize {
+        if self.writable().is_err() {
+            return 0;
+        }
         let mut ran = 0;
         while ran < max {
             let Some((due, seq, event)) = self.state.store.pop_due(self.now) else { break };

@@ -16,10 +16,13 @@
 //! since, so a crash (kill -9, a full disk) at any point loses nothing acknowledged; a last line
 //! cut short by a crash was never acknowledged and is dropped at the next start.
 //!
-//! When the file cannot be written, writes are refused (each provider's 503-like error),
-//! `/_mock/health` answers 503 naming the cause, the log says so once, and the batch is retried
-//! every second until it is written; if it still cannot be written at shutdown, the process
-//! exits non-zero.
+//! When a batch cannot be written, its changes and every one made since are undone (the store
+//! noted how: [`crate::core::store::Undo`]) before any of them is answered, and what they would
+//! have told the world (webhooks, woken long polls) was held for the sync and is dropped: a
+//! write refused leaves no trace. Then writes are refused (each provider's 503-like error),
+//! timer events wait, `/_mock/health` answers 503 naming the cause, the log says so once, and
+//! the file is tried every second until it can be written; if it still cannot be at shutdown,
+//! the process exits non-zero.
 
 mod format;
 mod open;
@@ -40,12 +43,46 @@ const COMPACT_STEP: u64 = 1 << 20;
 /// How long the writer waits before retrying a failed write.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// How far the file is written: every change up to `lsn` is synced. While it cannot be
-/// written, `failure` says why.
+/// Undone ranges [`Durable`] remembers; a change older than them is taken as undone.
+const LOST_RANGES: usize = 64;
+
+/// How far the file is written: every change up to `lsn` is synced, except those in `lost`
+/// (undone when their batch could not be written). While it cannot be written, `failure` says
+/// why.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Durable {
     pub lsn: u64,
     pub failure: Option<Arc<str>>,
+    /// The most recent ranges of changes undone, `(after, through)`, oldest first.
+    lost: std::collections::VecDeque<(u64, u64)>,
+    /// Every change through this one that is older than `lost` counts as undone.
+    forgotten: u64,
+}
+
+impl Durable {
+    /// Every change after `lsn` through `head` was undone.
+    pub(super) fn lose(&mut self, head: u64) {
+        // One failure after another, with nothing written between: one range.
+        if let Some(last) = self.lost.back_mut().filter(|(after, _)| *after == self.lsn) {
+            last.1 = head;
+            return;
+        }
+        if self.lost.len() == LOST_RANGES {
+            let (_, through) = self.lost.pop_front().expect("full");
+            self.forgotten = through;
+        }
+        self.lost.push_back((self.lsn, head));
+    }
+
+    /// Whether the change `lsn` is in the file (false while it is not yet known).
+    pub fn kept(&self, lsn: u64) -> bool {
+        lsn <= self.lsn && !self.undone(lsn)
+    }
+
+    /// Whether the change `lsn` was undone (or may have been: it is older than the ranges kept).
+    pub fn undone(&self, lsn: u64) -> bool {
+        lsn <= self.forgotten || self.lost.iter().any(|&(after, through)| after < lsn && lsn <= through)
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::format::{self, HEADER_LEN};
 use super::open::Opened;
 use super::{CHECKPOINT_SLACK, CHECKPOINT_STEP, COMPACT_STEP, Durable, RETRY};
 use crate::core::scan::Cursor;
+use crate::core::store::Undo;
 use crate::core::{Change, Core, Doorbell, Logged};
 
 /// The running writer.
@@ -38,7 +39,6 @@ impl Persister {
             next_checkpoint: opened.next_checkpoint,
             checkpoint: None,
             compaction: None,
-            retry: None,
             failure: None,
             durable: durable_tx,
             doorbell: doorbell.clone(),
@@ -63,6 +63,8 @@ impl Persister {
 struct Batch {
     bytes: Vec<u8>,
     last_lsn: u64,
+    /// How to undo the changes, should the batch not be written.
+    undo: Vec<Undo>,
     /// `(offset in bytes, checkpoint id, is_end)`: a begin's offset is where its line starts,
     /// an end's where its line ends.
     markers: Vec<(u64, u64, bool)>,
@@ -91,7 +93,6 @@ struct Writer {
     next_checkpoint: u64,
     checkpoint: Option<Checkpoint>,
     compaction: Option<Compaction>,
-    retry: Option<Batch>,
     failure: Option<Arc<str>>,
     durable: watch::Sender<Durable>,
     doorbell: Arc<Doorbell>,
@@ -109,10 +110,13 @@ impl Writer {
             } else if self.failure.is_some() {
                 std::thread::sleep(RETRY);
             }
-            let batch = match self.retry.take() {
-                Some(batch) => batch,
-                None => batch(self.core.take_changes()),
-            };
+            let mut batch = batch(self.core.take_changes());
+            if batch.bytes.is_empty() && self.failure.is_some() {
+                // Nothing to write, yet the file has to be tried: a note of the clock tells
+                // whether it can be written again.
+                self.core.log_clock();
+                batch = self::batch(self.core.take_changes());
+            }
             let wrote = !batch.bytes.is_empty();
             if wrote && !self.append(batch) {
                 if stopping {
@@ -134,10 +138,14 @@ impl Writer {
         }
     }
 
-    /// Appends and syncs a batch; on failure keeps it for the retry and says so once.
+    /// Appends and syncs a batch; on failure undoes its changes (and every one since: none of
+    /// them was answered yet), cuts off what reached the file, and says so once.
     fn append(&mut self, batch: Batch) -> bool {
         let at = self.end;
-        let result = self.file.write_all_at(&batch.bytes, at).and_then(|()| self.file.sync_data());
+        // After a failure, what a failed write left past the end goes first: a shorter batch
+        // written over it would leave whole lines of undone changes behind it.
+        let cut = if self.failure.is_some() { self.file.set_len(at) } else { Ok(()) };
+        let result = cut.and_then(|()| self.file.write_all_at(&batch.bytes, at)).and_then(|()| self.file.sync_data());
         match result {
             Ok(()) => {
                 self.end += batch.bytes.len() as u64;
@@ -154,7 +162,12 @@ impl Writer {
                     self.core.set_log_failure(None);
                     tracing::info!("the state file is written again; writes are accepted");
                 }
-                self.durable.send_replace(Durable { lsn: batch.last_lsn, failure: None });
+                // What waited for these changes is told before anyone is answered.
+                self.core.synced_through(batch.last_lsn);
+                self.durable.send_modify(|d| {
+                    d.lsn = batch.last_lsn;
+                    d.failure = None;
+                });
                 true
             }
             Err(e) => {
@@ -165,11 +178,15 @@ impl Writer {
                 }
                 self.failure = Some(cause.clone());
                 self.core.set_log_failure(Some(cause.clone()));
-                let lsn = self.durable.borrow().lsn;
-                self.durable.send_replace(Durable { lsn, failure: Some(cause) });
+                // Best now; if the cut fails too, it is made before the next write.
+                let _ = self.file.set_len(at);
+                let head = self.core.roll_back(batch.undo);
+                self.durable.send_modify(|d| {
+                    d.lose(head);
+                    d.failure = Some(cause);
+                });
                 self.checkpoint = None;
                 self.compaction = None;
-                self.retry = Some(batch);
                 false
             }
         }
@@ -251,7 +268,7 @@ impl Writer {
     }
 }
 
-fn batch(changes: Vec<Logged>) -> Batch {
+fn batch((changes, undo): (Vec<Logged>, Vec<Undo>)) -> Batch {
     let mut bytes = Vec::new();
     let mut markers = Vec::new();
     let mut last_lsn = 0;
@@ -265,5 +282,5 @@ fn batch(changes: Vec<Logged>) -> Batch {
         }
         last_lsn = logged.lsn;
     }
-    Batch { bytes, last_lsn, markers }
+    Batch { bytes, last_lsn, undo, markers }
 }

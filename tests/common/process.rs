@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_callerid-mock");
@@ -111,4 +112,29 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// The server under a shell that ignores SIGXFSZ, so a file-size limit makes writes fail with
+/// EFBIG as a full disk makes them fail with ENOSPC; with what it logs (read through a pipe,
+/// which no file-size limit touches).
+pub fn under_a_size_limit(args: &[&str]) -> (Process, Arc<Mutex<String>>) {
+    use std::io::Read;
+    let mut sh = Command::new("bash");
+    sh.args(["-c", "trap '' XFSZ; exec \"$0\" \"$@\"", BIN]).stderr(std::process::Stdio::piped());
+    let mut server = Process::start_with(sh, args);
+    let log = Arc::new(Mutex::new(String::new()));
+    let mut stderr = server.child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0; 4096];
+        while let Ok(n @ 1..) = stderr.read(&mut buf) {
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (server, log)
+}
+
+pub fn set_file_size_limit(server: &Process, limit: &str) {
+    let ok = Command::new("prlimit").args(["--pid", &server.pid(), &format!("--fsize={limit}")]).status().unwrap();
+    assert!(ok.success(), "prlimit works here");
 }

@@ -69,18 +69,17 @@ impl Core {
                 tx.state.store.reset(None);
                 tx.log(|| Change::Reset { account: None });
                 if let Some(to) = clock {
+                    let before = tx.core.clock.now();
                     tx.core.clock.reset_to(to);
+                    tx.state.store.note_clock(i128::from(to.as_nanos()) - i128::from(before.as_nanos()));
                     tx.log(|| Change::Clock { now: to, frozen });
                 }
             }
             for (key, auth_token) in parsed.accounts {
-                let ns = tx.state.store.namespace_mut(&key);
-                ns.declared = true;
-                if auth_token.is_some() {
-                    ns.auth_token = auth_token;
-                }
-                let (declared, auth_token) = (ns.declared, ns.auth_token.clone());
-                tx.log(|| Change::Account { key, declared, auth_token });
+                let store = &mut tx.state.store;
+                let auth_token = auth_token.or_else(|| store.namespace(&key).and_then(|ns| ns.auth_token.clone()));
+                store.set_account(&key, true, auth_token.clone());
+                tx.log(|| Change::Account { key, declared: true, auth_token });
             }
             for (key, number) in parsed.owned {
                 if tx.state.store.set_owned(&key, &number, true) {

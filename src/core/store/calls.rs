@@ -2,7 +2,7 @@
 //! numbers accounts own. A call's timer and its place in the finished index follow its state,
 //! as a verification's do.
 
-use super::Store;
+use super::{Store, Undo};
 use crate::core::model::{AccountKey, Call};
 
 /// Bytes a number an account owns costs.
@@ -29,6 +29,7 @@ impl Store {
     /// Adds a call (its id must be new) and indexes it.
     pub fn insert_call(&mut self, c: Call) {
         let seq = c.seq;
+        self.note(|| Undo::NoCall(seq));
         self.bytes += c.bytes();
         let ns = self.namespace_mut(&c.key);
         ns.calls.insert(seq);
@@ -47,7 +48,11 @@ impl Store {
     /// Changes a call in place. Its id, account and seq must not change; its state may, and its
     /// timer and the finished index follow.
     pub fn update_call<R>(&mut self, seq: u64, f: impl FnOnce(&mut Call) -> R) -> Option<R> {
-        let c = self.calls.get_mut(&seq)?;
+        let old = self.calls.get(&seq)?;
+        if let Some(undo) = self.undo.as_mut() {
+            undo.push(Undo::Call(old.clone()));
+        }
+        let c = self.calls.get_mut(&seq).expect("just found");
         let before = (c.bytes(), c.finished_at(), c.timer());
         let result = f(c);
         let after = (c.bytes(), c.finished_at(), c.timer());
@@ -73,6 +78,9 @@ impl Store {
     /// Removes a call and every index entry of it.
     pub fn remove_call(&mut self, seq: u64) -> Option<Call> {
         let c = self.calls.remove(&seq)?;
+        if let Some(undo) = self.undo.as_mut() {
+            undo.push(Undo::Call(c.clone()));
+        }
         self.bytes -= c.bytes();
         if let Some(at) = c.finished_at() {
             self.finished.remove(&(at, seq));
@@ -93,6 +101,7 @@ impl Store {
             let changed = self.namespace_mut(key).owned.insert(number.to_owned());
             if changed {
                 self.bytes += OWNED_BYTES + number.len();
+                self.note(|| Undo::Owned(key.clone(), number.to_owned(), false));
             }
             return changed;
         }
@@ -100,6 +109,7 @@ impl Store {
         let changed = ns.owned.remove(number);
         if changed {
             self.bytes -= OWNED_BYTES + number.len();
+            self.note(|| Undo::Owned(key.clone(), number.to_owned(), true));
             self.drop_if_empty(key);
         }
         changed

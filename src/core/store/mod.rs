@@ -15,6 +15,7 @@
 
 mod calls;
 mod namespace;
+mod undo;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -23,6 +24,7 @@ use super::time::Timestamp;
 use super::timers::{Event, Timers};
 use namespace::NAMESPACE_BYTES;
 pub use namespace::Namespace;
+pub use undo::Undo;
 
 /// Every account, every verification and call, and the indexes across them.
 #[derive(Debug, Default)]
@@ -43,6 +45,8 @@ pub struct Store {
     pending: usize,
     next_seq: u64,
     bytes: usize,
+    /// With a state file: how to undo each change not yet synced, oldest first.
+    undo: Option<Vec<Undo>>,
 }
 
 /// What [`Store::remove_finished`] removed: a verification or a call, by its id.
@@ -110,12 +114,25 @@ impl Store {
     }
 
     /// The namespace of `key`, created if need be.
-    pub fn namespace_mut(&mut self, key: &AccountKey) -> &mut Namespace {
+    fn namespace_mut(&mut self, key: &AccountKey) -> &mut Namespace {
         if !self.namespaces.contains_key(key) {
             self.bytes += NAMESPACE_BYTES + key.account.len();
             self.namespaces.insert(key.clone(), Namespace::default());
         }
         self.namespaces.get_mut(key).expect("just inserted")
+    }
+
+    /// Sets an account's credentials (declared in fixtures or a state file, its token).
+    pub fn set_account(&mut self, key: &AccountKey, declared: bool, auth_token: Option<String>) {
+        if let Some(notes) = self.undo.as_mut() {
+            let (declared, token) =
+                self.namespaces.get(key).map_or((false, None), |ns| (ns.declared, ns.auth_token.clone()));
+            notes.push(Undo::Account(key.clone(), declared, token));
+        }
+        let ns = self.namespace_mut(key);
+        ns.declared = declared;
+        ns.auth_token = auth_token;
+        self.drop_if_empty(key);
     }
 
     /// Drops `key`'s namespace if nothing is left in it.
@@ -133,7 +150,11 @@ impl Store {
     /// Changes a verification in place. Its id, number, account and seq must not change; its
     /// state may, and the pending/finished bookkeeping follows.
     pub fn update_verification<R>(&mut self, seq: u64, f: impl FnOnce(&mut Verification) -> R) -> Option<R> {
-        let v = self.verifications.get_mut(&seq)?;
+        let old = self.verifications.get(&seq)?;
+        if let Some(undo) = self.undo.as_mut() {
+            undo.push(Undo::Verification(old.clone()));
+        }
+        let v = self.verifications.get_mut(&seq).expect("just found");
         let before = (v.bytes(), v.state, v.finished_at, v.timer());
         let result = f(v);
         let after = (v.bytes(), v.state, v.finished_at, v.timer());
@@ -176,6 +197,7 @@ impl Store {
     /// Adds a verification (its id must be new) and indexes it.
     pub fn insert_verification(&mut self, v: Verification) {
         let seq = v.seq;
+        self.note(|| Undo::NoVerification(seq));
         self.bytes += v.bytes();
         let ns = self.namespace_mut(&v.key);
         ns.verifications.insert(seq);
@@ -199,6 +221,9 @@ impl Store {
     /// Removes a verification and every index entry of it.
     pub fn remove_verification(&mut self, seq: u64) -> Option<Verification> {
         let v = self.verifications.remove(&seq)?;
+        if let Some(undo) = self.undo.as_mut() {
+            undo.push(Undo::Verification(v.clone()));
+        }
         self.bytes -= v.bytes();
         self.unindex_state(seq, v.state, v.finished_at);
         if let Some((at, _)) = v.timer() {
@@ -265,6 +290,7 @@ impl Store {
     /// Adds or replaces the caller ID of `c.phone_number` in `key`'s account.
     pub fn put_caller_id(&mut self, key: &AccountKey, c: CallerId) {
         self.remove_caller_id(key, &c.phone_number);
+        self.note(|| Undo::NoCaller(key.clone(), c.phone_number.clone()));
         self.bytes += c.bytes();
         self.next_seq = self.next_seq.max(c.seq);
         let ns = self.namespace_mut(key);
@@ -283,6 +309,9 @@ impl Store {
     ) -> Option<R> {
         let ns = self.namespaces.get_mut(key)?;
         let c = ns.caller_by_number_mut(number)?;
+        if let Some(undo) = self.undo.as_mut() {
+            undo.push(Undo::Caller(key.clone(), c.clone()));
+        }
         let before = c.bytes();
         let result = f(c);
         let after = c.bytes();
@@ -296,6 +325,9 @@ impl Store {
         let c = ns.caller_ids.remove(&order).expect("the number index points at a caller ID");
         ns.caller_by_id.remove(&c.id);
         self.bytes -= c.bytes();
+        if let Some(undo) = self.undo.as_mut() {
+            undo.push(Undo::Caller(key.clone(), c.clone()));
+        }
         self.drop_if_empty(key);
         Some(c)
     }
