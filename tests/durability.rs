@@ -367,3 +367,38 @@ fn an_import_answered_200_survives_a_kill_9_right_after() {
         restarted.kill9();
     }
 }
+
+#[test]
+fn a_state_file_cut_mid_line_or_with_a_tail_of_zeros_starts_with_what_is_whole_and_keeps_every_byte() {
+    let dir = TempDir::new("tails");
+    let path = dir.path("state");
+    let mut state = state_args(&path);
+    let server = Process::start(&args(&state));
+    assert_eq!(initiate(server.addr, "+12025551000").status, 200);
+    assert_eq!(initiate(server.addr, "+12025551001").status, 200);
+    let ids = code_ids(server.addr);
+    server.kill9();
+    let whole = std::fs::read(&path).unwrap();
+    state.extend(["--log-level".into(), "info".into()]);
+    let cut = br#"{"t":"ver","provider":"plivo","account":"MA"#.to_vec();
+    for (name, tail) in [("cut mid-line", cut), ("a tail of zeros", vec![0; 4096])] {
+        let mut file = whole.clone();
+        file.extend_from_slice(&tail);
+        std::fs::write(&path, &file).unwrap();
+        let (server, log) = under_a_size_limit(&args(&state));
+        assert_eq!(code_ids(server.addr), ids, "{name}: what is whole is back");
+        assert_eq!(initiate(server.addr, "+12025551002").status, 200, "{name}: and written after");
+        drop(server);
+        assert!(
+            std::fs::read(&path).unwrap().starts_with(&file),
+            "{name}: not a byte of the file was cut or overwritten"
+        );
+        let said = log.lock().unwrap().clone();
+        assert!(said.contains("unfinished line") && said.contains(&format!("bytes={}", tail.len())), "{name}: {said}");
+
+        let (server, log) = under_a_size_limit(&args(&state));
+        assert_eq!(code_ids(server.addr).len(), 3, "{name}: the skipped line stays skipped");
+        drop(server);
+        assert!(!log.lock().unwrap().contains("unfinished line"), "{name}: said once");
+    }
+}

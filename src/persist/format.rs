@@ -91,12 +91,23 @@ pub(super) fn line(change: &Change, rng: u128, seq: u64) -> Vec<u8> {
     out
 }
 
-/// What a line is, cheaply: its type and, for checkpoint markers, their id.
+/// What a line is, cheaply: its type and, for checkpoint markers, their id; for a skip
+/// marker, the length of the line before it that it skips.
 #[derive(serde::Deserialize)]
 pub(super) struct Kind {
     pub t: String,
     #[serde(default)]
     pub id: Option<Value>,
+    #[serde(default)]
+    pub bytes: Option<u64>,
+}
+
+/// The line that marks the `bytes` before it (one line, its newline included) as skipped: an
+/// unfinished write a crash or power loss left, kept in the file rather than cut off.
+pub(super) fn skip_line(bytes: u64) -> Vec<u8> {
+    let mut out = serde_json::to_vec(&json!({"t": "skip", "bytes": bytes})).expect("a marker serializes");
+    out.push(b'\n');
+    out
 }
 
 pub(super) fn kind(line: &[u8]) -> Option<Kind> {

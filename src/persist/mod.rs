@@ -14,7 +14,9 @@
 //! complete and synced the file is compacted by copying it over the dead part before it and
 //! truncating. At every instant the file holds a complete checkpoint followed by every change
 //! since, so a crash (kill -9, a full disk) at any point loses nothing acknowledged; a last line
-//! cut short by a crash was never acknowledged and is dropped at the next start.
+//! cut short by a crash (or a tail of zeros after a power loss) was never acknowledged: at the
+//! next start it is ended and marked as skipped (`{"t":"skip"}`), not cut off, and goes with the
+//! next compaction.
 //!
 //! When a batch cannot be written, its changes and every one made since are undone (the store
 //! noted how: [`crate::core::store::Undo`]) before any of them is answered, and what they would
@@ -165,7 +167,41 @@ mod tests {
         let opened = open(&path, &core, &["plivo"], true).unwrap();
         assert_eq!(numbers(&core), ["+12025550002", "+12025550003"]);
         assert_eq!(opened.next_checkpoint, 4);
-        assert_eq!(std::fs::metadata(&path).unwrap().len(), whole, "the cut-short last line is dropped");
+        let after = std::fs::read(&path).unwrap();
+        assert!(after.starts_with(&file), "the cut-short last line is skipped, not cut off");
+        assert_eq!(opened.end, after.len() as u64);
+        drop(opened);
+        // Opened again, the marked line is passed over and nothing more is added.
+        let core = self::core();
+        let opened = open(&path, &core, &["plivo"], true).unwrap();
+        assert_eq!(numbers(&core), ["+12025550002", "+12025550003"]);
+        assert_eq!((opened.end, std::fs::read(&path).unwrap()), (after.len() as u64, after));
+        assert!(whole < opened.end);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_checkpoint_end_cut_before_its_newline_completes_nothing() {
+        let now = Timestamp::from_nanos(0);
+        let mut file = format::header();
+        file.extend(lines(&[
+            Change::CheckpointBegin { id: 1, now, frozen: true },
+            caller(1, "+12025550001"),
+            Change::CheckpointEnd { id: 1 },
+            Change::CheckpointBegin { id: 2, now, frozen: true },
+            caller(2, "+12025550002"),
+        ]));
+        let end = lines(&[Change::CheckpointEnd { id: 2 }]);
+        file.extend_from_slice(&end[..end.len() - 1]);
+        let dir = std::env::temp_dir().join(format!("callerid-mock-cut-end-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state");
+        std::fs::write(&path, &file).unwrap();
+        for _ in 0..2 {
+            let core = core();
+            open(&path, &core, &["plivo"], true).unwrap();
+            assert_eq!(numbers(&core), ["+12025550001", "+12025550002"], "replayed from checkpoint 1");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

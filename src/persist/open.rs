@@ -1,7 +1,7 @@
 //! Opening a state file: refusing what is not one, and replaying it into the core from its last
 //! complete checkpoint.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -62,6 +62,7 @@ pub(crate) fn open(path: &Path, core: &Core, providers: &[&'static str], frozen:
     }
     let mut max_rng = 0u128;
     let mut max_seq = 0u64;
+    let mut replayed = 0usize;
     let mut clock: Option<Timestamp> = None;
     file.seek(SeekFrom::Start(scan.base)).map_err(|e| e.to_string())?;
     let mut reader = BufReader::with_capacity(1 << 20, (&file).take(scan.good_end - scan.base));
@@ -73,6 +74,10 @@ pub(crate) fn open(path: &Path, core: &Core, providers: &[&'static str], frozen:
         if n == 0 {
             break;
         }
+        if scan.skipped.contains(&at) {
+            at += n as u64;
+            continue;
+        }
         let (change, rng, seq) = format::parse(&line, providers)
             .map_err(|why| format!("the state file {shown} is damaged at byte {at}: {why}"))?;
         at += n as u64;
@@ -83,6 +88,7 @@ pub(crate) fn open(path: &Path, core: &Core, providers: &[&'static str], frozen:
             _ => {}
         }
         core.replay(change);
+        replayed += 1;
     }
     core.restore_positions(max_rng, max_seq);
     if let Some(saved) = clock {
@@ -91,19 +97,30 @@ pub(crate) fn open(path: &Path, core: &Core, providers: &[&'static str], frozen:
             core.clock().reset_to(saved);
         }
     }
-    if scan.good_end < len {
-        tracing::info!(bytes = len - scan.good_end, "dropped the unfinished last line of the state file");
-        file.set_len(scan.good_end)
-            .and_then(|()| file.sync_all())
+    let mut end = scan.good_end;
+    if end < len {
+        // An unfinished last line (cut mid-line, or a tail of zeros) was never answered. It is
+        // not cut off: it is ended and marked as skipped, and goes at the next compaction.
+        let mut marker = b"\n".to_vec();
+        marker.extend(format::skip_line(len - end + 1));
+        file.write_all_at(&marker, len)
+            .and_then(|()| file.sync_data())
             .map_err(|e| format!("cannot write the state file {shown}: {e}"))?;
+        tracing::warn!(
+            at = end,
+            bytes = len - end,
+            "the state file ends with an unfinished line (a write cut short by a crash or a power loss, never \
+            answered): it is skipped, and kept in the file until the next compaction"
+        );
+        end = len + marker.len() as u64;
     }
     Ok(Opened {
         file,
-        end: scan.good_end,
+        end,
         live_start: scan.base,
         live_len: scan.base_len,
         next_checkpoint: scan.max_id + 1,
-        fresh: scan.good_end == HEADER_LEN,
+        fresh: replayed == 0,
     })
 }
 
@@ -140,6 +157,8 @@ struct Scan {
     good_end: u64,
     /// Lines that are not changes (before `base`, they are what compaction left mid-copy).
     bad: Vec<u64>,
+    /// Lines a skip marker names, and the markers: replay passes over them.
+    skipped: HashSet<u64>,
     max_id: u64,
 }
 
@@ -155,6 +174,8 @@ fn scan(file: &mut File) -> std::io::Result<Scan> {
     let mut begins: Vec<(u64, u64)> = Vec::new();
     let mut ends: HashMap<u64, u64> = HashMap::new();
     let mut bad = Vec::new();
+    let mut skipped = HashSet::new();
+    let mut previous = None;
     let (mut offset, mut good_end, mut max_id) = (HEADER_LEN, HEADER_LEN, 0);
     let mut line = Vec::new();
     loop {
@@ -164,6 +185,17 @@ fn scan(file: &mut File) -> std::io::Result<Scan> {
             break;
         }
         match format::kind(&line) {
+            // A skip marker stands for the line just before it, whatever that line is.
+            Some(k) if k.t == "skip" => match (k.bytes, previous) {
+                (Some(bytes), Some(at)) if offset - at == bytes => {
+                    // Not even a checkpoint marker counts there: it was never synced whole.
+                    bad.retain(|&b| b != at);
+                    begins.retain(|&(begin, _)| begin != at);
+                    ends.retain(|_, end| *end != offset);
+                    skipped.extend([at, offset]);
+                }
+                _ => bad.push(offset),
+            },
             Some(k) => {
                 let id = k.id.as_ref().and_then(serde_json::Value::as_u64);
                 match (k.t.as_str(), id) {
@@ -177,6 +209,7 @@ fn scan(file: &mut File) -> std::io::Result<Scan> {
             }
             None => bad.push(offset),
         }
+        previous = Some(offset);
         offset += n;
         good_end = offset;
     }
@@ -186,5 +219,5 @@ fn scan(file: &mut File) -> std::io::Result<Scan> {
         .rev()
         .find_map(|&(at, id)| ends.get(&id).filter(|&&end| end > at).map(|&end| (at, end - at)))
         .unwrap_or((HEADER_LEN, 0));
-    Ok(Scan { base, base_len, good_end, bad, max_id })
+    Ok(Scan { base, base_len, good_end, bad, skipped, max_id })
 }
