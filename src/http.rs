@@ -14,8 +14,21 @@ use serde::Serialize;
 
 use crate::core::time::Timestamp;
 
-/// A response; its body is boxed so a stream (Server-Sent Events) fits beside whole bodies.
-pub(crate) type Response = hyper::Response<BoxBody<Bytes, Infallible>>;
+/// A response; its body is boxed so a stream (Server-Sent Events, a forwarded answer) fits
+/// beside whole bodies. A stream that breaks ends in an error, so that the answer is cut off
+/// (the client sees it short) rather than ended as if it were whole.
+pub(crate) type Response = hyper::Response<BoxBody<Bytes, BodyError>>;
+
+/// Why a response body broke off.
+pub(crate) type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A body that cannot break, boxed as a response's.
+pub(crate) fn body<B>(body: B) -> BoxBody<Bytes, BodyError>
+where
+    B: hyper::body::Body<Data = Bytes, Error = Infallible> + Send + Sync + 'static,
+{
+    body.map_err(|e| match e {}).boxed()
+}
 
 /// A request read whole, before any state is touched.
 #[derive(Debug)]
@@ -146,7 +159,7 @@ pub(crate) fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
 
 /// A whole body with its content type (HTML, XML).
 pub(crate) fn bytes(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response {
-    let mut res = hyper::Response::new(Full::new(body.into()).boxed());
+    let mut res = hyper::Response::new(self::body(Full::new(body.into())));
     *res.status_mut() = status;
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     res
@@ -154,7 +167,7 @@ pub(crate) fn bytes(status: StatusCode, content_type: &'static str, body: impl I
 
 /// A response with no body and, if given, a `Content-Type`.
 pub(crate) fn empty(status: StatusCode, content_type: Option<&'static str>) -> Response {
-    let mut res = hyper::Response::new(Full::new(Bytes::new()).boxed());
+    let mut res = hyper::Response::new(body(Full::new(Bytes::new())));
     *res.status_mut() = status;
     if let Some(ct) = content_type {
         res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(ct));

@@ -20,10 +20,10 @@
 //! - `persist`, `faults`, `journal`, `http`, `client`, [`zero_touch`]: `--state FILE`; fault
 //!   rules; the bounded journals; request and response helpers; the one HTTP client; the lines
 //!   of `callerid-mock env`.
-//! - `core`, `tls`, `allow`, `shutdown`: provider-neutral state (an indexed `store`), time
-//!   (`clock`, `timers`, `time`), randomness (`ids`), `phone` and `magic` numbers, the state
-//!   file format and change log; it knows no provider's JSON, no HTTP and no file. The CA;
-//!   `--callback-allow`; the stop signal.
+//! - `core`, `tls`, `allow`, `shutdown`, `memory`: provider-neutral state (an indexed `store`),
+//!   time (`clock`, `timers`, `time`), randomness (`ids`), `phone` and `magic` numbers, the
+//!   state file format and change log; it knows no provider's JSON, no HTTP and no file. The
+//!   CA; `--callback-allow`; the stop signal; memory handed back to the system.
 //!
 //! # Errors
 //! [`start`] and [`Server::shutdown`] return a `String`: a sentence for the person who started
@@ -54,6 +54,7 @@ mod delivery;
 mod faults;
 mod http;
 mod journal;
+mod memory;
 mod persist;
 mod providers;
 mod proxy;
@@ -118,6 +119,7 @@ impl Server {
 /// Binds, loads the state file or fixtures, and starts serving in the background. A start that
 /// fails says why, in a sentence for the person who started it.
 pub async fn start(mut config: Config) -> Result<Server, String> {
+    memory::tune();
     // An empty token (what compose gives an unset `${VAR}`) is no token, never one that matches
     // the empty string.
     if config.admin_token.as_deref().is_some_and(|t| t.trim().is_empty()) {

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::HeaderMap;
 use hyper::upgrade::Upgraded;
@@ -29,7 +29,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
 use crate::client;
-use crate::http::{self, Response};
+use crate::http::{self, BodyError, Response};
 
 /// A tunnel's stream, decrypted.
 pub(crate) type Tunnel = tokio_rustls::server::TlsStream<TokioIo<Upgraded>>;
@@ -41,8 +41,6 @@ pub(crate) type Serve =
 
 /// How long a passthrough may take to connect to the host it relays to.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest answer a forwarded absolute-form request may bring back.
-const MAX_FORWARDED_BYTES: usize = 16 << 20;
 
 /// The host a request names in its target (absolute-form or authority-form), lowercase,
 /// without port or IPv6 brackets.
@@ -217,9 +215,8 @@ pub(crate) async fn forward(parts: hyper::http::request::Parts, body: Bytes) -> 
         Ok(res) => res,
         Err(e) => return error(StatusCode::BAD_GATEWAY, format!("{authority}: {e}")),
     };
+    // Streamed as it arrives, never held whole: a break upstream breaks the answer off (its
+    // client sees it short), never ends it as if it were whole.
     let (parts, body) = res.into_parts();
-    match http_body_util::Limited::new(body, MAX_FORWARDED_BYTES).collect().await {
-        Ok(body) => hyper::Response::from_parts(parts, Full::new(body.to_bytes()).map_err(|e| match e {}).boxed()),
-        Err(e) => error(StatusCode::BAD_GATEWAY, format!("{authority}: {e}")),
-    }
+    hyper::Response::from_parts(parts, body.map_err(|e| -> BodyError { Box::new(e) }).boxed())
 }

@@ -215,7 +215,9 @@ async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, BodyError> {
         return Err(BodyError::TooLarge);
     }
     let read = async {
-        let mut buf = Vec::new();
+        // What the body declares (within the limit) is room made once: a body that grows by
+        // doubling leaves freed pieces of every size behind it.
+        let mut buf = Vec::with_capacity((body.size_hint().lower() as usize).min(limit));
         let mut total = 0usize;
         while let Some(frame) = body.frame().await {
             let Ok(frame) = frame else {
@@ -233,7 +235,12 @@ async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, BodyError> {
         }
         if total > limit { Err(BodyError::TooLarge) } else { Ok(Bytes::from(buf)) }
     };
-    tokio::time::timeout(app.config().body_timeout, read).await.unwrap_or(Err(BodyError::Timeout))
+    let read = tokio::time::timeout(app.config().body_timeout, read).await.unwrap_or(Err(BodyError::Timeout));
+    if read.is_err() {
+        // What a body that never came whole held is freed with its connection: hand it back.
+        crate::memory::give_back();
+    }
+    read
 }
 
 /// What a provider answers for a body the server could not read (an incomplete one is answered

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["providers"],
     &["delivery"],
     &["persist", "faults", "journal", "http", "client", "zero_touch"],
-    &["core", "tls", "allow", "shutdown"],
+    &["core", "tls", "allow", "shutdown", "memory"],
 ];
 
 fn layer_of(module: &str) -> usize {

@@ -224,3 +224,88 @@ fn tls_bind_serves_the_providers_hosts_by_sni_for_dns_alias_setups() {
     let refused = get("www.example.com", "GET / HTTP/1.1\r\nHost: www.example.com\r\n\r\n").unwrap_err();
     assert!(!refused.to_string().is_empty(), "no certificate for another name");
 }
+
+/// "Another host" for a forwarded request: reads the request head, then writes `head`, then
+/// whatever `rest` writes.
+fn upstream(head: &'static str, rest: impl FnOnce(&mut TcpStream) + Send + 'static) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(peer.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 2 {
+            line.clear();
+        }
+        peer.write_all(head.as_bytes()).unwrap();
+        rest(&mut peer);
+    });
+    port
+}
+
+/// Sends an absolute-form GET for `port` through the proxy; the socket, after the answer's head.
+fn forwarded(s: &TestServer, port: u16) -> (String, BufReader<TcpStream>) {
+    let mut stream = TcpStream::connect(s.addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(stream, "GET http://127.0.0.1:{port}/x HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    while reader.read_line(&mut head).unwrap() > 2 && !head.ends_with("\r\n\r\n") {}
+    (head, reader)
+}
+
+fn passthrough(dir: &TempDir) -> TestServer {
+    TestServer::with(callerid_mock::Config {
+        ca_dir: Some(dir.path("ca")),
+        proxy_passthrough: true,
+        ..common::config()
+    })
+}
+
+#[test]
+fn a_forwarded_answer_is_streamed_as_it_arrives_however_large() {
+    const BIG: usize = 24 << 20;
+    let dir = TempDir::new("proxy-stream");
+    let s = passthrough(&dir);
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let head = Box::leak(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\nfirst", BIG + 5).into_boxed_str());
+    let port = upstream(head, move |peer| {
+        // The rest only once the client has the first bytes: an answer held whole never gets them.
+        if wait.recv_timeout(std::time::Duration::from_secs(10)).is_ok() {
+            let piece = vec![b'x'; 64 << 10];
+            for _ in 0..BIG / piece.len() {
+                peer.write_all(&piece).unwrap();
+            }
+        }
+    });
+    let (head, mut reader) = forwarded(&s, port);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut first = [0u8; 5];
+    reader.read_exact(&mut first).expect("the first bytes arrive before the upstream sent the rest");
+    assert_eq!(&first, b"first");
+    go.send(()).unwrap();
+    let rest = std::io::copy(&mut reader, &mut std::io::sink()).unwrap();
+    assert_eq!(rest as usize, BIG, "larger than any buffer, and whole");
+}
+
+#[test]
+fn a_forwarded_answer_cut_upstream_is_cut_for_its_client_too() {
+    let dir = TempDir::new("proxy-cut");
+    let s = passthrough(&dir);
+    // Declared 1000 bytes, sent 10: the client gets 10 and the end of the connection.
+    let port = upstream("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789", |_| {});
+    let (head, mut reader) = forwarded(&s, port);
+    assert!(head.contains("content-length: 1000"), "{head}");
+    let mut body = Vec::new();
+    let _ = reader.read_to_end(&mut body);
+    assert!(body.len() < 1000, "short of what it declares, as upstream was");
+    // Chunked and cut before its last chunk: no last chunk reaches the client either.
+    let port = upstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", |_| {});
+    let (head, mut reader) = forwarded(&s, port);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut body = Vec::new();
+    let _ = reader.read_to_end(&mut body);
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("hello") && !body.ends_with("0\r\n\r\n"), "not ended as if whole: {body:?}");
+}

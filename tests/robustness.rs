@@ -105,3 +105,44 @@ fn a_body_cut_short_or_badly_chunked_changes_nothing() {
     );
     assert_eq!(whole.status, 200, "{}", whole.body);
 }
+
+/// The process's resident memory, in KiB.
+fn rss_kib(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn bodies_held_half_sent_give_their_memory_back_once_they_time_out() {
+    use std::io::{Read, Write};
+    let server = common::process::Process::start(&["--body-timeout", "3s"]);
+    let pid = server.pid();
+    let before = rss_kib(&pid);
+    let head = format!(
+        "POST /v1/Account/MAXXXXXXXXXXXXXXXXXX/VerifiedCallerId/Verification/ HTTP/1.1\r\nHost: localhost\r\n\
+         Authorization: {BASIC}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 65536\r\n\r\n"
+    );
+    let part = vec![b'x'; 60_000];
+    let held: Vec<std::net::TcpStream> = (0..400)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&part).unwrap();
+            stream
+        })
+        .collect();
+    common::wait_until("400 bodies of 60 KB to be held", || rss_kib(&pid).saturating_sub(before) > 16 << 10);
+    // Every body was sent before the wait began: a moment more and the server holds them all.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let holding = rss_kib(&pid);
+    for mut stream in held {
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+    // What serving 400 connections leaves allocated for good stays; the bodies' memory goes.
+    let grew = holding.saturating_sub(before);
+    common::wait_until("the memory the bodies held to go back", || rss_kib(&pid).saturating_sub(before) < grew / 2);
+}

@@ -8,7 +8,6 @@ use std::time::Duration;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use http_body_util::BodyExt;
 use hyper::StatusCode;
 use hyper::body::Bytes;
 use hyper::body::{Body, Frame};
@@ -64,7 +63,7 @@ pub(super) fn events(app: &App) -> Result {
             }
         }
     });
-    let mut res = hyper::Response::new(Events { rx, _slot: slot }.boxed());
+    let mut res = hyper::Response::new(http::body(Events { rx, _slot: slot }));
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)

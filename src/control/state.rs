@@ -61,7 +61,7 @@ fn stream_export(core: Arc<Core>) -> Response {
             }
         }
     });
-    let mut res = hyper::Response::new(body.boxed());
+    let mut res = hyper::Response::new(crate::http::body(body));
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
 }
@@ -82,11 +82,20 @@ pub(crate) async fn import_streamed(app: &App, mut body: Incoming) -> Response {
     });
     let mut total = 0usize;
     let mut too_large = false;
+    // The whole body within --body-timeout, as every body: one that drips holds what was
+    // parsed of it no longer than that.
+    let deadline = tokio::time::Instant::now() + app.config().body_timeout;
     loop {
-        let frame = match tokio::time::timeout(app.config().body_timeout, body.frame()).await {
-            Err(_) => return error(StatusCode::REQUEST_TIMEOUT, "the state did not arrive in time (--body-timeout)"),
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => {
+                crate::memory::give_back();
+                return error(StatusCode::REQUEST_TIMEOUT, "the state did not arrive in time (--body-timeout)");
+            }
             Ok(None) => break,
-            Ok(Some(Err(_))) => return error(StatusCode::BAD_REQUEST, "the request body could not be read"),
+            Ok(Some(Err(_))) => {
+                crate::memory::give_back();
+                return error(StatusCode::BAD_REQUEST, "the request body could not be read");
+            }
             Ok(Some(Ok(frame))) => frame,
         };
         let Ok(data) = frame.into_data() else { continue };
@@ -101,6 +110,9 @@ pub(crate) async fn import_streamed(app: &App, mut body: Incoming) -> Response {
     }
     drop(tx);
     let parsed = parse.await.expect("the state parser does not panic");
+    if too_large || parsed.is_err() {
+        crate::memory::give_back();
+    }
     if too_large {
         let text = format!("a state larger than {limit} bytes (four times --max-state-bytes) is not read");
         return error(StatusCode::PAYLOAD_TOO_LARGE, &text);
