@@ -144,6 +144,22 @@ pub async fn start(mut config: Config) -> Result<Server, String> {
         core_options(&config),
     );
     let persister = open_state(&config, &core, &registry)?;
+    // Nothing is served before what seeded the state file (fixtures) is in it.
+    if let Some(mut durable) = persister.as_ref().map(|p| p.durable.clone()) {
+        let head = core.log_head();
+        let outcome =
+            durable.wait_for(|d| d.kept(head) || d.undone(head)).await.map(|d| (d.kept(head), d.failure.clone()));
+        let why = match outcome {
+            Ok((true, _)) => None,
+            Ok((false, cause)) => {
+                Some(format!("cannot write the state file: {}", cause.as_deref().unwrap_or("unknown")))
+            }
+            Err(_) => Some("the state file writer stopped".to_owned()),
+        };
+        if let Some(why) = why {
+            return give_up(persister, why);
+        }
+    }
     let (listener, tls_listener) = match bind(&config).await {
         Ok(listeners) => listeners,
         Err(why) => return give_up(persister, why),

@@ -81,9 +81,10 @@ impl Durable {
         lsn <= self.lsn && !self.undone(lsn)
     }
 
-    /// Whether the change `lsn` was undone (or may have been: it is older than the ranges kept).
+    /// Whether the change `lsn` was undone (or may have been: it is older than the ranges kept);
+    /// 0, no change at all, never was.
     pub fn undone(&self, lsn: u64) -> bool {
-        lsn <= self.forgotten || self.lost.iter().any(|&(after, through)| after < lsn && lsn <= through)
+        lsn > 0 && (lsn <= self.forgotten || self.lost.iter().any(|&(after, through)| after < lsn && lsn <= through))
     }
 }
 
