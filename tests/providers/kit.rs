@@ -329,3 +329,33 @@ pub fn hosts(row: &dyn Row) {
         assert!(res.status < 300, "{} through {host}: {}", row.name(), res.raw());
     }
 }
+
+/// At a small `--max-state-bytes`: every create the server acknowledges becomes a caller ID when
+/// its code is entered (its room was held from the create), and the creates past the room are
+/// refused in the provider's own shape.
+pub fn at_the_cap(row: &dyn Row) {
+    let dir = std::env::temp_dir().join(format!("callerid-mock-kit-{}-{}-cap", std::process::id(), row.name()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s =
+        TestServer::with(callerid_mock::Config { ca_dir: Some(dir), max_state_bytes: 96 << 10, ..common::config() });
+    let (name, host) = (row.name(), row.hosts()[0]);
+    let mut acknowledged = Vec::new();
+    let mut refused = 0;
+    for i in 0..300 {
+        let number = format!("+1202556{:04}", 1000 + i);
+        let res = send(&s, Via::Direct, host, &row.create(&number));
+        if row.is_refusal(&res) {
+            refused += 1;
+        } else {
+            assert!(res.status < 300, "{name}: acknowledged or refused in the provider's shape: {}", res.raw());
+            acknowledged.push((number, body(&res)));
+        }
+    }
+    assert!(acknowledged.len() > 5 && refused > 0, "{name}: the cap was reached ({} acknowledged)", acknowledged.len());
+    for (number, created) in &acknowledged {
+        let (_, code) = latest_code(&s, row, number);
+        let entered = enter(&s, row, Via::Direct, number, created, &code);
+        assert!(entered.status < 300, "{name} {number}: the right code is never refused for room: {}", entered.raw());
+        assert!(verified(&s, row, number).is_some(), "{name}: {number} became a caller ID");
+    }
+}

@@ -2,7 +2,8 @@
 //! (`kit::Row`): the whole lifecycle (create → the code → a wrong code → the right one → get →
 //! list across pages → update → delete → not found), auth errors, 404 and 405 in the provider's
 //! shape, an injected 500 on every operation the server declares for it, a request to each of its
-//! hosts through the proxy, and the lifecycle again through the proxy (zero-touch). Adding a
+//! hosts through the proxy, the lifecycle again through the proxy (zero-touch), and at a small
+//! state cap, every acknowledged create verified (past the room, the provider's refusal). Adding a
 //! provider adds a file here with its row, and one line below.
 
 #[path = "../common/mod.rs"]
@@ -39,6 +40,10 @@ macro_rules! contract {
             #[test]
             fn every_host_through_the_proxy() {
                 kit::hosts(&crate::$module::Row);
+            }
+            #[test]
+            fn every_acknowledged_create_becomes_a_caller_id_at_the_cap() {
+                kit::at_the_cap(&crate::$module::Row);
             }
         }
     )*} };
