@@ -309,3 +309,38 @@ fn a_forwarded_answer_cut_upstream_is_cut_for_its_client_too() {
     let body = String::from_utf8_lossy(&body);
     assert!(body.contains("hello") && !body.ends_with("0\r\n\r\n"), "not ended as if whole: {body:?}");
 }
+
+#[test]
+fn relayed_tunnels_count_against_max_connections() {
+    let dir = TempDir::new("proxy-passthrough-cap");
+    let s = TestServer::with(callerid_mock::Config {
+        ca_dir: Some(dir.path("ca")),
+        proxy_passthrough: true,
+        max_connections: Some(2),
+        ..common::config()
+    });
+    // "Another host" that stays silent until its peer closes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        let _ = peer.read_to_end(&mut Vec::new());
+    });
+    // One tunnel and one idle connection: two of two slots, if the tunnel counts.
+    let (head, tunnel) = connect(s.addr, &format!("127.0.0.1:{port}"));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let _idle = TcpStream::connect(s.addr).unwrap();
+    let health = |s: &TestServer| {
+        let mut stream = TcpStream::connect(s.addr).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        stream.write_all(b"GET /_mock/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer
+    };
+    common::wait_until("the tunnel and the idle connection to hold both slots", || {
+        health(&s).starts_with("HTTP/1.1 503")
+    });
+    drop(tunnel);
+    common::wait_until("room again once they close", || health(&s).starts_with("HTTP/1.1 200"));
+}
