@@ -7,7 +7,7 @@ mod common;
 use std::net::SocketAddr;
 
 use common::process::{Process, TempDir};
-use common::{ACCOUNT_SID, START, TWILIO_BASIC, plivo_initiate_at as initiate, send};
+use common::{ACCOUNT_SID, START, TWILIO_BASIC, plivo_initiate_at as initiate, seen, send};
 use serde_json::{Value, json};
 
 const CALLER: &str = "+14158675309";
@@ -18,19 +18,6 @@ fn post(addr: SocketAddr, path: &str, body: Value) -> common::Resp {
 
 fn get(addr: SocketAddr, path: &str) -> Value {
     send(addr, "GET", path, &[], b"").json()
-}
-
-/// The state as the control plane shows it (the clock without what is pending on it).
-fn seen(addr: SocketAddr) -> Value {
-    let mut clock = get(addr, "/_mock/clock");
-    clock.as_object_mut().unwrap().remove("pending_events");
-    json!({
-        "numbers": get(addr, "/_mock/numbers")["numbers"],
-        "codes": get(addr, "/_mock/codes")["codes"],
-        "calls": get(addr, "/_mock/calls")["calls"],
-        "caller_ids": get(addr, "/_mock/caller-ids")["caller_ids"],
-        "clock": clock,
-    })
 }
 
 #[test]

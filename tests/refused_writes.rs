@@ -9,17 +9,13 @@ use std::time::{Duration, Instant};
 
 use common::process::{Process, TempDir, set_file_size_limit, under_a_size_limit};
 use common::receiver::Receiver;
-use common::{ACCOUNT_SID, START, TWILIO_BASIC, plivo_initiate_at as initiate, send};
+use common::{ACCOUNT_SID, START, TWILIO_BASIC, plivo_initiate_at as initiate, seen, send};
 use serde_json::{Value, json};
 
 const CALLER: &str = "+14158675309";
 
 fn post(addr: SocketAddr, path: &str, body: Value) -> common::Resp {
     send(addr, "POST", path, &[("Content-Type", "application/json")], body.to_string().as_bytes())
-}
-
-fn get(addr: SocketAddr, path: &str) -> Value {
-    send(addr, "GET", path, &[], b"").json()
 }
 
 /// A Twilio call from the owned [`CALLER`] to `to` whose every status goes to `callback`.
@@ -34,18 +30,6 @@ fn call(addr: SocketAddr, to: &str, callback: &str) -> common::Resp {
     ])
     .unwrap();
     send(addr, "POST", &format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"), &headers, body.as_bytes())
-}
-
-/// What a test can see of the state: codes, calls, the clock, the caller IDs.
-fn seen(addr: SocketAddr) -> Value {
-    let mut clock = get(addr, "/_mock/clock");
-    clock.as_object_mut().unwrap().remove("pending_events");
-    json!({
-        "codes": get(addr, "/_mock/codes")["codes"],
-        "calls": get(addr, "/_mock/calls")["calls"],
-        "clock": clock,
-        "caller_ids": get(addr, "/_mock/caller-ids"),
-    })
 }
 
 fn wait_healthy(addr: SocketAddr) {

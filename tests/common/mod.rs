@@ -353,3 +353,18 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
         raw = &raw[size + 2..];
     }
 }
+
+/// What the control plane shows of the whole state (the clock without the events pending on
+/// it): to compare a server with itself before and after.
+pub fn seen(addr: SocketAddr) -> Value {
+    let get = |path: &str| send(addr, "GET", path, &[], b"").json();
+    let mut clock = get("/_mock/clock");
+    clock.as_object_mut().unwrap().remove("pending_events");
+    json!({
+        "numbers": get("/_mock/numbers")["numbers"],
+        "codes": get("/_mock/codes")["codes"],
+        "calls": get("/_mock/calls")["calls"],
+        "caller_ids": get("/_mock/caller-ids")["caller_ids"],
+        "clock": clock,
+    })
+}
