@@ -33,6 +33,21 @@ fn verified(s: &TestServer, number: &str) -> String {
 }
 
 #[test]
+fn deleting_a_record_that_awaits_its_code_ends_the_code_too() {
+    let s = TestServer::start();
+    let id = create(&s, "+12025551234").json()["id"].as_str().unwrap().to_owned();
+    let (_, code) = s.latest_code("+12025551234");
+    assert_eq!(s.signalwire("DELETE", &format!("verified_caller_ids/{id}"), None).status, 204);
+    let sent = &s.get("/_mock/codes?provider=signalwire").json()["codes"][0];
+    assert_eq!(sent["state"], "failed", "no code is left pending for a record that is gone: {sent}");
+    assert_eq!(submit(&s, &id, &code).status, 404);
+    // A new record of the number starts afresh.
+    let again = create(&s, "+12025551234").json()["id"].as_str().unwrap().to_owned();
+    let (_, code) = s.latest_code("+12025551234");
+    assert_eq!(submit(&s, &again, &code).status, 200);
+}
+
+#[test]
 fn a_caller_id_awaits_its_code_is_verified_renamed_listed_and_deleted() {
     let s = TestServer::start();
     let res = create(&s, "+12025551234");

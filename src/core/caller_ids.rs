@@ -5,7 +5,7 @@
 //! visits every caller ID of the account, and so does counting what it matches.
 
 use super::magic::{self, Magic};
-use super::model::{AccountKey, Attributes, CallerId};
+use super::model::{AccountKey, Attributes, CallerId, VerificationState};
 use super::phone::Number;
 use super::store::Namespace;
 use super::{Change, Core, CoreError, NewVerification};
@@ -150,6 +150,16 @@ impl Core {
             let ns = tx.store().namespace(key).ok_or(CoreError::NotFound)?;
             let number = find(ns, lookup).ok_or(CoreError::NotFound)?.phone_number.clone();
             let removed = tx.state.store.remove_caller_id(key, &number).ok_or(CoreError::NotFound)?;
+            // A caller ID that awaited its code takes its pending verification with it.
+            if removed.verified_at.is_none() {
+                let latest = tx.store().namespace(key).and_then(|ns| ns.latest_for(&number));
+                let pending = latest.filter(|&seq| {
+                    tx.store().verification(seq).is_some_and(|v| v.state == VerificationState::Pending)
+                });
+                if let Some(seq) = pending {
+                    tx.finish(seq, VerificationState::Failed);
+                }
+            }
             tx.log(|| Change::CallerIdRemoved { key: key.clone(), number });
             Ok(removed)
         })?;

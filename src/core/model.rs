@@ -61,7 +61,7 @@ pub enum VerificationState {
     Verified,
     /// Its time ran out.
     Expired,
-    /// Too many wrong codes, or the call failed.
+    /// Too many wrong codes, the call failed, or the caller ID that awaited it was deleted.
     Failed,
     /// A newer verification of the same number replaced it.
     Superseded,

@@ -295,7 +295,7 @@ impl Tx<'_> {
     }
 
     /// Moves a pending verification to a final state (its timer goes with it) and logs it.
-    fn finish(&mut self, seq: u64, state: VerificationState) {
+    pub(super) fn finish(&mut self, seq: u64, state: VerificationState) {
         let now = self.now;
         self.state.store.update_verification(seq, |v| {
             v.state = state;
