@@ -153,9 +153,8 @@ impl Core {
             // A caller ID that awaited its code takes its pending verification with it.
             if removed.verified_at.is_none() {
                 let latest = tx.store().namespace(key).and_then(|ns| ns.latest_for(&number));
-                let pending = latest.filter(|&seq| {
-                    tx.store().verification(seq).is_some_and(|v| v.state == VerificationState::Pending)
-                });
+                let pending = latest
+                    .filter(|&seq| tx.store().verification(seq).is_some_and(|v| v.state == VerificationState::Pending));
                 if let Some(seq) = pending {
                     tx.finish(seq, VerificationState::Failed);
                 }
