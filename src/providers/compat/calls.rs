@@ -228,7 +228,10 @@ impl Query {
         let token = p.get("PageToken").filter(|t| !t.is_empty()).map(str::to_owned);
         let after = match &token {
             None => None,
-            Some(t) => Some(t.strip_prefix("PA").ok_or_else(invalid_token)?.to_owned()),
+            Some(t) => match super::PageToken::parse(t) {
+                Some(super::PageToken::After(sid)) => Some(sid),
+                _ => return Err(invalid_token()),
+            },
         };
         let number = |name: &str| -> Result<Option<String>> {
             p.get(name)

@@ -53,6 +53,30 @@ pub(crate) fn page(p: &crate::http::Pairs) -> Result<(usize, usize), error::Rest
     Ok((page_size, page))
 }
 
+/// A page token: `PA<id>` continues after that record, `PB<id>` ends before it.
+pub(crate) enum PageToken {
+    After(String),
+    Before(String),
+}
+
+impl PageToken {
+    pub fn parse(raw: &str) -> Option<PageToken> {
+        match raw.split_at_checked(2)? {
+            ("PA", id) => Some(PageToken::After(id.to_owned())),
+            ("PB", id) => Some(PageToken::Before(id.to_owned())),
+            _ => None,
+        }
+    }
+
+    /// Where the page starts in the core's listing order.
+    pub fn start(&self) -> crate::core::Start<'_> {
+        match self {
+            PageToken::After(id) => crate::core::Start::AfterId(id),
+            PageToken::Before(id) => crate::core::Start::BeforeId(id),
+        }
+    }
+}
+
 /// 400 code 21481: a `PageToken` (or `Page`) the dialect cannot read.
 pub(crate) fn invalid_token() -> error::RestError {
     error::RestError::bad_request(21481, "The PageToken in the requested URL was not valid")

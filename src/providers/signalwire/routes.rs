@@ -13,6 +13,7 @@ use crate::core::phone::{self, Number};
 use crate::core::time::Timestamp;
 use crate::core::{CallerLookup, CallerQuery, CodeLookup, Core, CoreError, NewVerification, Start};
 use crate::http::{self, Pairs, Request, Response};
+use crate::providers::compat::PageToken;
 
 pub(super) type Result<T = Response> = std::result::Result<T, SignalWireError>;
 
@@ -97,17 +98,11 @@ pub(super) fn code(body: Map<String, Value>) -> Result<String> {
     Ok(code)
 }
 
-/// Where a list page starts: `page_token=PA<id>` after that record, `PB<id>` before it.
-enum Token {
-    After(String),
-    Before(String),
-}
-
 /// A list request.
 pub(super) struct ListQuery {
     page_size: usize,
     /// The `page_token` as given, and what it says.
-    token: Option<(String, Token)>,
+    token: Option<(String, PageToken)>,
 }
 
 impl ListQuery {
@@ -120,14 +115,7 @@ impl ListQuery {
         };
         let token = match p.get("page_token").filter(|t| !t.is_empty()) {
             None => None,
-            Some(t) => Some((
-                t.to_owned(),
-                match t.split_at_checked(2) {
-                    Some(("PA", id)) => Token::After(id.to_owned()),
-                    Some(("PB", id)) => Token::Before(id.to_owned()),
-                    _ => return Err(invalid_token()),
-                },
-            )),
+            Some(t) => Some((t.to_owned(), PageToken::parse(t).ok_or_else(invalid_token)?)),
         };
         Ok(ListQuery { page_size, token })
     }
@@ -233,11 +221,7 @@ pub(super) fn redial(core: &Core, key: &AccountKey, id: &str) -> Result {
 /// Newest first, awaiting and verified alike. `page_token=PA<id>` continues after that record
 /// and `PB<id>` ends before it, in O(page).
 pub(super) fn list(core: &Core, key: &AccountKey, q: &ListQuery) -> Result {
-    let start = match &q.token {
-        None => Start::Offset(0),
-        Some((_, Token::After(id))) => Start::AfterId(id),
-        Some((_, Token::Before(id))) => Start::BeforeId(id),
-    };
+    let start = q.token.as_ref().map_or(Start::Offset(0), |(_, token)| token.start());
     let query = CallerQuery { start, limit: q.page_size, number: None, keep: None, count: false };
     let found = core.caller_ids(key, &query).ok_or_else(invalid_token)?;
     let page_size = q.page_size;

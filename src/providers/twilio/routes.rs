@@ -8,7 +8,7 @@ use hyper::StatusCode;
 use phonenumber::country::Id as Region;
 
 use super::DIALECT;
-use crate::providers::compat::{self, error::RestError, invalid_token};
+use crate::providers::compat::{self, PageToken, error::RestError, invalid_token};
 use crate::providers::compat::wire::{OutgoingCallerId, Page, ValidationRequest};
 use crate::core::model::{AccountKey, CallbackSpec, CallerId};
 use crate::core::phone::{self, Number};
@@ -86,18 +86,12 @@ fn callback_spec(p: &Pairs) -> Result<Option<CallbackSpec>> {
     Ok(Some(CallbackSpec { url: url.to_owned(), method, signing_key: None }))
 }
 
-/// Where a list page starts: `PageToken=PA<sid>` after that record, `PB<sid>` before it.
-enum Token {
-    After(String),
-    Before(String),
-}
-
 /// A list request: its page and filters.
 pub(super) struct ListQuery {
     page_size: usize,
     page: usize,
     /// The `PageToken` as given, and what it says.
-    token: Option<(String, Token)>,
+    token: Option<(String, PageToken)>,
     phone_number: Option<String>,
     friendly_name: Option<String>,
 }
@@ -107,14 +101,7 @@ impl ListQuery {
         let (page_size, page) = compat::page(p)?;
         let token = match p.get("PageToken").filter(|t| !t.is_empty()) {
             None => None,
-            Some(t) => Some((
-                t.to_owned(),
-                match t.split_at_checked(2) {
-                    Some(("PA", sid)) => Token::After(sid.to_owned()),
-                    Some(("PB", sid)) => Token::Before(sid.to_owned()),
-                    _ => return Err(invalid_token()),
-                },
-            )),
+            Some(t) => Some((t.to_owned(), PageToken::parse(t).ok_or_else(invalid_token)?)),
         };
         Ok(ListQuery {
             page_size,
@@ -178,8 +165,7 @@ pub(super) fn list(core: &Core, key: &AccountKey, q: &ListQuery) -> Result {
     let (page, page_size) = (q.page, q.page_size);
     let start = match &q.token {
         None => Start::Offset(page.saturating_mul(page_size)),
-        Some((_, Token::After(sid))) => Start::AfterId(sid),
-        Some((_, Token::Before(sid))) => Start::BeforeId(sid),
+        Some((_, token)) => token.start(),
     };
     let (phone_number, friendly_name) = (q.phone_number.as_deref(), q.friendly_name.as_deref());
     let keep = |c: &CallerId| friendly_name.is_none_or(|n| c.label == n);
