@@ -6,10 +6,10 @@
 //! across an `.await`. Each operation takes the lock **once** ([`Core::transact`]): it runs the
 //! timer events that fell due (so no answer shows a state the clock has passed), applies the
 //! operation, and, when a state file is kept, queues its changes for the writer in the order
-//! they happened. After the lock is released (with a state file, once those changes are synced;
-//! a change the file cannot keep is undone, and never told) it tells the world: calls that ended go to the
-//! delivery bus (webhooks), codes issued wake the long-poll waiters of that number or account,
-//! and the inbox's event stream hears that something changed.
+//! they happened. After the lock is released it tells the world (with a state file, once those
+//! changes are synced: a change the file cannot keep is undone, and never told): calls that
+//! ended go to the delivery bus (webhooks), codes issued wake the long-poll waiters of that
+//! number or account, and the inbox's event stream hears that something changed.
 //!
 //! Lock order: `state` → `ids` → `clock`. `ids` and `clock` are leaves and never call out.
 
@@ -118,8 +118,7 @@ impl Limit {
 
 /// Where notices go (the webhooks they make): told right after the operation that made them
 /// lets go of the lock (with a state file, once its changes are synced), before that operation
-/// answers (so a webhook is journaled by the time
-/// anyone can ask).
+/// answers (so a webhook is journaled by the time anyone can ask).
 pub trait Sink: Send + Sync {
     fn notice(&self, core: &Core, notice: Notice);
 }
