@@ -81,3 +81,20 @@ timed() {
   times+=("$(printf '%-8s %4ds' "$name" $((SECONDS - started)))")
 }
 
+# go_test DIR PATTERN: `go test` of the module in DIR, its module and build caches under
+# $sdk/go (downloaded once, offline afterwards); prints the lines matching PATTERN.
+go_test() {
+  (cd "$1" && GOMODCACHE="$sdk/go/mod" GOCACHE="$sdk/go/cache" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+    go test -count=1 -v ./... 2>&1 | grep -E "$2")
+}
+
+# maven_test DIR STAMP PATTERN: `mvn test` of DIR's pom with the repository under $sdk/m2,
+# online until that pom's artifacts are there (a copy of the pom named STAMP says so), offline
+# afterwards; prints the lines matching PATTERN.
+maven_test() {
+  local dir=$1 stamp=$sdk/m2/$2 pattern=$3 offline=-o
+  cmp -s "$dir/pom.xml" "$stamp" 2>/dev/null || offline=""
+  (cd "$dir" && mvn -B $offline -Dmaven.repo.local="$sdk/m2" -Dstyle.color=never test 2>&1 |
+    grep -E "$pattern" | grep -v '^\[INFO\] *$') || return 1
+  cp "$dir/pom.xml" "$stamp"
+}

@@ -62,19 +62,11 @@ go_tests() {
   local unformatted
   unformatted=$(gofmt -l "$here/go")
   [ -z "$unformatted" ] || { echo "sdk: not gofmt-formatted: $unformatted" >&2; return 1; }
-  # Module and build caches under .sdk/go: downloaded once, offline afterwards.
-  (cd "$here/go" && GOMODCACHE="$sdk/go/mod" GOCACHE="$sdk/go/cache" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
-    go test -count=1 -v ./... 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:')
+  go_test "$here/go" '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:'
 }
 
 java_tests() {
-  # The Maven repository under .sdk/m2: filled on the first run (or when pom.xml changes),
-  # offline afterwards.
-  local offline=-o
-  cmp -s "$here/java/pom.xml" "$sdk/m2/pom.xml" 2>/dev/null || offline=""
-  (cd "$here/java" && mvn -B $offline -Dmaven.repo.local="$sdk/m2" -Dstyle.color=never test 2>&1 |
-    grep -E 'Tests run|FAIL|ERROR|BUILD|expected|Exception' | grep -v '^\[INFO\] *$') || return 1
-  cp "$here/java/pom.xml" "$sdk/m2/pom.xml"
+  maven_test "$here/java" pom.xml 'Tests run|FAIL|ERROR|BUILD|expected|Exception'
 }
 
 # Zero-touch: "$@" run with the environment `callerid-mock env` prints, and nothing else.

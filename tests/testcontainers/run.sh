@@ -42,8 +42,7 @@ go_module() {
   local unformatted
   unformatted=$(gofmt -l "$root/packages/go" "$here/go")
   [ -z "$unformatted" ] || { echo "testcontainers: not gofmt-formatted: $unformatted" >&2; return 1; }
-  (cd "$here/go" && GOMODCACHE="$sdk/go/mod" GOCACHE="$sdk/go/cache" GOFLAGS=-modcacherw GOTOOLCHAIN=local \
-    go test -count=1 -v ./... 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:|testcontainers:')
+  go_test "$here/go" '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:|testcontainers:'
 }
 if command -v go >/dev/null; then
   lang Go go_module
@@ -54,11 +53,7 @@ fi
 # Java: packages/java (the module and its JUnit 5 test); Maven's repository under .sdk/m2, offline
 # once this pom's artifacts are there.
 java_module() {
-  local offline=-o
-  cmp -s "$root/packages/java/pom.xml" "$sdk/m2/testcontainers-pom.xml" 2>/dev/null || offline=""
-  (cd "$root/packages/java" && mvn -B $offline -Dmaven.repo.local="$sdk/m2" -Dstyle.color=never test 2>&1 |
-    grep -E 'Tests run|FAIL|ERROR|BUILD|expected|Exception|testcontainers:' | grep -v '^\[INFO\] *$') || return 1
-  cp "$root/packages/java/pom.xml" "$sdk/m2/testcontainers-pom.xml"
+  maven_test "$root/packages/java" testcontainers-pom.xml 'Tests run|FAIL|ERROR|BUILD|expected|Exception|testcontainers:'
 }
 if command -v mvn >/dev/null; then
   lang Java java_module
