@@ -218,5 +218,9 @@ pub(crate) async fn forward(parts: hyper::http::request::Parts, body: Bytes) -> 
     // Streamed as it arrives, never held whole: a break upstream breaks the answer off (its
     // client sees it short), never ends it as if it were whole.
     let (parts, body) = res.into_parts();
-    hyper::Response::from_parts(parts, body.map_err(|e| -> BodyError { Box::new(e) }).boxed())
+    let body = body.map_err(move |e| -> BodyError {
+        tracing::info!(%authority, error = %e, "proxy passthrough: an answer broke off upstream; its client gets it cut");
+        Box::new(e)
+    });
+    hyper::Response::from_parts(parts, body.boxed())
 }

@@ -88,11 +88,13 @@ pub(crate) async fn import_streamed(app: &App, mut body: Incoming) -> Response {
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {
+                tracing::info!("PUT /_mock/state: the state did not arrive within --body-timeout; nothing changed");
                 crate::memory::give_back();
                 return error(StatusCode::REQUEST_TIMEOUT, "the state did not arrive in time (--body-timeout)");
             }
             Ok(None) => break,
             Ok(Some(Err(_))) => {
+                tracing::info!("PUT /_mock/state: the body ended before it was whole; nothing changed");
                 crate::memory::give_back();
                 return error(StatusCode::BAD_REQUEST, "the request body could not be read");
             }
